@@ -1,0 +1,29 @@
+"""Event names. Values are VoxEngine's strings, so ``CallEvents.Connected == "Call.Connected"``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AppEvents(StrEnum):
+    """Session-level events (VoxEngine ``AppEvents``)."""
+
+    Started = "Application.Started"
+    CallAlerting = "Application.CallAlerting"
+    Terminating = "Application.Terminating"
+    Terminated = "Application.Terminated"
+    HandlerError = "Application.HandlerError"
+    """voxpy addition: a handler raised; payload has ``error``, ``event``, ``call``, ``traceback``."""
+
+
+class CallEvents(StrEnum):
+    """Call-leg events (VoxEngine ``CallEvents``)."""
+
+    Connected = "Call.Connected"
+    Disconnected = "Call.Disconnected"
+    Failed = "Call.Failed"
+    Ringing = "Call.Ringing"
+    AudioStarted = "Call.AudioStarted"
+    StateChanged = "Call.StateChanged"
+    Error = "Call.Error"
+    """voxpy addition: the backend could not carry out a command on this leg (``error``, ``op``)."""

@@ -1,0 +1,39 @@
+"""Signals and commands to and from JSON-ready dicts, for process boundaries and logs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from voxpy.core.commands import COMMAND_TYPES, Command
+from voxpy.core.headers import Headers
+from voxpy.core.signals import SIGNAL_TYPES, Signal
+
+_TYPES: dict[str, type[Signal] | type[Command]] = {
+    t.__name__: t for t in (*SIGNAL_TYPES, *COMMAND_TYPES)
+}
+
+
+def to_wire(value: Signal | Command) -> dict[str, Any]:
+    """``{"type": "Answer", "call_id": ..., "headers": [[name, value], ...], ...}``."""
+    out: dict[str, Any] = {"type": type(value).__name__}
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        out[f.name] = [list(pair) for pair in item.items()] if isinstance(item, Headers) else item
+    return out
+
+
+def from_wire(data: dict[str, Any]) -> Signal | Command:
+    """Inverse of :func:`to_wire`; raises ValueError on an unknown type or field."""
+    kind = data.get("type")
+    cls = _TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown message type {kind!r}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    args = {k: v for k, v in data.items() if k != "type"}
+    unknown = set(args) - known
+    if unknown:
+        raise ValueError(f"{kind}: unknown fields {sorted(unknown)}")
+    if "headers" in args:
+        args["headers"] = Headers([(str(n), str(v)) for n, v in args["headers"]])
+    return cls(**args)

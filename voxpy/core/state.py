@@ -203,3 +203,16 @@ class CallMachine:
 
 
 _REASONS = {408: "Request Timeout", 487: "Request Terminated", 480: "Temporarily Unavailable"}
+
+
+def input_for(signal: object) -> Input | None:
+    """The machine input a backend signal stands for (None: not a state transition)."""
+    from voxpy.core.signals import Answered, Ended, Progress
+
+    if isinstance(signal, Progress):
+        return I.MEDIA if signal.code == 183 else I.RINGING
+    if isinstance(signal, Answered):
+        return I.ANSWERED
+    if isinstance(signal, Ended):
+        return I.ENDED
+    return None

@@ -1,0 +1,79 @@
+"""voxpy: VoxEngine-style call scenarios in Python on PJSIP.
+
+A scenario file does ``from voxpy import VoxEngine, AppEvents, CallEvents``; ``VoxEngine`` is
+the session the code runs in (each session runs the file afresh, as VoxEngine does).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.headers import Headers
+from voxpy.errors import (
+    BackendError,
+    CapacityError,
+    ConfigError,
+    InvalidArgumentError,
+    InvalidStateError,
+    MediaError,
+    ScenarioError,
+    VoxpyError,
+)
+from voxpy.runtime.call import Call
+from voxpy.runtime.dispatch import current_session
+from voxpy.runtime.events import (
+    AppEvent,
+    AudioStarted,
+    CallAlerting,
+    CallError,
+    CallEvent,
+    Connected,
+    Disconnected,
+    Event,
+    Failed,
+    HandlerError,
+    Ringing,
+    Started,
+    StateChanged,
+    Terminated,
+    Terminating,
+)
+from voxpy.runtime.session import Session
+
+
+class _SessionProxy:
+    """``VoxEngine``: forwards every attribute to the session whose code is running now."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            session = current_session.get()
+        except LookupError:
+            raise ScenarioError(
+                "VoxEngine is only available inside a running scenario session "
+                "(top-level scenario code, handlers and timers)"
+            ) from None
+        return getattr(session, name)
+
+    def __repr__(self) -> str:
+        session = current_session.get(None)
+        return f"<VoxEngine session={session.id if session else None}>"
+
+
+VoxEngine: Any = _SessionProxy()
+
+try:
+    __version__ = version("voxpy")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"
+
+__all__ = [
+    "AppEvent", "AppEvents", "AudioStarted", "BackendError", "Call", "CallAlerting",
+    "CallError", "CallEvent", "CallEvents", "CapacityError", "ConfigError", "Connected",
+    "Disconnected", "Event", "Failed", "HandlerError", "Headers", "InvalidArgumentError",
+    "InvalidStateError", "MediaError", "Ringing", "ScenarioError", "Session", "Started",
+    "StateChanged", "Terminated", "Terminating", "VoxEngine", "VoxpyError", "__version__",
+]

@@ -1,0 +1,1 @@
+"""The asyncio runtime around the pure core: sessions, calls, dispatch, timers, scenarios."""

@@ -1,0 +1,172 @@
+"""``Engine``: one process's sessions and legs on one backend.
+
+It routes backend signals to calls, creates a session per inbound INVITE (or on request for
+outbound-only scenarios), enforces the per-process leg cap, and shuts down gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from voxpy.core import commands as cmd
+from voxpy.core.events import AppEvents
+from voxpy.core.ports import Backend
+from voxpy.core.signals import IncomingCall, Signal
+from voxpy.core.state import CallMachine
+from voxpy.errors import CapacityError, ScenarioError
+from voxpy.runtime.call import Call
+from voxpy.runtime.dispatch import LoopDoor
+from voxpy.runtime.events import CallAlerting, Event
+from voxpy.runtime.scenario import Scenario
+from voxpy.runtime.session import Session, Timeouts
+from voxpy.runtime.timers import Clock, LoopClock
+
+
+class Engine:
+    """Runs ``scenario`` for every inbound call that ``backend`` receives."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        scenario: Scenario,
+        *,
+        timeouts: Timeouts | None = None,
+        custom_data: str | None = None,
+        clock: Clock | None = None,
+        log: Any = None,
+    ) -> None:
+        self.backend = backend
+        self.scenario = scenario
+        self.timeouts = timeouts or Timeouts()
+        self.custom_data = custom_data
+        self.log = log or structlog.get_logger("voxpy.engine")
+        self._clock = clock
+        self._calls: dict[str, Call] = {}
+        self.sessions: dict[str, Session] = {}
+        self._accepting = True
+        self._idle = asyncio.Event()
+        self.observers: list[Callable[[Session, Event], None]] = []
+        "Called with every event the engine dispatches, before its handlers (tests, metrics)."
+
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            self._clock = LoopClock()
+        return self._clock
+
+    async def start(self) -> None:
+        """Start the backend; inbound calls start sessions from now on."""
+        await self.backend.start(LoopDoor(asyncio.get_running_loop(), self._route))
+        self.log.info("engine_started", scenario=str(self.scenario.path),
+                      contact=self.backend.contact_uri, max_calls=self.backend.max_calls)
+
+    def start_session(self, custom_data: str | None = None) -> Session:
+        """Start a session with no inbound call (outbound scenarios); raises ScenarioError."""
+        session = self._new_session(self.custom_data if custom_data is None else custom_data)
+        try:
+            self.scenario.run(session)
+        except ScenarioError:
+            self.session_ended(session)
+            raise
+        session.start()
+        return session
+
+    async def shutdown(self) -> None:
+        """Stop taking calls, end every session (BYE to live calls), then stop the backend."""
+        self._accepting = False
+        self.backend.stop_accepting()
+        sessions = list(self.sessions.values())
+        self.log.info("engine_stopping", sessions=len(sessions), calls=self.live_legs())
+        for session in sessions:
+            session.terminate()
+        await asyncio.gather(*(s.terminated.wait() for s in sessions))
+        await self.backend.stop()
+        self.log.info("engine_stopped")
+
+    async def wait_idle(self) -> None:
+        """Return once no session is running (after at least one ran)."""
+        await self._idle.wait()
+
+    def live_legs(self) -> int:
+        return sum(1 for c in self._calls.values() if c.live)
+
+    # -- SessionHost -------------------------------------------------------------------------
+
+    def send(self, command: cmd.Command) -> None:
+        self.backend.send(command)
+
+    def observe(self, session: Session, event: Event) -> None:
+        for observer in self.observers:
+            observer(session, event)
+
+    def reserve_leg(self) -> None:
+        if self.live_legs() >= self.backend.max_calls:
+            raise CapacityError(
+                f"this process already holds {self.backend.max_calls} calls, its limit "
+                "(the pjsua2 build caps a process at 4); run more workers with `voxpy serve`",
+                op="call_sip")
+
+    def register_call(self, call: Call) -> None:
+        self._calls[call.id()] = call
+
+    def session_ended(self, session: Session) -> None:
+        self.sessions.pop(session.id, None)
+        for call_id in [i for i, c in self._calls.items() if c._session is session]:
+            del self._calls[call_id]
+        if not self.sessions:
+            self._idle.set()
+
+    # -- signals -----------------------------------------------------------------------------
+
+    def _route(self, signal: Signal) -> None:
+        """Runs on the loop for every backend signal (via the LoopDoor)."""
+        if isinstance(signal, IncomingCall):
+            self._incoming(signal)
+            return
+        call = self._calls.get(signal.call_id)
+        if call is None:
+            self.log.debug("signal_for_unknown_call", signal=type(signal).__name__,
+                           call_id=signal.call_id)
+            return
+        try:
+            call._receive(signal, self.clock.now())
+        except Exception:  # a core/runtime bug must not stop other calls
+            call._log.exception("signal_failed", signal=type(signal).__name__)
+
+    def _incoming(self, sig: IncomingCall) -> None:
+        log = self.log.bind(call_id=sig.call_id, sip_call_id=sig.sip_call_id)
+        if not self._accepting or self.live_legs() >= self.backend.max_calls:
+            code = 486 if self._accepting else 503
+            log.warning("call_refused", code=code, live=self.live_legs())
+            self.send(cmd.Reject(call_id=sig.call_id, code=code))
+            return
+        session = self._new_session(self.custom_data)
+        call = Call(session, sig.call_id, CallMachine.inbound(self.clock.now()),
+                    callerid=sig.callerid, number=sig.destination,
+                    display_name=sig.display_name, headers=sig.headers)
+        try:
+            self.scenario.run(session)
+        except ScenarioError as exc:
+            session.log.error("scenario_failed", error=str(exc), exc_info=exc.__cause__)
+            self.send(cmd.Reject(call_id=sig.call_id, code=500))
+            self.session_ended(session)
+            return
+        session.adopt_inbound(call)
+        log.info("call_incoming", session_id=session.id, callerid=sig.callerid,
+                 destination=sig.destination, from_uri=sig.from_uri)
+        session.start()
+        session.emit_app(CallAlerting(
+            name=AppEvents.CallAlerting, session_id=session.id, call=call,
+            callerid=sig.callerid, destination=sig.destination,
+            display_name=sig.display_name, from_uri=sig.from_uri, to_uri=sig.to_uri,
+            headers=sig.headers, custom_data=session.custom_data()))
+
+    def _new_session(self, custom_data: str | None) -> Session:
+        session = Session(self, custom_data)
+        self.sessions[session.id] = session
+        self._idle.clear()
+        return session

@@ -1,0 +1,161 @@
+"""Event objects handed to scenario handlers: one frozen dataclass per event, one argument ``e``.
+
+Field names are VoxEngine's payload names in snake_case. Every call event carries ``call`` and
+``headers`` (the custom SIP headers of the message that caused it, empty when none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.headers import Headers
+
+if TYPE_CHECKING:
+    from voxpy.runtime.call import Call
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event: ``name`` is the ``AppEvents``/``CallEvents`` member that fired."""
+
+    name: str
+
+
+# -- call events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEvent(Event):
+    """Base of call events."""
+
+    call: Call
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connected(CallEvent):
+    """The leg is answered and confirmed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disconnected(CallEvent):
+    """The leg ended after being connected, or an inbound leg ended before it was."""
+
+    code: int
+    "Final SIP status: 200 after a BYE, else the failure (487 caller cancelled, 408 no answer)."
+    reason: str = ""
+    duration: float = 0.0
+    "Seconds the leg was connected."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failed(CallEvent):
+    """An outbound leg ended without connecting (486, 404, 603, 408 timeout, 487 cancelled)."""
+
+    code: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ringing(CallEvent):
+    """The far end of an outbound leg is ringing (180)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioStarted(CallEvent):
+    """Audio can flow: 183 early media or answer (once per leg)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateChanged(CallEvent):
+    """``call.state()`` changed; values are VoxEngine's state strings."""
+
+    old_state: str
+    new_state: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallError(CallEvent):
+    """The backend could not carry out ``op`` on this leg (voxpy addition)."""
+
+    op: str
+    error: str
+    status: int | None = None
+
+
+CALL_EVENT_TYPES: dict[CallEvents, type[CallEvent]] = {
+    CallEvents.Connected: Connected,
+    CallEvents.Disconnected: Disconnected,
+    CallEvents.Failed: Failed,
+    CallEvents.Ringing: Ringing,
+    CallEvents.AudioStarted: AudioStarted,
+    CallEvents.StateChanged: StateChanged,
+    CallEvents.Error: CallError,
+}
+
+
+# -- application events --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppEvent(Event):
+    """Base of session events; ``session_id`` says which session."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Started(AppEvent):
+    """The session started; its scenario's top-level code has run."""
+
+    custom_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAlerting(AppEvent):
+    """An inbound call arrived and waits for the scenario to answer, reject or ignore it."""
+
+    call: Call
+    callerid: str
+    destination: str
+    display_name: str
+    from_uri: str
+    to_uri: str
+    headers: Headers
+    custom_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Terminating(AppEvent):
+    """The session is ending; live calls are about to be hung up."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Terminated(AppEvent):
+    """The session has ended; no further events fire for it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandlerError(AppEvent):
+    """A handler raised (voxpy addition). The engine logged it and carried on."""
+
+    error: BaseException
+    event: str
+    "Name of the event whose handler failed (or ``timer``)."
+    call: Call | None = None
+    traceback: str = ""
+
+
+def call_event(name: CallEvents, call: Call, fields: dict[str, Any]) -> CallEvent:
+    """Build the event object for ``name`` from the core's payload fields."""
+    args = {k: v for k, v in fields.items() if v is not None}
+    return CALL_EVENT_TYPES[name](name=name, call=call, **args)
+
+
+__all__ = [
+    "AppEvent", "AppEvents", "AudioStarted", "CallAlerting", "CallError", "CallEvent",
+    "CallEvents", "Connected", "Disconnected", "Event", "Failed", "HandlerError", "Ringing",
+    "Started", "StateChanged", "Terminated", "Terminating",
+]

@@ -1,0 +1,265 @@
+"""``Session``: one run of a scenario, holding its calls and timers (VoxEngine's JS session).
+
+A scenario's ``VoxEngine`` is the session it runs in. The session ends when the scenario calls
+``terminate()`` or a grace period after its last call ended; ending fires Terminating, hangs up
+live calls, waits for them, then fires Terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from voxpy.core import commands as cmd
+from voxpy.core.events import AppEvents
+from voxpy.core.headers import Headers, outgoing_headers
+from voxpy.core.state import CallMachine, CallState
+from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime.call import Call
+from voxpy.runtime.dispatch import Emitter, session_scope
+from voxpy.runtime.events import AppEvent, HandlerError, Started, Terminated, Terminating
+from voxpy.runtime.timers import Clock, Timer
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; see ``config/voxpy.toml``."""
+
+    no_answer: float = 60.0
+    dial: float = 60.0
+    session_grace: float = 60.0
+    terminate_wait: float = 4.0
+
+
+class SessionHost(Protocol):
+    """What a session needs from its engine."""
+
+    clock: Clock
+    timeouts: Timeouts
+    log: Any
+
+    def send(self, command: cmd.Command) -> None: ...
+    def observe(self, session: Session, event: Any) -> None: ...
+    def reserve_leg(self) -> None: ...
+    def register_call(self, call: Call) -> None: ...
+    def session_ended(self, session: Session) -> None: ...
+
+
+class Session(Emitter):
+    """The ``VoxEngine`` object of one scenario run."""
+
+    def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
+        self.id = uuid.uuid4().hex[:16]
+        self.log = host.log.bind(session_id=self.id)
+        super().__init__(self, self.handler_failed)
+        self._host = host
+        self._custom_data = custom_data
+        self._calls: dict[str, Call] = {}
+        self._timers: dict[int, Timer] = {}
+        self._timer_ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._grace: Timer | None = None
+        self._ending = False
+        self._no_live_calls = asyncio.Event()
+        self.terminated = asyncio.Event()
+        self.started_at = host.clock.now()
+
+    # -- VoxEngine API -----------------------------------------------------------------------
+
+    def custom_data(self) -> str | None:
+        """The data this session was started with (``voxpy call --custom-data``, HTTP API)."""
+        return self._custom_data
+
+    def call_sip(
+        self,
+        to: str,
+        callerid: str | None = None,
+        display_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth_user: str | None = None,
+        password: str | None = None,
+    ) -> Call:
+        """Place an outbound SIP leg and return it; Connected or Failed fires later.
+
+        Raises CapacityError when this process already holds its maximum of legs.
+        """
+        if not isinstance(to, str) or not to.startswith(("sip:", "sips:")):
+            raise InvalidArgumentError(f"call_sip needs a sip: or sips: URI, got {to!r}")
+        sent = outgoing_headers(headers)
+        self._host.reserve_leg()
+        call_id = uuid.uuid4().hex
+        number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
+        call = Call(self, call_id, CallMachine.outbound(self._host.clock.now()),
+                    callerid=callerid or "", number=number, display_name=display_name or "")
+        self._adopt(call)
+        self.send(cmd.Dial(call_id=call_id, uri=to, callerid=callerid, display_name=display_name,
+                           headers=sent, auth_user=auth_user, password=password))
+        self._after(self._host.timeouts.dial, lambda: self._expire(call, CallState.DIALING, 408))
+        return call
+
+    def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
+        """Call ``fn()`` once after ``seconds``; returns an id for ``clear_timeout``."""
+        if not callable(fn):
+            raise InvalidArgumentError("set_timeout needs a callable")
+        timer_id = next(self._timer_ids)
+
+        def fire() -> None:
+            self._timers.pop(timer_id, None)
+            self.run_handler(lambda _e: fn(), _TimerTick(name="timer", session_id=self.id))
+
+        self._timers[timer_id] = self._host.clock.call_later(float(seconds), fire)
+        return timer_id
+
+    def clear_timeout(self, timer_id: int) -> None:
+        timer = self._timers.pop(timer_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def terminate(self) -> None:
+        """End this session: Terminating fires, live calls are hung up, then Terminated fires."""
+        if self._ending:
+            return
+        self._ending = True
+        self._cancel_grace()
+        self.log.info("session_terminating", calls=len(self.live_calls()))
+        self.emit_app(Terminating(name=AppEvents.Terminating, session_id=self.id))
+        for call in self.live_calls():
+            self._end_quietly(call)
+        task = asyncio.get_running_loop().create_task(self._finish())
+        self._tasks.add(task)
+
+    # -- engine side -------------------------------------------------------------------------
+
+    def live_calls(self) -> list[Call]:
+        return [c for c in self._calls.values() if c.live]
+
+    @property
+    def ending(self) -> bool:
+        return self._ending
+
+    def send(self, command: cmd.Command) -> None:
+        self._host.send(command)
+
+    def observe(self, event: Any) -> None:
+        self._host.observe(self, event)
+
+    def start(self) -> None:
+        """Fire Started (after the scenario's top level ran) and arm the idle grace timer."""
+        self.log.info("session_started", custom_data=self._custom_data)
+        self.emit_app(Started(name=AppEvents.Started, session_id=self.id,
+                               custom_data=self._custom_data))
+        if not self._calls:
+            self._arm_grace()
+
+    def adopt_inbound(self, call: Call) -> None:
+        """Take an inbound leg; it is dropped with 408 if nobody answers it in time."""
+        self._adopt(call)
+        self._after(self._host.timeouts.no_answer,
+                    lambda: self._expire(call, CallState.INCOMING, 408))
+
+    def call_ended(self, call: Call) -> None:
+        if self.live_calls():
+            return
+        self._no_live_calls.set()
+        if not self._ending:
+            self._arm_grace()
+
+    def track(self, task: asyncio.Future[Any], event: Any) -> None:
+        """Follow an async handler: its failure is reported like a sync handler's."""
+        assert isinstance(task, asyncio.Task)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.handler_failed(t.exception() or RuntimeError("?"), event)
+
+        task.add_done_callback(done)
+
+    def handler_failed(self, exc: BaseException, event: Any) -> None:
+        """Log a failed handler once, with ids and traceback, then emit HandlerError."""
+        name = str(getattr(event, "name", "?"))
+        call = getattr(event, "call", None)
+        log = call._log if isinstance(call, Call) else self.log
+        text = "".join(traceback.format_exception(exc))
+        log.error("handler_failed", event_name=name, error=repr(exc), exc_info=exc)
+        if name == AppEvents.HandlerError:
+            return  # a failing error handler must not loop
+        self.emit_app(HandlerError(name=AppEvents.HandlerError, session_id=self.id, error=exc,
+                                    event=name, call=call, traceback=text))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _adopt(self, call: Call) -> None:
+        self._calls[call.id()] = call
+        self._no_live_calls.clear()
+        self._host.register_call(call)
+        self._cancel_grace()
+
+    def _after(self, delay: float, fn: Callable[[], None]) -> None:
+        self._host.clock.call_later(delay, fn)
+
+    def _expire(self, call: Call, while_in: CallState, code: int) -> None:
+        still = call._machine.state is while_in or (
+            while_in is CallState.DIALING and call._machine.state is CallState.EARLY)
+        if still:
+            call._log.info("call_timeout", state=call.state(), code=code)
+            if call.incoming():
+                call.reject(code)
+            else:
+                call._end(code)
+
+    def _end_quietly(self, call: Call) -> None:
+        try:
+            call.hangup()
+        except InvalidStateError:
+            pass  # already being rejected, cancelled or hung up
+
+    def _arm_grace(self) -> None:
+        self._cancel_grace()
+        self._grace = self._host.clock.call_later(self._host.timeouts.session_grace,
+                                                  self.terminate)
+
+    def _cancel_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
+    def emit_app(self, event: AppEvent) -> None:
+        self.log.info("event", name=str(event.name))
+        self._host.observe(self, event)
+        self.emit(event.name, event)
+
+    async def _finish(self) -> None:
+        if self.live_calls():
+            try:
+                await asyncio.wait_for(self._no_live_calls.wait(), self._host.timeouts.terminate_wait)
+            except TimeoutError:
+                self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self.emit_app(Terminated(name=AppEvents.Terminated, session_id=self.id))
+        self.log.info("session_terminated", leftover_calls=len(self.live_calls()))
+        self.remove_all_listeners()
+        for call in self._calls.values():
+            call.remove_all_listeners()
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        self.terminated.set()
+        self._host.session_ended(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _TimerTick(AppEvent):
+    """Stands in for an event when a set_timeout callback fails (``event_name='timer'``)."""
+
+
+__all__ = ["Session", "SessionHost", "Timeouts", "session_scope"]

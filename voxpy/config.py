@@ -1,0 +1,306 @@
+"""voxpy configuration: typed settings, loaded from defaults, a TOML file, env and CLI.
+
+Precedence, lowest to highest: built-in defaults < TOML file < ``VOXPY_<SECTION>__<FIELD>``
+environment variables < ``overrides`` (dotted keys, from CLI flags). Everything is merged
+into one dict and validated once, so every error can name its dotted field and its source.
+Unknown keys are errors: a typo in a config file must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from voxpy.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
+ENV_PREFIX = "VOXPY_"
+MAX_CALLS_LIMIT = 4  # the pjsua2 wheel is built with PJSUA_MAX_CALLS=4
+
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_CODEC = re.compile(r"^[A-Za-z0-9._-]+/\d+(/\d+)?$")
+
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _empty_to_none(value: Any) -> Any:
+    """TOML has no null and env vars are strings: "" means "not set"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalStr = Annotated[str | None, BeforeValidator(_empty_to_none)]
+
+
+def _is_hostname(text: str) -> bool:
+    labels = text.removesuffix(".").split(".")
+    if len(text) > 253 or all(label.isdigit() for label in labels):  # 999.1.1.1 is no name
+        return False
+    return all(_LABEL.match(label) for label in labels)
+
+
+def _check_host(value: str) -> str:
+    """Accept an IPv4 address or a hostname; reject IPv6 (unsupported by our PJSIP build)."""
+    text = value.strip()
+    try:
+        addr = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        addr = None
+    if isinstance(addr, ipaddress.IPv6Address) or ":" in text:
+        raise PydanticCustomError(
+            "ipv6_unsupported",
+            "IPv6 is not supported by this PJSIP build; use an IPv4 address or a hostname",
+        )
+    if addr is None and not _is_hostname(text):
+        raise PydanticCustomError("host", "should be an IPv4 address or a hostname")
+    return text
+
+
+class SipSettings(_Section):
+    """SIP transport and signalling."""
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=5060, ge=0, le=65535)
+    public_address: OptionalStr = None
+    tcp: bool = True
+    outbound_proxy: OptionalStr = None
+    user_agent: str = Field(default="voxpy", min_length=1)
+    codecs: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
+    max_calls: int = Field(default=MAX_CALLS_LIMIT, ge=1)
+
+    @field_validator("host", "public_address")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        return None if value is None else _check_host(value)
+
+    @field_validator("outbound_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith("sip:"):
+            raise PydanticCustomError("sip_uri", 'should be a SIP URI starting with "sip:"')
+        return value
+
+    @field_validator("codecs", mode="before")
+    @classmethod
+    def _split_codecs(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from an env var: "PCMU/8000,PCMA/8000"
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("codecs")
+    @classmethod
+    def _codecs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise PydanticCustomError("codecs", "at least one codec is needed")
+        for codec in value:
+            if codec.split("/")[0].lower() == "opus":
+                raise PydanticCustomError(
+                    "codec", "{codec}: this PJSIP build has no opus codec", {"codec": codec}
+                )
+            if not _CODEC.match(codec):
+                raise PydanticCustomError(
+                    "codec", "{codec}: should look like NAME/RATE, e.g. PCMU/8000", {"codec": codec}
+                )
+        return value
+
+    @field_validator("max_calls")
+    @classmethod
+    def _max_calls(cls, value: int) -> int:
+        if value > MAX_CALLS_LIMIT:
+            raise PydanticCustomError(
+                "max_calls",
+                "should be at most {limit}: the pjsua2 wheel caps a process at {limit} calls",
+                {"limit": MAX_CALLS_LIMIT},
+            )
+        return value
+
+
+class RtpSettings(_Section):
+    """RTP media ports: ``port`` .. ``port + port_range``."""
+
+    port: int = Field(default=10000, ge=1024, le=65535)
+    port_range: int = Field(default=1000, ge=0, le=50000)
+
+
+class TimeoutSettings(_Section):
+    """Timeouts, in seconds."""
+
+    no_answer: PositiveSeconds = 60.0
+    dial: PositiveSeconds = 60.0
+    session_grace: float = Field(default=60.0, ge=0, allow_inf_nan=False)
+    shutdown: PositiveSeconds = 4.0
+
+
+class LogSettings(_Section):
+    """Logging: level and output format ("auto" = JSON unless stderr is a TTY)."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class ScenarioSettings(_Section):
+    """Scenario defaults."""
+
+    custom_data: OptionalStr = None
+
+
+class Settings(_Section):
+    """All voxpy settings; build it with :func:`load_settings`."""
+
+    sip: SipSettings = Field(default_factory=SipSettings)
+    rtp: RtpSettings = Field(default_factory=RtpSettings)
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+
+    def summary(self) -> dict[str, Any]:
+        """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line."""
+        return {
+            f"{section}.{key}": value
+            for section, fields in self.model_dump(mode="json").items()
+            for key, value in fields.items()
+        }
+
+
+def _fields(section: str) -> list[str]:
+    annotation = Settings.model_fields[section].annotation
+    assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return list(annotation.model_fields)
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", text)
+        if where:
+            text = f"at line {where[1]}: {text[: where.start()]} (column {where[2]})"
+        raise ConfigError(f"{label}: invalid TOML {text}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{label}: cannot read config file: {reason}") from exc
+
+
+def _file_layer(config_file: str | Path | None) -> dict[str, Any]:
+    if config_file is None:
+        path, label = DEFAULT_CONFIG_FILE, str(DEFAULT_CONFIG_FILE)
+        if not path.is_file():
+            return {}
+    else:
+        path, label = Path(config_file), f"--config {config_file}"
+        if not path.is_file():
+            problem = "not a regular file" if path.exists() else "config file not found"
+            raise ConfigError(f"{config_file}: {problem}")
+    layer: dict[str, Any] = {}
+    for section, body in _read_toml(path, str(path)).items():
+        if isinstance(body, dict) and body:
+            layer.update({f"{section}.{key}": (val, label) for key, val in body.items()})
+        else:  # not a table, or an empty one: let validation judge the section itself
+            layer[section] = (body, label)
+    return layer
+
+
+def _env_layer(env: Mapping[str, str], problems: list[tuple[str, str]]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        if "__" in rest:
+            section, _, key = rest.partition("__")
+            layer[f"{section}.{key}"] = (value, name)
+            continue
+        for section in Settings.model_fields:  # VOXPY_SIP_PORT: a typo for VOXPY_SIP__PORT
+            key = rest.removeprefix(f"{section}_")
+            if key != rest and key in _fields(section):
+                hint = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+                problems.append((f"{section}.{key}", f"{name} is not read; did you mean {hint}?"))
+    return layer
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) and value and " " not in value else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _source(path: tuple[str | int, ...], sources: Mapping[str, str]) -> str | None:
+    """The source of the longest prefix of ``path`` that some layer set (e.g. sip.codecs.1)."""
+    keys = (".".join(str(p) for p in path[:end]) for end in range(len(path), 0, -1))
+    return next((sources[key] for key in keys if key in sources), None)
+
+
+def _describe(err: Any, sources: Mapping[str, str]) -> tuple[str, str]:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc)
+    message: str = err["msg"].removeprefix("Value error, ")
+    details = []
+    if err["type"] == "extra_forbidden":  # loc is (section,) or (known section, key)
+        what, known = (
+            ("section", list(Settings.model_fields))
+            if len(loc) == 1
+            else ("setting", _fields(str(loc[0])))
+        )
+        message = f"unknown {what}, expected one of {', '.join(known)}"
+    elif "input" in err and not isinstance(err["input"], dict):
+        details.append(f"got {_show(err['input'])}")
+    source = _source(loc, sources)
+    if source:
+        details.append(f"from {source}")
+    return field, message + (f" ({', '.join(details)})" if details else "")
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings` from defaults < TOML < ``VOXPY_*`` env < dotted ``overrides``.
+
+    ``config_file=None`` reads ``config/voxpy.toml`` under the CWD if it exists; an explicit
+    file must exist. ``env`` defaults to ``os.environ``; ``None`` override values are skipped.
+    Raises :class:`~voxpy.errors.ConfigError` with one line naming each bad field and source.
+    """
+    problems: list[tuple[str, str]] = []
+    layers = [  # each: dotted key -> (value, source label), lowest precedence first
+        _file_layer(config_file),
+        _env_layer(os.environ if env is None else env, problems),
+        {k: (v, "command line") for k, v in (overrides or {}).items() if v is not None},
+    ]
+    data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for layer in layers:
+        for key, (value, source) in layer.items():
+            section, dot, name = key.partition(".")
+            sources[key] = source
+            if not dot:
+                data[section] = value
+            elif isinstance(data.setdefault(section, {}), dict):
+                data[section][name] = value
+
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems += [_describe(err, sources) for err in exc.errors()]
+    if problems:
+        first_field, first_message = problems[0]
+        rest = [first_message] + [f"{field}: {message}" for field, message in problems[1:]]
+        raise ConfigError("; ".join(rest), field=first_field)
+    return settings

@@ -1,0 +1,4 @@
+from voxpy import VoxEngine
+
+def on_alerting(e)
+    pass

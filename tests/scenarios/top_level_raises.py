@@ -1,0 +1,4 @@
+"""Raises at top level, on line 4."""
+
+settings = {}
+timeout = settings["timeout"]

@@ -1,0 +1,122 @@
+"""The ``voxpy`` command: the composition root (settings -> logging -> backend -> engine).
+
+``voxpy run SCENARIO`` serves inbound calls until SIGINT/SIGTERM; ``voxpy call SCENARIO`` runs
+one session without an inbound call and exits when it terminates. Bad configuration or a broken
+scenario is reported in one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from voxpy.config import Settings, load_settings
+from voxpy.errors import BackendError, ConfigError, ScenarioError
+from voxpy.log import configure_logging, get_logger
+from voxpy.runtime.engine import Engine
+from voxpy.runtime.scenario import Scenario, check
+from voxpy.runtime.session import Timeouts
+
+EXIT_USAGE = 2
+EXIT_BACKEND = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxpy", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve inbound calls with a scenario")
+    call = commands.add_parser("call", help="run one session that dials out, then exit")
+    for sub in (run, call):
+        sub.add_argument("scenario", help="path to the scenario .py file")
+        sub.add_argument("--config", help="TOML config file (default: config/voxpy.toml)")
+        sub.add_argument("--sip-host", help="address to listen on (sip.host)")
+        sub.add_argument("--sip-port", type=int, help="SIP port, UDP and TCP (sip.port)")
+        sub.add_argument("--public-address", help="address to advertise in SDP/Contact")
+        sub.add_argument("--log-level", help="debug, info, warning or error")
+        sub.add_argument("--log-format", help="auto, json or console")
+        sub.add_argument("--custom-data", help="custom data for the session(s)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config, overrides=_overrides(args))
+        configure_logging(settings.log.level, settings.log.format)
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}")
+    log = get_logger("voxpy")
+    try:
+        scenario = Scenario.load(args.scenario)
+        check(scenario, log, settings.scenario.custom_data)
+    except ScenarioError as exc:
+        return _fail(f"scenario error: {exc}")
+    try:
+        return asyncio.run(_serve(args.command, scenario, settings, log))
+    except BackendError as exc:
+        log.error("backend_failed", error=str(exc))
+        return _fail(f"cannot start: {exc}", EXIT_BACKEND)
+
+
+async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any) -> int:
+    from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
+
+    backend = PjsuaBackend(_pjsua_options(settings), logger=get_logger("voxpy.pjsua2"))
+    timeouts = Timeouts(no_answer=settings.timeouts.no_answer, dial=settings.timeouts.dial,
+                        session_grace=settings.timeouts.session_grace,
+                        terminate_wait=settings.timeouts.shutdown)
+    engine = Engine(backend, scenario, timeouts=timeouts,
+                    custom_data=settings.scenario.custom_data, log=log)
+    log.info("starting", command=command, **settings.summary())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await engine.start()
+    status = 0
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if command == "call":
+        try:
+            session = engine.start_session()
+        except ScenarioError as exc:
+            log.error("scenario_failed", error=str(exc))
+            status = EXIT_USAGE
+        else:
+            waiters.append(asyncio.ensure_future(session.terminated.wait()))
+    if status == 0:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()
+    if stop.is_set():
+        log.info("signal_received", live_calls=engine.live_legs())
+    await engine.shutdown()
+    return status
+
+
+def _pjsua_options(settings: Settings) -> Any:
+    from voxpy.backends.pjsua2 import PjsuaOptions
+
+    sip, rtp = settings.sip, settings.rtp
+    return PjsuaOptions(
+        host=sip.host, port=sip.port, public_address=sip.public_address, tcp=sip.tcp,
+        rtp_port=rtp.port, rtp_port_range=rtp.port_range, codecs=tuple(sip.codecs),
+        max_calls=sip.max_calls, outbound_proxy=sip.outbound_proxy, user_agent=sip.user_agent,
+        sip_log_level=5 if settings.log.level == "debug" else 0,
+    )
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "sip.host": args.sip_host, "sip.port": args.sip_port,
+        "sip.public_address": args.public_address, "log.level": args.log_level,
+        "log.format": args.log_format, "scenario.custom_data": args.custom_data,
+    }
+
+
+def _fail(message: str, status: int = EXIT_USAGE) -> int:
+    sys.stderr.write(f"voxpy: {message}\n")
+    return status

@@ -1,6 +1,6 @@
 """Dial the SIP URI given as custom data, hang up once it answers, then end the session.
 
-    voxpy call scenarios/outbound.py --custom-data sip:100@127.0.0.1:5070
+voxpy call scenarios/outbound.py --custom-data sip:100@127.0.0.1:5070
 """
 
 import structlog

@@ -31,9 +31,13 @@ class Recorder:
         self._changed.set()
 
     def events(self, call_id: str, *, with_state: bool = False) -> list[str]:
-        names = [str(e.name) for _, e in self.log
-                 if getattr(e, "call", None) is not None and e.call.id() == call_id
-                 and str(e.name).startswith("Call.")]
+        names = [
+            str(e.name)
+            for _, e in self.log
+            if getattr(e, "call", None) is not None
+            and e.call.id() == call_id
+            and str(e.name).startswith("Call.")
+        ]
         return names if with_state else [n for n in names if n != "Call.StateChanged"]
 
     def session_events(self) -> list[str]:
@@ -54,6 +58,7 @@ class Recorder:
                 except AssertionError:
                     self._changed.clear()
                     await self._changed.wait()
+
         return await asyncio.wait_for(poll(), timeout)
 
 
@@ -65,12 +70,17 @@ async def memory_engine() -> AsyncIterator[EngineFactory]:
     """Start an engine running a scenario on the memory backend; shut down after the test."""
     engines: list[Engine] = []
 
-    async def make(scenario: str | Path, *, timeouts: Timeouts | None = None,
-                   custom_data: str | None = None,
-                   max_calls: int = 4) -> tuple[Engine, MemoryBackend, Recorder]:
+    async def make(
+        scenario: str | Path,
+        *,
+        timeouts: Timeouts | None = None,
+        custom_data: str | None = None,
+        max_calls: int = 4,
+    ) -> tuple[Engine, MemoryBackend, Recorder]:
         backend = MemoryBackend(max_calls=max_calls)
-        engine = Engine(backend, Scenario.load(scenario), timeouts=timeouts,
-                        custom_data=custom_data)
+        engine = Engine(
+            backend, Scenario.load(scenario), timeouts=timeouts, custom_data=custom_data
+        )
         recorder = Recorder()
         engine.observers.append(recorder)
         await engine.start()

@@ -13,17 +13,31 @@ from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
 
 
 def voxpy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voxpy", *args], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT, env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "voxpy", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("args", "env", "message"), [
-    (["--sip-port", "70000"], {}, "voxpy: config error: sip.port: Input should be less than or "
-                                  "equal to 65535 (got 70000, from command line)"),
-    ([], {"VOXPY_SIP__MAX_CALLS": "8"}, "voxpy: config error: sip.max_calls:"),
-    ([], {"VOXPY_LOG__LEVEL": "loud"}, "voxpy: config error: log.level:"),
-    (["--config", "missing.toml"], {}, "voxpy: config error: "),
-])
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["--sip-port", "70000"],
+            {},
+            "voxpy: config error: sip.port: Input should be less than or "
+            "equal to 65535 (got 70000, from command line)",
+        ),
+        ([], {"VOXPY_SIP__MAX_CALLS": "8"}, "voxpy: config error: sip.max_calls:"),
+        ([], {"VOXPY_LOG__LEVEL": "loud"}, "voxpy: config error: log.level:"),
+        (["--config", "missing.toml"], {}, "voxpy: config error: "),
+    ],
+)
 def test_bad_config_exits_2(args: list[str], env: dict[str, str], message: str) -> None:
     result = voxpy("run", str(SCENARIOS / "hello_hangup.py"), *args, env=env)
     assert result.returncode == 2
@@ -39,12 +53,17 @@ def test_bad_config_file_names_field(tmp_path: Path) -> None:
     assert "timeouts.dial" in result.stderr and str(config) in result.stderr
 
 
-@pytest.mark.parametrize(("scenario", "message"), [
-    ("nope.py", "nope.py: scenario file not found"),
-    (str(TEST_SCENARIOS / "syntax_error.py"), "syntax_error.py:3: syntax error"),
-    (str(TEST_SCENARIOS / "top_level_raises.py"),
-     "top_level_raises.py:4: top-level code raised KeyError('timeout')"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("nope.py", "nope.py: scenario file not found"),
+        (str(TEST_SCENARIOS / "syntax_error.py"), "syntax_error.py:3: syntax error"),
+        (
+            str(TEST_SCENARIOS / "top_level_raises.py"),
+            "top_level_raises.py:4: top-level code raised KeyError('timeout')",
+        ),
+    ],
+)
 def test_bad_scenario_exits_2(scenario: str, message: str) -> None:
     for command in ("run", "call"):
         result = voxpy(command, scenario)

@@ -66,11 +66,15 @@ async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any)
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
     backend = PjsuaBackend(_pjsua_options(settings), logger=get_logger("voxpy.pjsua2"))
-    timeouts = Timeouts(no_answer=settings.timeouts.no_answer, dial=settings.timeouts.dial,
-                        session_grace=settings.timeouts.session_grace,
-                        terminate_wait=settings.timeouts.shutdown)
-    engine = Engine(backend, scenario, timeouts=timeouts,
-                    custom_data=settings.scenario.custom_data, log=log)
+    timeouts = Timeouts(
+        no_answer=settings.timeouts.no_answer,
+        dial=settings.timeouts.dial,
+        session_grace=settings.timeouts.session_grace,
+        terminate_wait=settings.timeouts.shutdown,
+    )
+    engine = Engine(
+        backend, scenario, timeouts=timeouts, custom_data=settings.scenario.custom_data, log=log
+    )
     log.info("starting", command=command, **settings.summary())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,18 +106,28 @@ def _pjsua_options(settings: Settings) -> Any:
 
     sip, rtp = settings.sip, settings.rtp
     return PjsuaOptions(
-        host=sip.host, port=sip.port, public_address=sip.public_address, tcp=sip.tcp,
-        rtp_port=rtp.port, rtp_port_range=rtp.port_range, codecs=tuple(sip.codecs),
-        max_calls=sip.max_calls, outbound_proxy=sip.outbound_proxy, user_agent=sip.user_agent,
+        host=sip.host,
+        port=sip.port,
+        public_address=sip.public_address,
+        tcp=sip.tcp,
+        rtp_port=rtp.port,
+        rtp_port_range=rtp.port_range,
+        codecs=tuple(sip.codecs),
+        max_calls=sip.max_calls,
+        outbound_proxy=sip.outbound_proxy,
+        user_agent=sip.user_agent,
         sip_log_level=5 if settings.log.level == "debug" else 0,
     )
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "sip.host": args.sip_host, "sip.port": args.sip_port,
-        "sip.public_address": args.public_address, "log.level": args.log_level,
-        "log.format": args.log_format, "scenario.custom_data": args.custom_data,
+        "sip.host": args.sip_host,
+        "sip.port": args.sip_port,
+        "sip.public_address": args.public_address,
+        "log.level": args.log_level,
+        "log.format": args.log_format,
+        "scenario.custom_data": args.custom_data,
     }
 
 

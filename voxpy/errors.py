@@ -3,13 +3,13 @@
 ::
 
     VoxpyError
-     ├─ ScenarioError       the user's scenario is broken (missing file, syntax, raised at top level)
-     ├─ InvalidStateError   API misuse: a method called in a state where it makes no sense
-     ├─ InvalidArgumentError API misuse: a bad argument (also a ValueError)
-     ├─ BackendError        the SIP stack failed or refused (carries ``op`` and ``status``)
-     ├─ CapacityError       (a BackendError) no free call slot in this process
-     ├─ ConfigError         a configuration value is wrong (carries ``field``)
-     └─ MediaError          TTS, conversion, playback, recording
+     ├─ ScenarioError         the scenario is broken (missing, bad syntax, raised at top level)
+     ├─ InvalidStateError     API misuse: a method called in a state where it makes no sense
+     ├─ InvalidArgumentError  API misuse: a bad argument (also a ValueError)
+     ├─ BackendError          the SIP stack failed or refused (carries ``op`` and ``status``)
+     │   └─ CapacityError     no free call slot in this process
+     ├─ ConfigError           a configuration value is wrong (carries ``field``)
+     └─ MediaError            TTS, conversion, playback, recording
 
 This module imports nothing from voxpy, so every layer may import it.
 """

@@ -26,7 +26,11 @@ class TestAnswerAndHangup:
         await settle()
         assert rec.session_events() == ["Application.Started", "Application.CallAlerting"]
         assert rec.events(leg.call_id, with_state=True) == [
-            "Call.StateChanged", "Call.Connected", "Call.StateChanged", "Call.Disconnected"]
+            "Call.StateChanged",
+            "Call.Connected",
+            "Call.StateChanged",
+            "Call.Disconnected",
+        ]
         alerting = rec.find("Application.CallAlerting")
         assert (alerting.callerid, alerting.destination) == ("+15550100", "100")
         assert alerting.headers["x-tenant"] == "a"
@@ -40,7 +44,8 @@ class TestAnswerAndHangup:
     async def test_session_ends_after_grace(self, memory_engine: EngineFactory) -> None:
         """With no calls left, the session terminates after the grace period."""
         engine, net, rec = await memory_engine(
-            SCENARIOS / "hello_hangup.py", timeouts=Timeouts(session_grace=0.05))
+            SCENARIOS / "hello_hangup.py", timeouts=Timeouts(session_grace=0.05)
+        )
         net.dial()
         await rec.wait("Application.Terminated", timeout=2)
         assert rec.session_events()[-2:] == ["Application.Terminating", "Application.Terminated"]
@@ -91,7 +96,8 @@ class TestNoAnswer:
 
     async def test_dropped_with_408(self, memory_engine: EngineFactory) -> None:
         engine, net, rec = await memory_engine(
-            TEST_SCENARIOS / "ignore_call.py", timeouts=Timeouts(no_answer=0.05))
+            TEST_SCENARIOS / "ignore_call.py", timeouts=Timeouts(no_answer=0.05)
+        )
         leg = net.dial()
         event = await rec.wait("Call.Disconnected", leg.call_id)
         assert event.code == 408
@@ -137,7 +143,8 @@ class TestHandlerErrors:
 
 @pytest.mark.parametrize("method", ["answer", "ring", "start_early_media"])
 async def test_misuse_after_hangup_raises_and_changes_nothing(
-        memory_engine: EngineFactory, method: str) -> None:
+    memory_engine: EngineFactory, method: str
+) -> None:
     """Calling answer() (or ring) on a terminated call raises InvalidStateError; state stays."""
     from voxpy import InvalidStateError
 

@@ -28,11 +28,18 @@ class TestOutbound:
         net.answer(leg, headers={"X-Agent": "7"})
         await asyncio.wait_for(session.terminated.wait(), 2)
         assert rec.events(leg.call_id) == [
-            "Call.Ringing", "Call.AudioStarted", "Call.Connected", "Call.Disconnected"]
+            "Call.Ringing",
+            "Call.AudioStarted",
+            "Call.Connected",
+            "Call.Disconnected",
+        ]
         assert rec.find("Call.Connected").headers == {"X-Agent": "7"}
         assert leg.history == ["BYE"]
         assert rec.session_events() == [
-            "Application.Started", "Application.Terminating", "Application.Terminated"]
+            "Application.Started",
+            "Application.Terminating",
+            "Application.Terminated",
+        ]
 
     async def test_peer_busy(self, memory_engine: EngineFactory) -> None:
         """A 486 from the far end fires Failed with the code and the far end's headers."""
@@ -48,8 +55,9 @@ class TestOutbound:
 
     async def test_no_answer_fails_408(self, memory_engine: EngineFactory) -> None:
         """A leg nobody answers is cancelled after the dial timeout and fails with 408."""
-        engine, net, rec = await memory_engine(SCENARIOS / "outbound.py",
-                                               timeouts=Timeouts(dial=0.05))
+        engine, net, rec = await memory_engine(
+            SCENARIOS / "outbound.py", timeouts=Timeouts(dial=0.05)
+        )
         engine.start_session(custom_data=PEER)
         leg = await net.expect_call()
         net.ring(leg)
@@ -79,8 +87,12 @@ class TestSessionApi:
         session = engine.start_session()
         await asyncio.wait_for(session.terminated.wait(), 2)
         assert net.commands == []
-        assert rec.session_events() == ["Application.Started", "Application.HandlerError",
-                                         "Application.Terminating", "Application.Terminated"]
+        assert rec.session_events() == [
+            "Application.Started",
+            "Application.HandlerError",
+            "Application.Terminating",
+            "Application.Terminated",
+        ]
         assert rec.find("Application.HandlerError").event == "timer"
 
     def test_voxengine_outside_session(self) -> None:
@@ -102,7 +114,7 @@ class TestScenarioErrors:
     """A broken scenario file is reported with file and line."""
 
     def test_missing(self, tmp_path: object) -> None:
-        with pytest.raises(ScenarioError, match="nope.py: scenario file not found"):
+        with pytest.raises(ScenarioError, match=r"nope\.py: scenario file not found"):
             Scenario.load("nope.py")
 
     def test_syntax_error_names_line(self) -> None:
@@ -111,12 +123,16 @@ class TestScenarioErrors:
 
     def test_top_level_raise_names_line(self) -> None:
         scenario = Scenario.load(TEST_SCENARIOS / "top_level_raises.py")
-        with pytest.raises(ScenarioError, match=r"top_level_raises.py:4: top-level code raised "
-                                                r"KeyError\('timeout'\)"):
+        with pytest.raises(
+            ScenarioError,
+            match=r"top_level_raises.py:4: top-level code raised "
+            r"KeyError\('timeout'\)",
+        ):
             check(scenario, log=__import__("structlog").get_logger())
 
     async def test_inbound_call_to_broken_session_gets_500(
-            self, memory_engine: EngineFactory) -> None:
+        self, memory_engine: EngineFactory
+    ) -> None:
         engine, net, rec = await memory_engine(TEST_SCENARIOS / "top_level_raises.py")
         leg = net.dial()
         await asyncio.wait_for(leg.ended.wait(), 2)

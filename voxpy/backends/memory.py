@@ -80,8 +80,11 @@ class MemoryBackend:
             return
         leg = self.legs.get(command.call_id)
         if leg is None or not leg.live:
-            self._emit(sig.CommandFailed(call_id=command.call_id, op=type(command).__name__,
-                                         message="no such live call"))
+            self._emit(
+                sig.CommandFailed(
+                    call_id=command.call_id, op=type(command).__name__, message="no such live call"
+                )
+            )
             return
         if isinstance(command, cmd.Provisional):
             self._record(leg, str(command.code), command.headers)
@@ -102,21 +105,39 @@ class MemoryBackend:
 
     # -- far end (what a test does as the remote party) --------------------------------------
 
-    def dial(self, to: str = "100", from_: str = "+15550100", *, display_name: str = "",
-             headers: Mapping[str, str] | None = None) -> FarLeg:
+    def dial(
+        self,
+        to: str = "100",
+        from_: str = "+15550100",
+        *,
+        display_name: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> FarLeg:
         """The far end calls the engine. A full process answers 486, a draining one 503."""
         call_id = f"mem-in-{next(self._ids)}"
-        leg = FarLeg(call_id=call_id, outbound=False, uri=f"sip:{to}@memory.invalid",
-                     headers=Headers(headers or {}))
+        leg = FarLeg(
+            call_id=call_id,
+            outbound=False,
+            uri=f"sip:{to}@memory.invalid",
+            headers=Headers(headers or {}),
+        )
         self.legs[call_id] = leg
         if not self._accepting or self._live() > self.max_calls:
             code = 503 if not self._accepting else 486
             self._record(leg, str(code), Headers())
             self._finish(leg, code)
             return leg
-        self._emit(sig.IncomingCall(
-            call_id=call_id, from_uri=f"sip:{from_}@memory.invalid", to_uri=leg.uri,
-            callerid=from_, destination=to, display_name=display_name, headers=leg.headers))
+        self._emit(
+            sig.IncomingCall(
+                call_id=call_id,
+                from_uri=f"sip:{from_}@memory.invalid",
+                to_uri=leg.uri,
+                callerid=from_,
+                destination=to,
+                display_name=display_name,
+                headers=leg.headers,
+            )
+        )
         return leg
 
     async def expect_call(self, timeout: float = 5.0) -> FarLeg:
@@ -132,7 +153,9 @@ class MemoryBackend:
         self._require(leg, outbound=True, states=("offered", "early"))
         self._confirm(leg, Headers(headers or {}))
 
-    def reject(self, leg: FarLeg, code: int = 486, headers: Mapping[str, str] | None = None) -> None:
+    def reject(
+        self, leg: FarLeg, code: int = 486, headers: Mapping[str, str] | None = None
+    ) -> None:
         self._require(leg, outbound=True, states=("offered", "early"))
         self._finish(leg, code, headers=Headers(headers or {}))
 
@@ -149,8 +172,9 @@ class MemoryBackend:
     # -- internals ---------------------------------------------------------------------------
 
     def _dial_out(self, command: cmd.Dial) -> None:
-        leg = FarLeg(call_id=command.call_id, outbound=True, uri=command.uri,
-                     headers=command.headers)
+        leg = FarLeg(
+            call_id=command.call_id, outbound=True, uri=command.uri, headers=command.headers
+        )
         self.legs[leg.call_id] = leg
         if self._live() > self.max_calls:
             self._finish(leg, 486, reason="Too many calls in this process")
@@ -166,14 +190,16 @@ class MemoryBackend:
         self._record(leg, message, headers)
         self._finish(leg, code, headers=headers)
 
-    def _finish(self, leg: FarLeg, code: int, *, reason: str = "",
-                headers: Headers | None = None) -> None:
+    def _finish(
+        self, leg: FarLeg, code: int, *, reason: str = "", headers: Headers | None = None
+    ) -> None:
         leg.state = "ended"
         if leg.code is None:  # the INVITE's final status: 200 once answered, else this code
             leg.code = code
         leg.ended.set()
-        self._emit(sig.Ended(call_id=leg.call_id, code=code, reason=reason,
-                             headers=headers or Headers()))
+        self._emit(
+            sig.Ended(call_id=leg.call_id, code=code, reason=reason, headers=headers or Headers())
+        )
 
     @staticmethod
     def _record(leg: FarLeg, message: str, headers: Headers) -> None:
@@ -182,8 +208,9 @@ class MemoryBackend:
 
     def _require(self, leg: FarLeg, *, outbound: bool | None, states: tuple[str, ...]) -> None:
         if (outbound is not None and leg.outbound is not outbound) or leg.state not in states:
-            raise BackendError(f"far end cannot do that on a leg in state {leg.state!r}",
-                               op="memory")
+            raise BackendError(
+                f"far end cannot do that on a leg in state {leg.state!r}", op="memory"
+            )
 
     def _live(self) -> int:
         return sum(1 for leg in self.legs.values() if leg.live)

@@ -13,7 +13,7 @@ class AppEvents(StrEnum):
     Terminating = "Application.Terminating"
     Terminated = "Application.Terminated"
     HandlerError = "Application.HandlerError"
-    """voxpy addition: a handler raised; payload has ``error``, ``event``, ``call``, ``traceback``."""
+    """voxpy addition: a handler raised (``error``, ``event``, ``call``, ``traceback``)."""
 
 
 class CallEvents(StrEnum):

@@ -13,8 +13,20 @@ from voxpy.errors import InvalidArgumentError
 STACK_OWNED = frozenset(
     name.lower()
     for name in (
-        "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Length", "Content-Type",
-        "Max-Forwards", "Route", "Record-Route", "Allow", "Supported", "Require",
+        "Via",
+        "From",
+        "To",
+        "Call-ID",
+        "CSeq",
+        "Contact",
+        "Content-Length",
+        "Content-Type",
+        "Max-Forwards",
+        "Route",
+        "Record-Route",
+        "Allow",
+        "Supported",
+        "Require",
     )
 )
 _TOKEN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
@@ -80,7 +92,9 @@ def outgoing_headers(headers: Mapping[str, str] | None) -> Headers:
         if not isinstance(name, str) or not name or not set(name) <= _TOKEN:
             raise InvalidArgumentError(f"invalid SIP header name {name!r}")
         if name.lower() in STACK_OWNED:
-            raise InvalidArgumentError(f"header {name!r} is set by the SIP stack and cannot be sent")
+            raise InvalidArgumentError(
+                f"header {name!r} is set by the SIP stack and cannot be sent"
+            )
         if not isinstance(value, str) or "\r" in value or "\n" in value:
             raise InvalidArgumentError(f"header {name!r} needs a one-line string value")
     return Headers(headers)

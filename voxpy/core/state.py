@@ -44,67 +44,79 @@ class Input(Enum):
     ENDED = "ended"
 
 
-S, I, E = CallState, Input, CallEvents
+S, In, E = CallState, Input, CallEvents
 _Row = dict[Input, tuple[CallState, tuple[CallEvents, ...]]]
 _END_IN = (S.ENDED, (E.Disconnected,))
 _FAIL = (S.ENDED, (E.Failed,))
 
 TRANSITIONS: dict[CallState, _Row] = {
     S.INCOMING: {
-        I.RING: (S.INCOMING, ()),
-        I.EARLY_MEDIA: (S.INCOMING, ()),
-        I.ANSWER: (S.ANSWERING, ()),
-        I.REJECT: (S.REJECTING, ()),
-        I.HANGUP: (S.REJECTING, ()),
-        I.RINGING: (S.INCOMING, ()),  # the backend confirms our 180
-        I.MEDIA: (S.INCOMING, (E.AudioStarted,)),  # ... or our 183
-        I.ENDED: _END_IN,  # caller cancelled
+        In.RING: (S.INCOMING, ()),
+        In.EARLY_MEDIA: (S.INCOMING, ()),
+        In.ANSWER: (S.ANSWERING, ()),
+        In.REJECT: (S.REJECTING, ()),
+        In.HANGUP: (S.REJECTING, ()),
+        In.RINGING: (S.INCOMING, ()),  # the backend confirms our 180
+        In.MEDIA: (S.INCOMING, (E.AudioStarted,)),  # ... or our 183
+        In.ENDED: _END_IN,  # caller cancelled
     },
     S.ANSWERING: {
-        I.HANGUP: (S.HANGING_UP, ()),
-        I.RINGING: (S.ANSWERING, ()),
-        I.MEDIA: (S.ANSWERING, ()),
-        I.ANSWERED: (S.CONNECTED, (E.Connected,)),
-        I.ENDED: _END_IN,
+        In.HANGUP: (S.HANGING_UP, ()),
+        In.RINGING: (S.ANSWERING, ()),
+        In.MEDIA: (S.ANSWERING, ()),
+        In.ANSWERED: (S.CONNECTED, (E.Connected,)),
+        In.ENDED: _END_IN,
     },
-    S.REJECTING: {I.RINGING: (S.REJECTING, ()), I.MEDIA: (S.REJECTING, ()), I.ENDED: _END_IN},
+    S.REJECTING: {In.RINGING: (S.REJECTING, ()), In.MEDIA: (S.REJECTING, ()), In.ENDED: _END_IN},
     S.DIALING: {
-        I.HANGUP: (S.CANCELLING, ()),
-        I.RINGING: (S.EARLY, (E.Ringing,)),
-        I.MEDIA: (S.EARLY, (E.AudioStarted,)),
-        I.ANSWERED: (S.CONNECTED, (E.AudioStarted, E.Connected)),
-        I.ENDED: _FAIL,
+        In.HANGUP: (S.CANCELLING, ()),
+        In.RINGING: (S.EARLY, (E.Ringing,)),
+        In.MEDIA: (S.EARLY, (E.AudioStarted,)),
+        In.ANSWERED: (S.CONNECTED, (E.AudioStarted, E.Connected)),
+        In.ENDED: _FAIL,
     },
     S.EARLY: {
-        I.HANGUP: (S.CANCELLING, ()),
-        I.RINGING: (S.EARLY, (E.Ringing,)),
-        I.MEDIA: (S.EARLY, (E.AudioStarted,)),
-        I.ANSWERED: (S.CONNECTED, (E.AudioStarted, E.Connected)),
-        I.ENDED: _FAIL,
+        In.HANGUP: (S.CANCELLING, ()),
+        In.RINGING: (S.EARLY, (E.Ringing,)),
+        In.MEDIA: (S.EARLY, (E.AudioStarted,)),
+        In.ANSWERED: (S.CONNECTED, (E.AudioStarted, E.Connected)),
+        In.ENDED: _FAIL,
     },
     S.CANCELLING: {
-        I.RINGING: (S.CANCELLING, ()),
-        I.MEDIA: (S.CANCELLING, ()),
-        I.ANSWERED: (S.CANCELLING, ()),  # 200 crossed our CANCEL; the stack sends BYE
-        I.ENDED: _FAIL,
+        In.RINGING: (S.CANCELLING, ()),
+        In.MEDIA: (S.CANCELLING, ()),
+        In.ANSWERED: (S.CANCELLING, ()),  # 200 crossed our CANCEL; the stack sends BYE
+        In.ENDED: _FAIL,
     },
     S.CONNECTED: {
-        I.HANGUP: (S.HANGING_UP, ()),
-        I.ENDED: (S.ENDED, (E.Disconnected,)),
+        In.HANGUP: (S.HANGING_UP, ()),
+        In.ENDED: (S.ENDED, (E.Disconnected,)),
     },
-    S.HANGING_UP: {I.ANSWERED: (S.HANGING_UP, ()), I.ENDED: (S.ENDED, (E.Disconnected,))},
+    S.HANGING_UP: {In.ANSWERED: (S.HANGING_UP, ()), In.ENDED: (S.ENDED, (E.Disconnected,))},
     S.ENDED: {},
 }
 
 VOX_STATE = {
-    S.INCOMING: "ALERTING", S.ANSWERING: "ALERTING", S.REJECTING: "ALERTING",
-    S.DIALING: "PROGRESSING", S.EARLY: "PROGRESSING", S.CANCELLING: "PROGRESSING",
-    S.CONNECTED: "CONNECTED", S.HANGING_UP: "CONNECTED", S.ENDED: "TERMINATED",
+    S.INCOMING: "ALERTING",
+    S.ANSWERING: "ALERTING",
+    S.REJECTING: "ALERTING",
+    S.DIALING: "PROGRESSING",
+    S.EARLY: "PROGRESSING",
+    S.CANCELLING: "PROGRESSING",
+    S.CONNECTED: "CONNECTED",
+    S.HANGING_UP: "CONNECTED",
+    S.ENDED: "TERMINATED",
 }
 STATUS = {
-    S.INCOMING: "pending", S.ANSWERING: "connecting", S.REJECTING: "pending",
-    S.DIALING: "connecting", S.EARLY: "ringing", S.CANCELLING: "ringing",
-    S.CONNECTED: "open", S.HANGING_UP: "open", S.ENDED: "closed",
+    S.INCOMING: "pending",
+    S.ANSWERING: "connecting",
+    S.REJECTING: "pending",
+    S.DIALING: "connecting",
+    S.EARLY: "ringing",
+    S.CANCELLING: "ringing",
+    S.CONNECTED: "open",
+    S.HANGING_UP: "open",
+    S.ENDED: "closed",
 }
 
 
@@ -162,7 +174,7 @@ class CallMachine:
     def command(self, inp: Input, *, code: int | None = None) -> None:
         """Apply a scenario command (after ``check``); commands emit nothing by themselves."""
         self.check(inp)
-        if inp is I.HANGUP and self.state in (S.DIALING, S.EARLY):
+        if inp is In.HANGUP and self.state in (S.DIALING, S.EARLY):
             self.local_code = code
         self._move(inp, now=None, fields={})
 
@@ -177,7 +189,9 @@ class CallMachine:
         self.state = target
         out: list[Emit] = []
         if VOX_STATE[old] != VOX_STATE[target]:
-            out.append(Emit(E.StateChanged, {"old_state": VOX_STATE[old], "new_state": VOX_STATE[target]}))
+            out.append(
+                Emit(E.StateChanged, {"old_state": VOX_STATE[old], "new_state": VOX_STATE[target]})
+            )
         for name in names:
             if name is E.AudioStarted:
                 if self.audio_started:
@@ -188,7 +202,9 @@ class CallMachine:
             self.connected_at = now
         return out
 
-    def _payload(self, name: CallEvents, now: float | None, fields: dict[str, Any]) -> dict[str, Any]:
+    def _payload(
+        self, name: CallEvents, now: float | None, fields: dict[str, Any]
+    ) -> dict[str, Any]:
         headers = fields.get("headers")
         if name is E.Failed:
             code = self.local_code or fields["code"]
@@ -197,8 +213,12 @@ class CallMachine:
         if name is E.Disconnected:
             start = self.connected_at
             duration = 0.0 if start is None or now is None else max(0.0, now - start)
-            return {"code": fields["code"], "reason": fields.get("reason", ""),
-                    "duration": duration, "headers": headers}
+            return {
+                "code": fields["code"],
+                "reason": fields.get("reason", ""),
+                "duration": duration,
+                "headers": headers,
+            }
         return {"headers": headers} if headers is not None else {}
 
 
@@ -210,9 +230,9 @@ def input_for(signal: object) -> Input | None:
     from voxpy.core.signals import Answered, Ended, Progress
 
     if isinstance(signal, Progress):
-        return I.MEDIA if signal.code == 183 else I.RINGING
+        return In.MEDIA if signal.code == 183 else In.RINGING
     if isinstance(signal, Answered):
-        return I.ANSWERED
+        return In.ANSWERED
     if isinstance(signal, Ended):
-        return I.ENDED
+        return In.ENDED
     return None

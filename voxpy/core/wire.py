@@ -9,9 +9,8 @@ from voxpy.core.commands import COMMAND_TYPES, Command
 from voxpy.core.headers import Headers
 from voxpy.core.signals import SIGNAL_TYPES, Signal
 
-_TYPES: dict[str, type[Signal] | type[Command]] = {
-    t.__name__: t for t in (*SIGNAL_TYPES, *COMMAND_TYPES)
-}
+_TYPES: dict[str, type[Signal] | type[Command]] = {t.__name__: t for t in SIGNAL_TYPES}
+_TYPES.update({t.__name__: t for t in COMMAND_TYPES})
 
 
 def to_wire(value: Signal | Command) -> dict[str, Any]:

@@ -136,13 +136,22 @@ class Call(Emitter):
         """Apply a backend signal: update the state, then dispatch the resulting events."""
         if isinstance(signal, CommandFailed):
             self._log.warning("command_failed", op=signal.op, error=signal.message)
-            self._dispatch(CallError(name=CallEvents.Error, call=self, op=signal.op,
-                                     error=signal.message, status=signal.status))
+            self._dispatch(
+                CallError(
+                    name=CallEvents.Error,
+                    call=self,
+                    op=signal.op,
+                    error=signal.message,
+                    status=signal.status,
+                )
+            )
             return
         inp = input_for(signal)
         if inp is None:
             return
-        fields = {k: getattr(signal, k) for k in ("code", "reason", "headers") if hasattr(signal, k)}
+        fields = {
+            k: getattr(signal, k) for k in ("code", "reason", "headers") if hasattr(signal, k)
+        }
         for emit in self._machine.receive(inp, now, **fields):
             self._dispatch(call_event(emit.name, self, emit.fields))
         if not self._machine.live:

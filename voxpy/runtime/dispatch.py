@@ -90,7 +90,7 @@ class Emitter(AsyncIOEventEmitter):
         with session_scope(self._session, self._scope_call_id):
             try:
                 result = f(event)
-            except Exception as exc:  # a user handler failed: report it, keep serving
+            except Exception as exc:  # noqa: BLE001 - any user handler failure is reported, not raised
                 self._on_error(exc, event)
                 return
             if asyncio.iscoroutine(result):

@@ -44,7 +44,7 @@ class Engine:
         self.timeouts = timeouts or Timeouts()
         self.custom_data = custom_data
         self.log = log or structlog.get_logger("voxpy.engine")
-        self._clock = clock
+        self._clock: Clock | None = clock
         self._calls: dict[str, Call] = {}
         self.sessions: dict[str, Session] = {}
         self._accepting = True
@@ -61,8 +61,12 @@ class Engine:
     async def start(self) -> None:
         """Start the backend; inbound calls start sessions from now on."""
         await self.backend.start(LoopDoor(asyncio.get_running_loop(), self._route))
-        self.log.info("engine_started", scenario=str(self.scenario.path),
-                      contact=self.backend.contact_uri, max_calls=self.backend.max_calls)
+        self.log.info(
+            "engine_started",
+            scenario=str(self.scenario.path),
+            contact=self.backend.contact_uri,
+            max_calls=self.backend.max_calls,
+        )
 
     def start_session(self, custom_data: str | None = None) -> Session:
         """Start a session with no inbound call (outbound scenarios); raises ScenarioError."""
@@ -108,7 +112,8 @@ class Engine:
             raise CapacityError(
                 f"this process already holds {self.backend.max_calls} calls, its limit "
                 "(the pjsua2 build caps a process at 4); run more workers with `voxpy serve`",
-                op="call_sip")
+                op="call_sip",
+            )
 
     def register_call(self, call: Call) -> None:
         self._calls[call.id()] = call
@@ -129,12 +134,13 @@ class Engine:
             return
         call = self._calls.get(signal.call_id)
         if call is None:
-            self.log.debug("signal_for_unknown_call", signal=type(signal).__name__,
-                           call_id=signal.call_id)
+            self.log.debug(
+                "signal_for_unknown_call", signal=type(signal).__name__, call_id=signal.call_id
+            )
             return
         try:
             call._receive(signal, self.clock.now())
-        except Exception:  # a core/runtime bug must not stop other calls
+        except Exception:  # noqa: BLE001 - one leg's bug must not stop the other calls
             call._log.exception("signal_failed", signal=type(signal).__name__)
 
     def _incoming(self, sig: IncomingCall) -> None:
@@ -145,9 +151,15 @@ class Engine:
             self.send(cmd.Reject(call_id=sig.call_id, code=code))
             return
         session = self._new_session(self.custom_data)
-        call = Call(session, sig.call_id, CallMachine.inbound(self.clock.now()),
-                    callerid=sig.callerid, number=sig.destination,
-                    display_name=sig.display_name, headers=sig.headers)
+        call = Call(
+            session,
+            sig.call_id,
+            CallMachine.inbound(self.clock.now()),
+            callerid=sig.callerid,
+            number=sig.destination,
+            display_name=sig.display_name,
+            headers=sig.headers,
+        )
         try:
             self.scenario.run(session)
         except ScenarioError as exc:
@@ -156,14 +168,28 @@ class Engine:
             self.session_ended(session)
             return
         session.adopt_inbound(call)
-        log.info("call_incoming", session_id=session.id, callerid=sig.callerid,
-                 destination=sig.destination, from_uri=sig.from_uri)
+        log.info(
+            "call_incoming",
+            session_id=session.id,
+            callerid=sig.callerid,
+            destination=sig.destination,
+            from_uri=sig.from_uri,
+        )
         session.start()
-        session.emit_app(CallAlerting(
-            name=AppEvents.CallAlerting, session_id=session.id, call=call,
-            callerid=sig.callerid, destination=sig.destination,
-            display_name=sig.display_name, from_uri=sig.from_uri, to_uri=sig.to_uri,
-            headers=sig.headers, custom_data=session.custom_data()))
+        session.emit_app(
+            CallAlerting(
+                name=AppEvents.CallAlerting,
+                session_id=session.id,
+                call=call,
+                callerid=sig.callerid,
+                destination=sig.destination,
+                display_name=sig.display_name,
+                from_uri=sig.from_uri,
+                to_uri=sig.to_uri,
+                headers=sig.headers,
+                custom_data=session.custom_data(),
+            )
+        )
 
     def _new_session(self, custom_data: str | None) -> Session:
         session = Session(self, custom_data)

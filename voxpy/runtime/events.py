@@ -155,7 +155,21 @@ def call_event(name: CallEvents, call: Call, fields: dict[str, Any]) -> CallEven
 
 
 __all__ = [
-    "AppEvent", "AppEvents", "AudioStarted", "CallAlerting", "CallError", "CallEvent",
-    "CallEvents", "Connected", "Disconnected", "Event", "Failed", "HandlerError", "Ringing",
-    "Started", "StateChanged", "Terminated", "Terminating",
+    "AppEvent",
+    "AppEvents",
+    "AudioStarted",
+    "CallAlerting",
+    "CallError",
+    "CallEvent",
+    "CallEvents",
+    "Connected",
+    "Disconnected",
+    "Event",
+    "Failed",
+    "HandlerError",
+    "Ringing",
+    "Started",
+    "StateChanged",
+    "Terminated",
+    "Terminating",
 ]

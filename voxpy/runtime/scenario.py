@@ -38,7 +38,9 @@ class Scenario:
         try:
             code = compile(source, str(file), "exec")
         except SyntaxError as exc:
-            raise ScenarioError(f"syntax error: {exc.msg}", path=str(file), line=exc.lineno) from exc
+            raise ScenarioError(
+                f"syntax error: {exc.msg}", path=str(file), line=exc.lineno
+            ) from exc
         return cls(path=file, code=code)
 
     @property
@@ -50,8 +52,10 @@ class Scenario:
 
         Raises ScenarioError (with the line inside the scenario) if the code raises.
         """
-        namespace: dict[str, Any] = {"__name__": f"voxpy_scenario_{self.name}",
-                                     "__file__": str(self.path)}
+        namespace: dict[str, Any] = {
+            "__name__": f"voxpy_scenario_{self.name}",
+            "__file__": str(self.path),
+        }
         folder = str(self.path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)  # let a scenario import helpers that sit beside it
@@ -60,8 +64,9 @@ class Scenario:
                 exec(self.code, namespace)
             except Exception as exc:
                 line = _line_in(exc, str(self.path))
-                raise ScenarioError(f"top-level code raised {exc!r}", path=str(self.path),
-                                    line=line) from exc
+                raise ScenarioError(
+                    f"top-level code raised {exc!r}", path=str(self.path), line=line
+                ) from exc
         return namespace
 
 

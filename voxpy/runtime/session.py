@@ -8,6 +8,7 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import traceback
 import uuid
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
-from voxpy.core.headers import Headers, outgoing_headers
+from voxpy.core.headers import outgoing_headers
 from voxpy.core.state import CallMachine, CallState
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime.call import Call
@@ -39,9 +40,12 @@ class Timeouts:
 class SessionHost(Protocol):
     """What a session needs from its engine."""
 
-    clock: Clock
-    timeouts: Timeouts
-    log: Any
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def timeouts(self) -> Timeouts: ...
+    @property
+    def log(self) -> Any: ...
 
     def send(self, command: cmd.Command) -> None: ...
     def observe(self, session: Session, event: Any) -> None: ...
@@ -94,11 +98,26 @@ class Session(Emitter):
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
         number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
-        call = Call(self, call_id, CallMachine.outbound(self._host.clock.now()),
-                    callerid=callerid or "", number=number, display_name=display_name or "")
+        call = Call(
+            self,
+            call_id,
+            CallMachine.outbound(self._host.clock.now()),
+            callerid=callerid or "",
+            number=number,
+            display_name=display_name or "",
+        )
         self._adopt(call)
-        self.send(cmd.Dial(call_id=call_id, uri=to, callerid=callerid, display_name=display_name,
-                           headers=sent, auth_user=auth_user, password=password))
+        self.send(
+            cmd.Dial(
+                call_id=call_id,
+                uri=to,
+                callerid=callerid,
+                display_name=display_name,
+                headers=sent,
+                auth_user=auth_user,
+                password=password,
+            )
+        )
         self._after(self._host.timeouts.dial, lambda: self._expire(call, CallState.DIALING, 408))
         return call
 
@@ -151,16 +170,18 @@ class Session(Emitter):
     def start(self) -> None:
         """Fire Started (after the scenario's top level ran) and arm the idle grace timer."""
         self.log.info("session_started", custom_data=self._custom_data)
-        self.emit_app(Started(name=AppEvents.Started, session_id=self.id,
-                               custom_data=self._custom_data))
+        self.emit_app(
+            Started(name=AppEvents.Started, session_id=self.id, custom_data=self._custom_data)
+        )
         if not self._calls:
             self._arm_grace()
 
     def adopt_inbound(self, call: Call) -> None:
         """Take an inbound leg; it is dropped with 408 if nobody answers it in time."""
         self._adopt(call)
-        self._after(self._host.timeouts.no_answer,
-                    lambda: self._expire(call, CallState.INCOMING, 408))
+        self._after(
+            self._host.timeouts.no_answer, lambda: self._expire(call, CallState.INCOMING, 408)
+        )
 
     def call_ended(self, call: Call) -> None:
         if self.live_calls():
@@ -190,8 +211,16 @@ class Session(Emitter):
         log.error("handler_failed", event_name=name, error=repr(exc), exc_info=exc)
         if name == AppEvents.HandlerError:
             return  # a failing error handler must not loop
-        self.emit_app(HandlerError(name=AppEvents.HandlerError, session_id=self.id, error=exc,
-                                    event=name, call=call, traceback=text))
+        self.emit_app(
+            HandlerError(
+                name=AppEvents.HandlerError,
+                session_id=self.id,
+                error=exc,
+                event=name,
+                call=call,
+                traceback=text,
+            )
+        )
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -206,7 +235,8 @@ class Session(Emitter):
 
     def _expire(self, call: Call, while_in: CallState, code: int) -> None:
         still = call._machine.state is while_in or (
-            while_in is CallState.DIALING and call._machine.state is CallState.EARLY)
+            while_in is CallState.DIALING and call._machine.state is CallState.EARLY
+        )
         if still:
             call._log.info("call_timeout", state=call.state(), code=code)
             if call.incoming():
@@ -215,15 +245,12 @@ class Session(Emitter):
                 call._end(code)
 
     def _end_quietly(self, call: Call) -> None:
-        try:
+        with contextlib.suppress(InvalidStateError):  # already rejected, cancelled or hung up
             call.hangup()
-        except InvalidStateError:
-            pass  # already being rejected, cancelled or hung up
 
     def _arm_grace(self) -> None:
         self._cancel_grace()
-        self._grace = self._host.clock.call_later(self._host.timeouts.session_grace,
-                                                  self.terminate)
+        self._grace = self._host.clock.call_later(self._host.timeouts.session_grace, self.terminate)
 
     def _cancel_grace(self) -> None:
         if self._grace is not None:
@@ -238,7 +265,9 @@ class Session(Emitter):
     async def _finish(self) -> None:
         if self.live_calls():
             try:
-                await asyncio.wait_for(self._no_live_calls.wait(), self._host.timeouts.terminate_wait)
+                await asyncio.wait_for(
+                    self._no_live_calls.wait(), self._host.timeouts.terminate_wait
+                )
             except TimeoutError:
                 self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
         for timer in self._timers.values():

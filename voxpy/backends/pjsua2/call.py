@@ -1,0 +1,101 @@
+"""One call leg: a ``pj.Call`` subclass that turns pjsua call states into voxpy signals.
+
+Inbound legs report ``Progress`` from the command that sent the provisional response (see
+``dispatch``); outbound legs report each new provisional code they receive. ``Answered`` comes
+on CONFIRMED, ``Ended`` exactly once, on DISCONNECTED or when a dial fails before any SIP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.sipmsg import message_headers
+from voxpy.core.headers import Headers
+from voxpy.core.signals import Answered, Ended, Progress, Signal
+
+Emit = Callable[[Signal], None]
+
+
+def received_message(event: Any) -> str | None:
+    """The raw SIP message that caused a call state change, if one was received."""
+    if event.type == pj.PJSIP_EVENT_TSX_STATE:
+        tsx_state = event.body.tsxState
+        if tsx_state.type == pj.PJSIP_EVENT_RX_MSG:
+            return str(tsx_state.src.rdata.wholeMsg)
+    elif event.type == pj.PJSIP_EVENT_RX_MSG:
+        return str(event.body.rxMsg.rdata.wholeMsg)
+    return None
+
+
+class Leg(pj.Call):  # type: ignore[misc]
+    """A call leg known to the runtime by ``call_id``.
+
+    ``silent`` legs (INVITEs refused with 503 while not accepting) emit nothing: the runtime
+    never heard of them. ``forget`` removes the leg from the owner's registry; that drops the
+    last reference, which pjsua2 allows even inside the DISCONNECTED callback.
+    """
+
+    def __init__(self, account: Any, *, call_id: str, outbound: bool, emit: Emit,
+                 forget: Callable[[Leg], None], logger: Logger,
+                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False) -> None:
+        super().__init__(account, pj_call_id)
+        self.account = account
+        self.call_id = call_id
+        self.outbound = outbound
+        self.silent = silent
+        self.final_sent = False
+        "Inbound: a final response (200 or an error) has been sent."
+        self.connected = False
+        "A 2xx went out or came in: a hangup is a BYE and must not carry a status code."
+        self.ended = False
+        self._emit = emit
+        self._forget = forget
+        self._logger = logger
+        self._last_progress = 0
+        self._answer_headers = Headers()
+
+    def onCallState(self, prm: Any) -> None:  # name fixed by pjsua2
+        try:
+            self._on_state(prm)
+        except Exception:  # SWIG would print and swallow it
+            self._logger.exception("call state handler failed", call_id=self.call_id)
+
+    def _on_state(self, prm: Any) -> None:
+        ci = self.getInfo()
+        state, code, reason = ci.state, int(ci.lastStatusCode), str(ci.lastReason)
+        del ci
+        if state in (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED):
+            self.connected = True
+        if state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.finish(code, reason, message_headers(received_message(prm.e)))
+        elif self.ended or self.silent:
+            return
+        elif state == pj.PJSIP_INV_STATE_EARLY and self.outbound:
+            if code != self._last_progress:
+                self._last_progress = code
+                headers = message_headers(received_message(prm.e))
+                self._emit(Progress(call_id=self.call_id, code=code, reason=reason,
+                                    headers=headers))
+        elif state == pj.PJSIP_INV_STATE_CONNECTING and self.outbound:
+            # The 200 OK arrives here; CONFIRMED only carries our own ACK.
+            self._answer_headers = message_headers(received_message(prm.e))
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED:
+            headers = (self._answer_headers if self.outbound
+                       else message_headers(received_message(prm.e)))
+            self._emit(Answered(call_id=self.call_id, headers=headers))
+
+    def finish(self, code: int, reason: str, headers: Headers | None = None) -> None:
+        """Report Ended (once) and drop the leg from the registry."""
+        if self.ended:
+            return
+        self.ended = True
+        if not code:
+            code, reason = 500, reason or "No final status from pjsua"
+        if not self.silent:
+            self._emit(Ended(call_id=self.call_id, code=code, reason=reason,
+                             headers=headers or Headers()))
+        self._forget(self)

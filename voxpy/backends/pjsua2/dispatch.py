@@ -1,0 +1,217 @@
+"""The live legs and what commands do to them. Runs on the owner thread only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from voxpy.backends.pjsua2.account import Accounts, SipAccount
+from voxpy.backends.pjsua2.call import Emit, Leg
+from voxpy.backends.pjsua2.errors import dial_failure, reason_of, status_of
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
+from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject
+from voxpy.core.headers import Headers, outgoing_headers
+from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, Signal
+from voxpy.errors import BackendError, InvalidArgumentError
+
+NO_SUCH_CALL = "no live call with this call_id"
+
+
+def refusal(command: Command, reason: str) -> Signal:
+    """What a command gets when the backend cannot run it at all (not started, stopped)."""
+    if isinstance(command, Dial):
+        return Ended(call_id=command.call_id, code=503, reason=reason)
+    return CommandFailed(call_id=command.call_id, op=type(command).__name__, message=reason)
+
+
+def call_op(code: int = 0, headers: Headers | None = None) -> Any:
+    """A CallOpParam with a status code and extra headers."""
+    op = pj.CallOpParam(True)
+    op.statusCode = code
+    for name, value in (headers or Headers()).items():
+        header = pj.SipHeader()
+        header.hName = name
+        header.hValue = value
+        op.txOption.headers.append(header)
+    return op
+
+
+class Calls:
+    """Registry of legs by runtime ``call_id``; turns commands into pjsua2 calls."""
+
+    def __init__(self, options: PjsuaOptions, contact_host: str, emit: Emit,
+                 accepting: Callable[[], bool], logger: Logger) -> None:
+        self.options = options
+        self.contact_host = contact_host
+        self.legs: dict[str, Leg] = {}
+        self.accounts: Accounts | None = None
+        self.stopping = False
+        self._emit = emit
+        self._accepting = accepting
+        self._logger = logger
+
+    def _new_leg(self, account: SipAccount, call_id: str, *, outbound: bool,
+                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False) -> Leg:
+        leg = Leg(account, call_id=call_id, outbound=outbound, emit=self._emit,
+                  forget=self._forget, logger=self._logger, pj_call_id=pj_call_id, silent=silent)
+        self.legs[call_id] = leg
+        return leg
+
+    def _forget(self, leg: Leg) -> None:
+        if self.legs.get(leg.call_id) is leg:
+            del self.legs[leg.call_id]
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def on_incoming(self, account: SipAccount, prm: Any) -> None:
+        """A new INVITE: hold a leg for it and tell the runtime (or refuse it with 503)."""
+        message = str(prm.rdata.wholeMsg)
+        call_id = uuid.uuid4().hex
+        if self.stopping or not self._accepting():
+            # The leg must exist to answer; it stays silent because the runtime never sees it.
+            leg = self._new_leg(account, call_id, outbound=False, pj_call_id=prm.callId,
+                                silent=True)
+            leg.hangup(call_op(503))
+            return
+        info = parse_invite(message)
+        self._new_leg(account, call_id, outbound=False, pj_call_id=prm.callId)
+        self._emit(IncomingCall(
+            call_id=call_id, from_uri=info.from_uri, to_uri=info.to_uri,
+            callerid=info.callerid, destination=info.destination,
+            display_name=info.display_name, headers=info.headers, sip_call_id=info.sip_call_id,
+        ))
+
+    # -- commands --------------------------------------------------------------------------
+
+    def handle(self, command: Command) -> None:
+        """Carry out one command; every failure becomes a signal."""
+        try:
+            if isinstance(command, Dial):
+                self._dial(command)
+            elif isinstance(command, Provisional | Answer | Reject | Hangup):
+                self._on_leg(command)
+            else:
+                self._failed(command, f"unsupported command {type(command).__name__}")
+        except InvalidArgumentError as exc:
+            self._failed(command, str(exc))
+        except pj.Error as exc:
+            self._failed(command, reason_of(exc), status_of(exc))
+
+    def _failed(self, command: Command, message: str, status: int | None = None) -> None:
+        self._emit(CommandFailed(call_id=command.call_id, op=type(command).__name__,
+                                 message=message, status=status))
+
+    def _dial(self, cmd: Dial) -> None:
+        if cmd.call_id in self.legs:
+            self._failed(cmd, "call_id already in use")
+            return
+        if self.stopping or self.accounts is None:
+            self._emit(refusal(cmd, "backend is stopping"))
+            return
+        try:
+            headers = outgoing_headers(cmd.headers)
+            account = self.accounts.for_dial(cmd.auth_user, cmd.password, cmd.uri, self._busy)
+        except InvalidArgumentError as exc:
+            self._emit(Ended(call_id=cmd.call_id, code=400, reason=str(exc)))
+            return
+        except BackendError as exc:
+            self._emit(Ended(call_id=cmd.call_id, code=503, reason=str(exc)))
+            return
+        op = call_op(0, headers)
+        if cmd.callerid or cmd.display_name:
+            host = (self.contact_host if account is self.accounts.main
+                    else host_part(cmd.uri).split(":", 1)[0])
+            op.txOption.localUri = local_uri(cmd.callerid, cmd.display_name,
+                                             self.options.user, host)
+        # Registered only now: anything above that raises is reported once by the owner.
+        leg = self._new_leg(account, cmd.call_id, outbound=True)
+        try:
+            leg.makeCall(cmd.uri, op)
+        except pj.Error as exc:
+            code, reason = dial_failure(exc)
+            self._logger.info("dial failed", call_id=cmd.call_id, uri=cmd.uri, code=code,
+                              error=reason)
+            leg.finish(code, reason)
+        except Exception as exc:
+            # e.g. a non-string URI from the wire; the registered leg must still end once.
+            self._logger.exception("dial failed", call_id=cmd.call_id)
+            leg.finish(400, f"cannot dial {cmd.uri!r}: {exc}")
+
+    def _busy(self, account: SipAccount) -> bool:
+        return any(leg.account is account for leg in self.legs.values())
+
+    def _on_leg(self, cmd: Provisional | Answer | Reject | Hangup) -> None:
+        leg = self.legs.get(cmd.call_id)
+        if leg is None or leg.ended or leg.silent:
+            self._failed(cmd, NO_SUCH_CALL)
+            return
+        headers = outgoing_headers(cmd.headers)
+        if isinstance(cmd, Hangup):
+            leg.hangup(call_op(self._hangup_code(leg, cmd.code), headers))
+            return
+        if leg.outbound:
+            self._failed(cmd, "only possible on an inbound call")
+            return
+        if leg.final_sent:
+            self._failed(cmd, "a final response was already sent on this call")
+            return
+        if isinstance(cmd, Provisional):
+            if not 101 <= cmd.code <= 199:
+                raise InvalidArgumentError(f"provisional code must be 101-199, got {cmd.code}")
+            leg.answer(call_op(cmd.code, headers))
+            ci = leg.getInfo()
+            reason = str(ci.lastReason)
+            del ci
+            # The runtime learns that its 18x went out from this echo.
+            self._emit(Progress(call_id=leg.call_id, code=cmd.code, reason=reason))
+        elif isinstance(cmd, Answer):
+            leg.answer(call_op(200, headers))
+            leg.final_sent = True
+        else:
+            if not 300 <= cmd.code <= 699:
+                raise InvalidArgumentError(f"reject code must be 300-699, got {cmd.code}")
+            leg.final_sent = True
+            leg.hangup(call_op(cmd.code, headers))
+
+    @staticmethod
+    def _hangup_code(leg: Leg, code: int) -> int:
+        # pjsua reports the code passed to hangup() as the leg's final status, even for a BYE:
+        # established legs get 0 so they end with 200.
+        if leg.connected or (leg.final_sent and not leg.outbound):
+            return 0
+        if 300 <= code <= 699:
+            return code
+        # An unanswered inbound leg needs a final error response.
+        return 0 if leg.outbound else 603
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    def hangup_all(self) -> None:
+        """BYE/CANCEL/503 every live leg; their Ended signals follow from pjsua."""
+        self.stopping = True
+        for leg in list(self.legs.values()):
+            if leg.ended:
+                continue
+            try:
+                leg.hangup(call_op(self._hangup_code(leg, 487 if leg.outbound else 503)))
+            except pj.Error as exc:
+                self._logger.debug("hangup at stop failed", call_id=leg.call_id,
+                                   error=reason_of(exc))
+
+    def abandon_all(self, reason: str) -> None:
+        """Report Ended for legs pjsua never finished, so each leg still ends exactly once."""
+        for leg in list(self.legs.values()):
+            leg.finish(500, reason)
+        self.legs.clear()
+
+    def release(self) -> None:
+        """Drop every pj object this registry holds (before libDestroy)."""
+        self.legs.clear()
+        accounts, self.accounts = self.accounts, None
+        if accounts is not None:
+            accounts.shutdown()

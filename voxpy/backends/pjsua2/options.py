@@ -1,0 +1,86 @@
+"""Settings of one pjsua2 endpoint (one per process: the wheel allows a single Endpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voxpy.errors import ConfigError
+
+MAX_CALLS_LIMIT = 4
+"PJSUA_MAX_CALLS of the pjsua2-python wheel: a compile-time cap, incoming and outgoing together."
+
+_USER_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PjsuaOptions:
+    """How the pjsua2 backend listens and dials.
+
+    ``port=0`` binds UDP on an ephemeral port and TCP on that same port. ``public_address`` is
+    the address written into Contact, Via and SDP when the host is behind NAT. ``codecs`` is the
+    preferred order (``"PCMU/8000"`` or ``"PCMU"``); every codec not listed is disabled.
+    ``rtp_port_range=0`` lets pjsua use any port above ``rtp_port``. ``sip_log_level`` (1-6)
+    forwards pjsip's own log lines to the logger; 0 keeps pjsip quiet.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 5060
+    public_address: str | None = None
+    rtp_port: int = 10000
+    rtp_port_range: int = 1000
+    codecs: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
+    max_calls: int = MAX_CALLS_LIMIT
+    user: str = "voxpy"
+    outbound_proxy: str | None = None
+    user_agent: str = "voxpy"
+    sip_log_level: int = 0
+    tcp: bool = True
+    poll_ms: int = 20
+    "How long one libHandleEvents() may block; SIP traffic and send() wake it earlier."
+
+    def __post_init__(self) -> None:
+        # Accept any sequence from config loaders but keep the frozen value hashable.
+        object.__setattr__(self, "codecs", tuple(self.codecs))
+        if not self.host:
+            raise ConfigError("must not be empty", field="host")
+        _check_range("port", self.port, 0, 65535)
+        _check_range("rtp_port", self.rtp_port, 0, 65535)
+        _check_range("rtp_port_range", self.rtp_port_range, 0, 65535)
+        _check_range("max_calls", self.max_calls, 1, MAX_CALLS_LIMIT)
+        _check_range("sip_log_level", self.sip_log_level, 0, 6)
+        _check_range("poll_ms", self.poll_ms, 1, 1000)
+        if not self.user or not set(self.user) <= _USER_CHARS:
+            raise ConfigError(f"{self.user!r} is not a valid SIP user part", field="user")
+        if not self.codecs or not all(isinstance(c, str) and c for c in self.codecs):
+            raise ConfigError("needs at least one codec name like 'PCMU/8000'", field="codecs")
+        if self.outbound_proxy is not None and not self.outbound_proxy.startswith(
+            ("sip:", "sips:")
+        ):
+            raise ConfigError(
+                f"{self.outbound_proxy!r} is not a SIP URI (sip:host[:port][;lr])",
+                field="outbound_proxy",
+            )
+
+    @property
+    def advertised_host(self) -> str | None:
+        """The host other agents should use for us, if known before binding."""
+        if self.public_address:
+            return self.public_address
+        return None if self.host in ("0.0.0.0", "") else self.host
+
+    @property
+    def bind_host(self) -> str:
+        """The address pjsua binds to; empty means every interface."""
+        return "" if self.host in ("0.0.0.0", "") else self.host
+
+    @property
+    def wake_host(self) -> str:
+        """Where a datagram reaches our own SIP UDP socket from this machine."""
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"must be an integer in {low}..{high}, got {value!r}", field=name)

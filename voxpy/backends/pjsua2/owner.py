@@ -1,0 +1,186 @@
+"""The owner thread: the only thread that ever touches pjsua2.
+
+It calls libCreate (so ``mainThreadOnly`` callbacks run here), polls ``libHandleEvents`` and
+drains a command queue between polls. Other threads enqueue and wake its select() with a bare
+CRLF keep-alive datagram sent to our own SIP UDP port, which pjsip ignores.
+
+Teardown order matters because asserts are compiled in: hang up, poll until every leg has
+ended (bounded), drop every Call and Account, collect cycles, and only then ``libDestroy``.
+"""
+
+from __future__ import annotations
+
+import gc
+import queue
+import socket
+import threading
+import time
+
+from voxpy.backends.pjsua2.account import Accounts
+from voxpy.backends.pjsua2.dispatch import Calls, refusal
+from voxpy.backends.pjsua2.endpoint import Stack
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.core.commands import Command
+from voxpy.core.ports import SignalSink
+from voxpy.core.signals import Signal
+from voxpy.errors import BackendError
+
+WAKE = b"\r\n\r\n"
+STOP_GRACE_S = 2.0
+_SHUTDOWN_POLL_MS = 20
+
+
+class Owner(threading.Thread):
+    """Runs one pjsua2 Endpoint. ``ready`` is set once it listens or failed (``start_error``)."""
+
+    def __init__(self, options: PjsuaOptions, sink: SignalSink, logger: Logger) -> None:
+        # Daemon: a forgotten stop() must not hang interpreter exit (the process aborts then,
+        # as pjsua2 does whenever libDestroy is skipped).
+        super().__init__(name="pjsua2-owner", daemon=True)
+        self.options = options
+        self.ready = threading.Event()
+        self.start_error: BackendError | None = None
+        self.contact_uri = ""
+        self.port = 0
+        self.accepting = True
+        self._sink = sink
+        self._logger = logger
+        self._queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._stop_requested = threading.Event()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._wake_sock.setblocking(False)
+        self._calls: Calls | None = None
+
+    # -- any thread ------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> None:
+        """Queue ``command`` for the owner thread; refuse it at once if the thread is gone."""
+        with self._lock:
+            if not self._closed:
+                self._queue.put(command)
+                self._wake()
+                return
+        self._emit(refusal(command, "backend is stopped"))
+
+    def request_stop(self) -> None:
+        """Ask the thread to hang up everything and exit; returns immediately."""
+        self.accepting = False
+        self._stop_requested.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.port:
+            try:
+                self._wake_sock.sendto(WAKE, (self.options.wake_host, self.port))
+            except OSError as exc:
+                # Only latency suffers: the poll returns within poll_ms anyway.
+                self._logger.debug("wake datagram failed", error=str(exc))
+
+    def _emit(self, signal: Signal) -> None:
+        try:
+            self._sink(signal)
+        except Exception:  # a broken sink must not kill the SIP thread
+            self._logger.exception("signal sink failed", signal=type(signal).__name__)
+
+    # -- owner thread ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        stack = Stack(self.options, self._logger)
+        try:
+            self._boot(stack)
+        except BackendError as exc:
+            self.start_error = exc
+        except Exception as exc:  # reported to start() as a BackendError
+            self._logger.exception("pjsua2 start failed")
+            self.start_error = BackendError(f"pjsua2 start failed: {exc}", op="start")
+        if self.start_error is not None:
+            self._release(stack)
+            self._close_queue()
+            self.ready.set()
+            return
+        self.ready.set()
+        try:
+            self._loop(stack)
+        except Exception:  # fall through to an orderly shutdown
+            self._logger.exception("pjsua2 poll loop failed")
+        finally:
+            try:
+                self._shutdown(stack)
+            finally:
+                self._release(stack)
+                self._close_queue()
+
+    def _boot(self, stack: Stack) -> None:
+        stack.boot()
+        self.port = stack.port
+        host = self.options.advertised_host or stack.published_host
+        self.contact_uri = f"sip:{self.options.user}@{host}:{self.port}"
+        calls = Calls(self.options, host, self._emit, lambda: self.accepting, self._logger)
+        self._calls = calls
+        calls.accounts = Accounts(self.options, self.contact_uri, calls.on_incoming,
+                                  self._logger)
+        self._logger.info("pjsua2 listening", contact_uri=self.contact_uri,
+                          tcp=self.options.tcp, max_calls=self.options.max_calls)
+
+    def _loop(self, stack: Stack) -> None:
+        poll_ms = self.options.poll_ms
+        while not self._stop_requested.is_set():
+            stack.ep.libHandleEvents(poll_ms)
+            self._drain()
+
+    def _drain(self) -> None:
+        calls = self._calls
+        while True:
+            try:
+                command = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if calls is None:
+                self._emit(refusal(command, "backend is stopped"))
+                continue
+            try:
+                calls.handle(command)
+            except Exception as exc:  # report, keep the loop alive
+                self._logger.exception("command failed", command=type(command).__name__)
+                self._emit(refusal(command, f"internal error: {exc}"))
+
+    def _shutdown(self, stack: Stack) -> None:
+        calls = self._calls
+        if calls is None or stack.ep is None:
+            return
+        self.accepting = False
+        self._drain()  # commands sent before stop() still run (a final Hangup with headers)
+        calls.hangup_all()
+        stack.ep.hangupAllCalls()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while calls.legs and time.monotonic() < deadline:
+            stack.ep.libHandleEvents(_SHUTDOWN_POLL_MS)
+        if calls.legs:
+            self._logger.warning("legs did not end in time", count=len(calls.legs))
+        calls.abandon_all("Backend stopped")
+
+    def _release(self, stack: Stack) -> None:
+        calls, self._calls = self._calls, None
+        try:
+            if calls is not None:
+                calls.release()
+            del calls
+            # Leg/Account objects in reference cycles must die now, not after libDestroy.
+            gc.collect()
+        finally:
+            stack.destroy()
+            self._logger.info("pjsua2 stopped")
+
+    def _close_queue(self) -> None:
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                command = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._emit(refusal(command, "backend is stopped"))
+        self._wake_sock.close()

@@ -1,0 +1,107 @@
+"""Reading raw SIP text (what pjsua2 hands us as ``rdata.wholeMsg``); pure Python, no pjsua2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from voxpy.core.headers import Headers, custom_headers, parse_headers
+
+# RFC 3261 compact forms of the headers we read.
+_COMPACT = {"from": "f", "to": "t", "call-id": "i", "contact": "m"}
+_USER_SAFE = "-_.!~*'()&=+$,;?/"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteInfo:
+    """What an inbound INVITE says about the caller and the number dialled."""
+
+    from_uri: str
+    to_uri: str
+    callerid: str
+    destination: str
+    display_name: str = ""
+    headers: Headers = field(default_factory=Headers)
+    sip_call_id: str = ""
+
+
+def header(pairs: list[tuple[str, str]], name: str) -> str:
+    """First value of ``name`` (or its compact form), or ""."""
+    wanted = {name.lower(), _COMPACT.get(name.lower(), name.lower())}
+    for key, value in pairs:
+        if key.lower() in wanted:
+            return value
+    return ""
+
+
+def name_addr(value: str) -> tuple[str, str]:
+    """Split ``"Alice" <sip:a@h>;tag=x`` into (display name, URI); header params are dropped."""
+    value = value.strip()
+    if "<" in value and ">" in value:
+        display, rest = value.split("<", 1)
+        uri = rest.split(">", 1)[0].strip()
+        display = display.strip()
+        if len(display) >= 2 and display[0] == display[-1] == '"':
+            display = display[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return display, uri
+    # addr-spec without brackets: every ';' belongs to the header, not to the URI
+    return "", value.split(";", 1)[0].strip()
+
+
+def user_part(uri: str) -> str:
+    """``sip:1001@host;x`` -> ``1001``; ``tel:+123`` -> ``+123``; no user -> ""."""
+    scheme, sep, rest = uri.partition(":")
+    if not sep:
+        return ""
+    if scheme.lower() == "tel":
+        return rest.split(";", 1)[0]
+    if "@" not in rest:
+        return ""
+    return rest.split("@", 1)[0].split(";", 1)[0]
+
+
+def host_part(uri: str) -> str:
+    """``sip:u@example.com:5070;transport=tcp`` -> ``example.com:5070``."""
+    rest = uri.partition(":")[2]
+    rest = rest.split("@", 1)[1] if "@" in rest else rest
+    for stop in (";", "?", ">"):
+        rest = rest.split(stop, 1)[0]
+    return rest
+
+
+def request_uri(message: str) -> str:
+    """The Request-URI of a request's first line, or ""."""
+    parts = message.split("\r\n", 1)[0].split(" ")
+    return parts[1] if len(parts) == 3 and not parts[0].startswith("SIP/") else ""
+
+
+def parse_invite(message: str) -> InviteInfo:
+    """Everything IncomingCall needs from a raw INVITE."""
+    pairs = parse_headers(message)
+    display, from_uri = name_addr(header(pairs, "From"))
+    _, to_uri = name_addr(header(pairs, "To"))
+    destination = user_part(to_uri) or user_part(request_uri(message))
+    return InviteInfo(
+        from_uri=from_uri,
+        to_uri=to_uri,
+        callerid=user_part(from_uri),
+        destination=destination,
+        display_name=display,
+        headers=custom_headers(pairs),
+        sip_call_id=header(pairs, "Call-ID"),
+    )
+
+
+def message_headers(message: str | None) -> Headers:
+    """The custom headers (X-*, User-to-User) of a raw SIP message; empty for None."""
+    return custom_headers(parse_headers(message)) if message else Headers()
+
+
+def local_uri(callerid: str | None, display_name: str | None, user: str, host: str) -> str:
+    """A From value for an outbound leg: ``"Name" <sip:callerid@host>``."""
+    uri = f"sip:{quote(callerid or user, safe=_USER_SAFE)}@{host}"
+    if not display_name:
+        return f"<{uri}>"
+    escaped = display_name.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\r", " ").replace("\n", " ")
+    return f'"{escaped}" <{uri}>'

@@ -13,7 +13,7 @@ def on_started(e):
         VoxEngine.call_sip(target)
     except CapacityError as exc:
         results.append(str(exc))
-        VoxEngine.set_timeout(lambda: VoxEngine.terminate(), 0.01)
+        VoxEngine.set_timeout(VoxEngine.terminate, 0.01)
 
 
 VoxEngine.add_event_listener(AppEvents.Started, on_started)

@@ -1,65 +1,87 @@
-"""An in-memory SIP network: the engine's backend on one side, a scriptable far end on the other.
+"""An in-memory SIP network: two endpoints that call each other, with no sockets or threads.
 
-The engine side implements :class:`~voxpy.core.ports.Backend` exactly as the pjsua2 backend does
-(same signals, same cap on legs, same echo of provisional responses), with no sockets, threads
-or pjsua2. The far side (:meth:`MemoryBackend.dial`, :meth:`answer`, ...) is what a test does as
-the remote party; :class:`FarLeg` records what the far end saw.
+Each endpoint is a :class:`MemoryBackend` implementing :class:`~voxpy.core.ports.Backend` exactly
+as the pjsua2 backend does: the same signals in the same order, the same cap on legs (the 5th
+INVITE gets 486), provisional responses echoed to the side that sent them, a draining endpoint
+answering 503. One endpoint is the engine's; the other is the test peer's. Every ``Dial`` goes to
+the other endpoint, whatever its URI, as if the peer were the engine's outbound proxy.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.headers import Headers
 from voxpy.core.ports import SignalSink
-from voxpy.errors import BackendError
+from voxpy.errors import BackendError, InvalidStateError
 
 
 @dataclass
-class FarLeg:
-    """The remote party of one leg, as the far end sees it."""
+class _Leg:
+    """One side of a dialog: ``owner`` holds it under ``call_id``."""
 
+    owner: MemoryBackend
     call_id: str
-    outbound: bool
-    "True when the engine placed the call (the far end is called)."
-    uri: str = ""
-    headers: Headers = field(default_factory=Headers)
-    "Headers of the INVITE (outbound) - what the engine sent."
-    state: str = "offered"  # offered -> early -> confirmed -> ended
-    code: int | None = None
-    "Final status the far end saw: 200 answered, else the rejection/cancel code."
-    history: list[str] = field(default_factory=list)
-    "SIP messages the far end received from the engine: '180', '200', 'BYE', 'CANCEL', ..."
-    received_headers: dict[str, Headers] = field(default_factory=dict)
-    "Headers per message received from the engine, keyed like ``history``."
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    caller: bool
+    dialog: _Dialog
 
-    @property
-    def live(self) -> bool:
-        return self.state != "ended"
+
+@dataclass
+class _Dialog:
+    """An INVITE dialog between two endpoints."""
+
+    state: str = "calling"  # calling -> early -> confirmed -> ended
+    legs: list[_Leg] = field(default_factory=list)
+
+    def other(self, leg: _Leg) -> _Leg | None:
+        return next((x for x in self.legs if x is not leg), None)
+
+
+class MemoryNetwork:
+    """Connects exactly two :class:`MemoryBackend` endpoints."""
+
+    def __init__(self) -> None:
+        self.endpoints: list[MemoryBackend] = []
+        self._ids = itertools.count(1)
+
+    def endpoint(self, user: str, max_calls: int = 4) -> MemoryBackend:
+        if len(self.endpoints) == 2:
+            raise BackendError("a memory network connects two endpoints", op="memory")
+        backend = MemoryBackend(self, user, max_calls)
+        self.endpoints.append(backend)
+        return backend
+
+    def next_id(self, user: str) -> str:
+        return f"{user}-{next(self._ids)}"
+
+    def far_end(self, backend: MemoryBackend) -> MemoryBackend:
+        other = [e for e in self.endpoints if e is not backend]
+        if not other:
+            raise BackendError("nobody at the other end of the memory network", op="Dial")
+        return other[0]
 
 
 class MemoryBackend:
-    """In-process fake backend; see the module docstring."""
+    """One endpoint of a :class:`MemoryNetwork`; see the module docstring."""
 
-    contact_uri = "sip:voxpy@memory.invalid"
-
-    def __init__(self, max_calls: int = 4) -> None:
+    def __init__(self, network: MemoryNetwork, user: str, max_calls: int = 4) -> None:
+        self.network = network
+        self.user = user
         self.max_calls = max_calls
-        self.legs: dict[str, FarLeg] = {}
-        self.offered: asyncio.Queue[FarLeg] = asyncio.Queue()
         self.commands: list[cmd.Command] = []
+        "Every command this endpoint was sent, in order (handy in tests)."
+        self._legs: dict[str, _Leg] = {}
         self._sink: SignalSink | None = None
         self._accepting = True
-        self._ids = itertools.count(1)
 
-    # -- Backend port (engine side) ----------------------------------------------------------
+    @property
+    def contact_uri(self) -> str:
+        return f"sip:{self.user}@memory.invalid"
+
+    # -- Backend port ------------------------------------------------------------------------
 
     async def start(self, sink: SignalSink) -> None:
         self._sink = sink
@@ -69,153 +91,127 @@ class MemoryBackend:
 
     async def stop(self) -> None:
         self._accepting = False
-        for leg in [leg for leg in self.legs.values() if leg.live]:
-            self._far_end(leg, "BYE" if leg.state == "confirmed" else "CANCEL", 200, Headers())
-        await asyncio.sleep(0)
+        for leg in list(self._legs.values()):
+            self._hangup(leg, cmd.Hangup(call_id=leg.call_id))
+
+    def live_legs(self) -> int:
+        return len(self._legs)
 
     def send(self, command: cmd.Command) -> None:
         self.commands.append(command)
         if isinstance(command, cmd.Dial):
-            self._dial_out(command)
+            self._dial(command)
             return
-        leg = self.legs.get(command.call_id)
-        if leg is None or not leg.live:
+        leg = self._legs.get(command.call_id)
+        if leg is None:
             self._emit(
                 sig.CommandFailed(
                     call_id=command.call_id, op=type(command).__name__, message="no such live call"
                 )
             )
             return
-        if isinstance(command, cmd.Provisional):
-            self._record(leg, str(command.code), command.headers)
-            leg.state = "early"
-            self._emit(sig.Progress(call_id=leg.call_id, code=command.code))
-        elif isinstance(command, cmd.Answer):
-            self._record(leg, "200", command.headers)
-            self._confirm(leg, Headers())  # the far end ACKs at once
-        elif isinstance(command, cmd.Reject):
-            self._far_end(leg, str(command.code), command.code, command.headers)
-        elif isinstance(command, cmd.Hangup):
-            if leg.state == "confirmed":
-                self._far_end(leg, "BYE", 200, command.headers)
-            elif leg.outbound:
-                self._far_end(leg, "CANCEL", command.code, command.headers)
-            else:
-                self._far_end(leg, str(command.code), command.code, command.headers)
-
-    # -- far end (what a test does as the remote party) --------------------------------------
-
-    def dial(
-        self,
-        to: str = "100",
-        from_: str = "+15550100",
-        *,
-        display_name: str = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> FarLeg:
-        """The far end calls the engine. A full process answers 486, a draining one 503."""
-        call_id = f"mem-in-{next(self._ids)}"
-        leg = FarLeg(
-            call_id=call_id,
-            outbound=False,
-            uri=f"sip:{to}@memory.invalid",
-            headers=Headers(headers or {}),
-        )
-        self.legs[call_id] = leg
-        if not self._accepting or self._live() > self.max_calls:
-            code = 503 if not self._accepting else 486
-            self._record(leg, str(code), Headers())
-            self._finish(leg, code)
-            return leg
-        self._emit(
-            sig.IncomingCall(
-                call_id=call_id,
-                from_uri=f"sip:{from_}@memory.invalid",
-                to_uri=leg.uri,
-                callerid=from_,
-                destination=to,
-                display_name=display_name,
-                headers=leg.headers,
+        dialog, state = leg.dialog, leg.dialog.state
+        if isinstance(command, cmd.Hangup):
+            self._hangup(leg, command)
+        elif leg.caller or state not in ("calling", "early"):
+            self._emit(
+                sig.CommandFailed(
+                    call_id=leg.call_id,
+                    op=type(command).__name__,
+                    message=f"not allowed on this leg in state {state}",
+                )
             )
-        )
-        return leg
-
-    async def expect_call(self, timeout: float = 5.0) -> FarLeg:
-        """The next leg the engine places towards the far end."""
-        return await asyncio.wait_for(self.offered.get(), timeout)
-
-    def ring(self, leg: FarLeg, code: int = 180) -> None:
-        self._require(leg, outbound=True, states=("offered", "early"))
-        leg.state = "early"
-        self._emit(sig.Progress(call_id=leg.call_id, code=code, reason="Ringing"))
-
-    def answer(self, leg: FarLeg, headers: Mapping[str, str] | None = None) -> None:
-        self._require(leg, outbound=True, states=("offered", "early"))
-        self._confirm(leg, Headers(headers or {}))
-
-    def reject(
-        self, leg: FarLeg, code: int = 486, headers: Mapping[str, str] | None = None
-    ) -> None:
-        self._require(leg, outbound=True, states=("offered", "early"))
-        self._finish(leg, code, headers=Headers(headers or {}))
-
-    def hangup(self, leg: FarLeg, headers: Mapping[str, str] | None = None) -> None:
-        """BYE when confirmed; CANCEL (487) while an inbound call is still ringing."""
-        self._require(leg, outbound=None, states=("offered", "early", "confirmed"))
-        if leg.state == "confirmed":
-            self._finish(leg, 200, reason="Normal call clearing", headers=Headers(headers or {}))
-        elif not leg.outbound:
-            self._finish(leg, 487, reason="Request Terminated", headers=Headers(headers or {}))
-        else:
-            self.reject(leg, 603, headers)
+        elif isinstance(command, cmd.Provisional):
+            dialog.state = "early"
+            self._emit(sig.Progress(call_id=leg.call_id, code=command.code))
+            self._to_other(
+                leg,
+                lambda o: sig.Progress(
+                    call_id=o.call_id, code=command.code, headers=command.headers
+                ),
+            )
+        elif isinstance(command, cmd.Answer):
+            dialog.state = "confirmed"
+            self._to_other(leg, lambda o: sig.Answered(call_id=o.call_id, headers=command.headers))
+            self._emit(sig.Answered(call_id=leg.call_id))  # the caller's ACK
+        elif isinstance(command, cmd.Reject):
+            self._end(dialog, command.code, sent_by=leg, headers=command.headers)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _dial_out(self, command: cmd.Dial) -> None:
-        leg = FarLeg(
-            call_id=command.call_id, outbound=True, uri=command.uri, headers=command.headers
-        )
-        self.legs[leg.call_id] = leg
-        if self._live() > self.max_calls:
-            self._finish(leg, 486, reason="Too many calls in this process")
+    def _dial(self, command: cmd.Dial) -> None:
+        dialog = _Dialog()
+        leg = _Leg(self, command.call_id, True, dialog)
+        dialog.legs.append(leg)
+        self._legs[leg.call_id] = leg
+        if len(self._legs) > self.max_calls:
+            self._end(dialog, 486, reason="Too many calls in this process")
             return
-        self.offered.put_nowait(leg)
-
-    def _confirm(self, leg: FarLeg, headers: Headers) -> None:
-        leg.state, leg.code = "confirmed", 200
-        leg.answered.set()
-        self._emit(sig.Answered(call_id=leg.call_id, headers=headers))
-
-    def _far_end(self, leg: FarLeg, message: str, code: int, headers: Headers) -> None:
-        self._record(leg, message, headers)
-        self._finish(leg, code, headers=headers)
-
-    def _finish(
-        self, leg: FarLeg, code: int, *, reason: str = "", headers: Headers | None = None
-    ) -> None:
-        leg.state = "ended"
-        if leg.code is None:  # the INVITE's final status: 200 once answered, else this code
-            leg.code = code
-        leg.ended.set()
-        self._emit(
-            sig.Ended(call_id=leg.call_id, code=code, reason=reason, headers=headers or Headers())
+        far = self.network.far_end(self)
+        if not far._accepting or far.live_legs() >= far.max_calls:
+            self._end(dialog, 503 if not far._accepting else 486)
+            return
+        callee = _Leg(far, self.network.next_id(far.user), False, dialog)
+        dialog.legs.append(callee)
+        far._legs[callee.call_id] = callee
+        callerid = command.callerid or self.user
+        to_user = command.uri.split(":", 1)[-1].split("@", 1)[0] if "@" in command.uri else ""
+        far._emit(
+            sig.IncomingCall(
+                call_id=callee.call_id,
+                from_uri=f"sip:{callerid}@memory.invalid",
+                to_uri=command.uri,
+                callerid=callerid,
+                destination=to_user,
+                display_name=command.display_name or "",
+                headers=command.headers,
+                sip_call_id=f"mem-{callee.call_id}",
+            )
         )
 
-    @staticmethod
-    def _record(leg: FarLeg, message: str, headers: Headers) -> None:
-        leg.history.append(message)
-        leg.received_headers[message] = headers
+    def _hangup(self, leg: _Leg, command: cmd.Hangup) -> None:
+        dialog = leg.dialog
+        if dialog.state == "confirmed":  # BYE: the sender's side reports 200 as pjsua does
+            self._end(
+                dialog, 200, sent_by=leg, headers=command.headers, reason="Normal call clearing"
+            )
+        elif leg.caller:  # CANCEL: we report our code, the callee sees 487
+            self._finish(leg, command.code, "")
+            if (other := dialog.other(leg)) is not None:
+                other.owner._finish(other, 487, "Request Terminated", command.headers)
+            dialog.state = "ended"
+        else:  # an unanswered inbound leg: the code is our final response
+            code = command.code if 300 <= command.code <= 699 else 603
+            self._end(dialog, code, sent_by=leg, headers=command.headers)
 
-    def _require(self, leg: FarLeg, *, outbound: bool | None, states: tuple[str, ...]) -> None:
-        if (outbound is not None and leg.outbound is not outbound) or leg.state not in states:
-            raise BackendError(
-                f"far end cannot do that on a leg in state {leg.state!r}", op="memory"
+    def _end(
+        self,
+        dialog: _Dialog,
+        code: int,
+        *,
+        sent_by: _Leg | None = None,
+        headers: Headers | None = None,
+        reason: str = "",
+    ) -> None:
+        dialog.state = "ended"
+        for leg in list(dialog.legs):
+            received = headers if leg is not sent_by else None
+            leg.owner._finish(leg, code, reason, received)
+
+    def _finish(self, leg: _Leg, code: int, reason: str, headers: Headers | None = None) -> None:
+        if self._legs.pop(leg.call_id, None) is not None:
+            self._emit(
+                sig.Ended(
+                    call_id=leg.call_id, code=code, reason=reason, headers=headers or Headers()
+                )
             )
 
-    def _live(self) -> int:
-        return sum(1 for leg in self.legs.values() if leg.live)
+    def _to_other(self, leg: _Leg, make: object) -> None:
+        other = leg.dialog.other(leg)
+        if other is not None and callable(make):
+            other.owner._emit(make(other))
 
     def _emit(self, signal: sig.Signal) -> None:
         if self._sink is None:
-            raise BackendError("memory backend used before start()", op="memory")
+            raise InvalidStateError(f"memory endpoint {self.user!r} used before start()")
         self._sink(signal)

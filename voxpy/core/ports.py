@@ -22,8 +22,10 @@ class SignalSink(Protocol):
 class Backend(Protocol):
     """A SIP user agent that the runtime drives with commands."""
 
-    max_calls: int
-    "How many legs this backend can hold at once (4 for the pjsua2 wheel)."
+    @property
+    def max_calls(self) -> int:
+        """How many legs this backend can hold at once (4 for the pjsua2 wheel)."""
+        ...
 
     @property
     def contact_uri(self) -> str:

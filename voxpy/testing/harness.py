@@ -1,0 +1,254 @@
+"""``ScenarioHarness``: run a scenario against a fake SIP peer, in memory or over real SIP.
+
+Memory mode wires the engine and the peer to the two ends of a
+:class:`~voxpy.backends.memory.MemoryNetwork` and drives time with a
+:class:`~voxpy.testing.clock.VirtualClock`: no sockets, threads or pjsua2, and waits jump the
+clock to the next timer when nothing else can happen. SIP mode runs the engine on the real
+pjsua2 backend on a free loopback port, with the peer (a pjsua2 process) as its outbound proxy
+so that every call the scenario places reaches the peer, whatever URI it dials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from voxpy.backends.memory import MemoryNetwork
+from voxpy.config import Settings, load_settings
+from voxpy.core import commands as cmd
+from voxpy.core.headers import Headers
+from voxpy.core.ports import Backend
+from voxpy.core.signals import IncomingCall, Signal
+from voxpy.errors import ScenarioError
+from voxpy.runtime.engine import Engine
+from voxpy.runtime.scenario import Scenario
+from voxpy.runtime.session import Session
+from voxpy.testing.clock import VirtualClock, settle
+from voxpy.testing.peer import PeerCall
+from voxpy.testing.recorder import Recorder
+from voxpy.testing.tap import LegTap
+
+BackendName = Literal["memory", "sip"]
+
+
+class ScenarioHarness:
+    """Async context manager: an engine running ``scenario`` plus a fake peer wired to it."""
+
+    def __init__(
+        self,
+        scenario: str | Path,
+        backend: BackendName = "memory",
+        custom_data: str | None = None,
+        config: Settings | Mapping[str, Any] | None = None,
+        raise_handler_errors: bool = True,
+    ) -> None:
+        if backend not in ("memory", "sip"):
+            raise ValueError(f"backend must be 'memory' or 'sip', got {backend!r}")
+        self.backend: BackendName = backend
+        self.scenario = Scenario.load(scenario)
+        self.settings = (
+            config
+            if isinstance(config, Settings)
+            else load_settings(overrides=dict(config or {}), env={})
+        )
+        self.custom_data = custom_data
+        self.raise_handler_errors = raise_handler_errors
+        self.recorder = Recorder()
+        self.clock: VirtualClock | None = None
+        self.peer_backend: Backend
+        self.engine: Engine
+        self._calls: dict[str, PeerCall] = {}
+        self._offered: asyncio.Queue[PeerCall] = asyncio.Queue()
+        self._changed = asyncio.Event()
+        self._tap: LegTap
+        self._reported = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ScenarioHarness:
+        if self.backend == "memory":
+            network = MemoryNetwork()
+            engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
+            # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
+            self.peer_backend = network.endpoint("peer", max_calls=1000)
+            self.clock = VirtualClock()
+            await self.peer_backend.start(self._on_peer_signal)
+        else:
+            engine_backend = await self._start_sip_peer()
+        self._tap = LegTap(engine_backend)
+        self.engine = Engine(
+            self._tap,
+            self.scenario,
+            timeouts=_timeouts(self.settings),
+            custom_data=self.custom_data,
+            clock=self.clock,
+        )
+        self.engine.observers.append(self.recorder)
+        self.engine.observers.append(lambda _s, _e: self._changed.set())
+        try:
+            await self.engine.start()
+        except BaseException:
+            await self.peer_backend.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.engine.shutdown()
+        finally:
+            await self.peer_backend.stop()
+        if exc is None:
+            self.check_errors()
+
+    async def _start_sip_peer(self) -> Backend:
+        from voxpy.backends.pjsua2 import PjsuaBackend, PjsuaOptions
+        from voxpy.backends.process import ProcessBackend
+
+        self.peer_backend = ProcessBackend(host="127.0.0.1", port=0)
+        await self.peer_backend.start(self._on_peer_signal)
+        sip = self.settings.sip
+        return PjsuaBackend(
+            PjsuaOptions(
+                host="127.0.0.1",
+                port=0,
+                codecs=tuple(sip.codecs),
+                max_calls=sip.max_calls,
+                rtp_port=0,
+                rtp_port_range=0,
+                outbound_proxy=f"{self.peer_backend.contact_uri};lr",
+            )
+        )
+
+    # -- the test's API ----------------------------------------------------------------------
+
+    @property
+    def peer_uri(self) -> str:
+        """A SIP URI of the peer, e.g. to pass as custom data to an outbound scenario."""
+        return self.peer_backend.contact_uri
+
+    async def dial(
+        self, to: str = "100", from_: str = "+15550100", headers: Mapping[str, str] | None = None
+    ) -> PeerCall:
+        """The peer calls the engine (a new session starts)."""
+        self.check_errors()
+        call_id = f"peer-{len(self._calls) + 1}"
+        call = self._calls[call_id] = PeerCall(self, call_id, None)
+        uri = self.engine.backend.contact_uri.replace("sip:voxpy@", f"sip:{to}@", 1)
+        self.peer_backend.send(
+            cmd.Dial(
+                call_id=call_id,
+                uri=uri,
+                callerid=from_,
+                headers=self._tap.tag(Headers(headers or {}), call_id),
+            )
+        )
+        await self._settle()
+        return call
+
+    async def start(self, custom_data: str | None = None) -> Session:
+        """Start a session without an inbound call (outbound scenarios)."""
+        session = self.engine.start_session(custom_data)
+        await self._settle()
+        return session
+
+    async def expect_call(self, timeout: float = 5.0) -> PeerCall:
+        """The next call the engine places; the test then answers, rejects, rings or waits."""
+        await self.wait_until(lambda: not self._offered.empty(), timeout, "outbound call")
+        return self._offered.get_nowait()
+
+    def events(self, call: PeerCall, *, state_changes: bool = False) -> list[str]:
+        """Engine-side event names of the leg ``call`` is the far end of, in order."""
+        return self.recorder.events(self._tap.engine_leg(call.id), state_changes=state_changes)
+
+    def session_events(self) -> list[str]:
+        return self.recorder.session_events()
+
+    async def advance(self, seconds: float) -> None:
+        """Let time pass: instantly on the virtual clock (memory), for real over SIP."""
+        if self.clock is not None:
+            await self.clock.advance(seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+    # -- used by PeerCall --------------------------------------------------------------------
+
+    async def wait_until(
+        self, done: Callable[[], bool], timeout: float, what: str, call: PeerCall | None = None
+    ) -> None:
+        """Wait for ``done()``; in memory mode, jump the clock to due timers while idle."""
+        if self.clock is not None:
+            deadline = self.clock.now() + timeout
+            while True:
+                await self._settle()
+                if done():
+                    return
+                due = self.clock.next_due()
+                if due is None or due > deadline:
+                    break
+                await self.clock.advance(due - self.clock.now())
+        else:
+            try:
+                await asyncio.wait_for(self._poll(done), timeout)
+                return
+            except TimeoutError:
+                pass
+        raise AssertionError(f"no {what} within {timeout}s\n{self.explain(call)}")
+
+    def check_errors(self) -> None:
+        """Raise a scenario's handler exception as the test's failure, with its traceback."""
+        errors = self.recorder.of("Application.HandlerError")
+        if self.raise_handler_errors and len(errors) > self._reported:
+            self._reported = len(errors)
+            first = errors[-1]
+            raise ScenarioError(
+                f"a handler of {first.event} raised {first.error!r}:\n{first.traceback}"
+            ) from first.error
+
+    def explain(self, call: PeerCall | None = None) -> str:
+        lines = [f"engine events: {self.recorder.describe()}"]
+        if call is not None:
+            lines.insert(0, f"peer saw: {call.history() or '(nothing)'}")
+        return "\n".join(lines)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _on_peer_signal(self, signal: Signal) -> None:
+        call = self._calls.get(signal.call_id)
+        if call is None and isinstance(signal, IncomingCall):
+            signal = dataclasses.replace(signal, headers=self._tap.untag(signal))
+            call = self._calls[signal.call_id] = PeerCall(self, signal.call_id, signal)
+            self._offered.put_nowait(call)
+        elif call is not None:
+            call._on_signal(signal)
+        self._changed.set()
+
+    async def _poll(self, done: Callable[[], bool]) -> None:
+        while True:
+            self.check_errors()
+            if done():
+                return
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _settle(self) -> None:
+        if self.clock is not None:
+            await settle()
+        self.check_errors()
+
+
+def _timeouts(settings: Settings) -> Any:
+    from voxpy.runtime.session import Timeouts
+
+    t = settings.timeouts
+    return Timeouts(
+        no_answer=t.no_answer, dial=t.dial, session_grace=t.session_grace, terminate_wait=t.shutdown
+    )

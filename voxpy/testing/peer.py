@@ -1,0 +1,114 @@
+"""The fake SIP peer's view of a call: what a test does as the remote party, and what it saw.
+
+``PeerCall`` is written against the Backend port, so the same object drives the in-memory
+network and the real pjsua2 peer process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from voxpy.core import commands as cmd
+from voxpy.core.headers import Headers
+from voxpy.core.signals import Answered, Ended, IncomingCall, Progress, Signal
+
+if TYPE_CHECKING:
+    from voxpy.testing.harness import ScenarioHarness
+
+
+class PeerCall:
+    """One call at the fake peer: placed by it (``h.dial``) or received (``h.expect_call``)."""
+
+    def __init__(
+        self, harness: ScenarioHarness, call_id: str, incoming: IncomingCall | None
+    ) -> None:
+        self._h = harness
+        self.id = call_id
+        self.incoming = incoming
+        "The engine's INVITE when the engine placed this call, else None."
+        self.signals: list[Signal] = [incoming] if incoming else []
+
+    # -- what the peer does ------------------------------------------------------------------
+
+    def answer(self, headers: Mapping[str, str] | None = None) -> None:
+        """Answer a call the engine placed (200 OK)."""
+        self._send(cmd.Answer(call_id=self.id, headers=Headers(headers or {})))
+
+    def reject(self, code: int = 486, headers: Mapping[str, str] | None = None) -> None:
+        """Refuse a call the engine placed with any final status."""
+        self._send(cmd.Reject(call_id=self.id, code=code, headers=Headers(headers or {})))
+
+    def ring(self, code: int = 180) -> None:
+        """Send 180 (or 183) on a call the engine placed."""
+        self._send(cmd.Provisional(call_id=self.id, code=code))
+
+    def hangup(self, headers: Mapping[str, str] | None = None) -> None:
+        """BYE when connected; CANCEL while a call the peer placed still rings."""
+        self._send(cmd.Hangup(call_id=self.id, headers=Headers(headers or {})))
+
+    # -- what the peer saw -------------------------------------------------------------------
+
+    @property
+    def answered(self) -> bool:
+        return any(isinstance(s, Answered) for s in self.signals)
+
+    @property
+    def code(self) -> int | None:
+        """Final SIP status of the call's end (200 after a BYE), None while it lasts."""
+        ended = self._last(Ended)
+        return ended.code if ended else None
+
+    @property
+    def headers(self) -> Headers:
+        """Custom headers the engine sent: its INVITE's, or those of its latest response/BYE."""
+        merged: dict[str, str] = {}
+        for s in self.signals:
+            if isinstance(s, IncomingCall | Progress | Answered | Ended):
+                merged.update(s.headers)
+        return Headers(merged)
+
+    def history(self) -> list[str]:
+        """What reached the peer, e.g. ``["Progress(180)", "Answered", "Ended(200)"]``."""
+        out = []
+        for s in self.signals:
+            code = getattr(s, "code", None)
+            out.append(f"{type(s).__name__}({code})" if code is not None else type(s).__name__)
+        return out
+
+    async def wait_answered(self, timeout: float = 5.0) -> None:
+        """Until the call is connected; fails, explaining what happened, if it ended instead."""
+        await self._wait(lambda: self.answered or self.code is not None, timeout, "answer")
+        if not self.answered:
+            raise AssertionError(
+                f"call ended with {self.code} instead of being answered\n{self._h.explain(self)}"
+            )
+
+    async def wait_hangup(self, timeout: float = 10.0) -> int:
+        """Until the call ends; returns its final SIP status (200 after a BYE)."""
+        await self._wait(lambda: self.code is not None, timeout, "hangup")
+        assert self.code is not None
+        return self.code
+
+    async def wait_progress(self, code: int = 180, timeout: float = 5.0) -> None:
+        await self._wait(
+            lambda: any(isinstance(s, Progress) and s.code == code for s in self.signals),
+            timeout,
+            f"{code} response",
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _on_signal(self, signal: Signal) -> None:
+        self.signals.append(signal)
+
+    def _send(self, command: cmd.Command) -> None:
+        self._h.check_errors()
+        self._h.peer_backend.send(command)
+
+    def _last(self, kind: type[Ended]) -> Ended | None:
+        found = [s for s in self.signals if isinstance(s, kind)]
+        return found[-1] if found else None
+
+    async def _wait(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        await self._h.wait_until(done, timeout, what, self)

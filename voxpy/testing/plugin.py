@@ -1,0 +1,92 @@
+"""pytest plugin (entry point ``voxpy``): a ``voxpy_harness`` fixture and ``--voxpy-backend``.
+
+A suite written once runs on either backend, or both::
+
+    async def test_hello(voxpy_harness):
+        h = await voxpy_harness("scenarios/hello_hangup.py")
+        call = await h.dial()
+        assert await call.wait_hangup() == 200
+
+    pytest --voxpy-backend=memory   # default: milliseconds per test
+    pytest --voxpy-backend=sip      # real pjsua2 over loopback
+    pytest --voxpy-backend=all      # every such test once per backend
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voxpy.testing.harness import ScenarioHarness
+
+BACKENDS = ("memory", "sip")
+HarnessFactory = Callable[..., Awaitable[ScenarioHarness]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("voxpy").addoption(
+        "--voxpy-backend",
+        choices=[*BACKENDS, "all"],
+        default=None,
+        help="backend for the voxpy_harness fixture: memory (default), sip, or all",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "voxpy_backend(name): run only on this voxpy backend")
+
+
+def _chosen(config: pytest.Config) -> list[str]:
+    value = config.getoption("--voxpy-backend") or "memory"
+    return list(BACKENDS) if value == "all" else [value]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "voxpy_backend" in metafunc.fixturenames:
+        chosen = _chosen(metafunc.config)
+        marker = metafunc.definition.get_closest_marker("voxpy_backend")
+        if marker is not None:
+            chosen = [b for b in chosen if b in marker.args] or list(marker.args)
+        metafunc.parametrize("voxpy_backend", chosen, scope="function")
+
+
+@pytest.fixture
+def voxpy_backend(request: pytest.FixtureRequest) -> str:
+    """The backend this test runs on (parametrized by --voxpy-backend)."""
+    return str(getattr(request, "param", _chosen(request.config)[0]))
+
+
+async def _voxpy_harness(voxpy_backend: str) -> AsyncIterator[HarnessFactory]:
+    """``await voxpy_harness(scenario, custom_data=None, config=None)`` -> a started
+    ScenarioHarness on the selected backend, shut down after the test."""
+    opened: list[ScenarioHarness] = []
+
+    async def open_harness(scenario: str | Path, **kwargs: Any) -> ScenarioHarness:
+        harness = ScenarioHarness(scenario, backend=voxpy_backend, **kwargs)  # type: ignore[arg-type]
+        await harness.__aenter__()
+        opened.append(harness)
+        return harness
+
+    yield open_harness
+    for harness in reversed(opened):
+        await harness.__aexit__(None, None, None)
+
+
+def _needs_pytest_asyncio() -> None:
+    pytest.fail("voxpy_harness needs pytest-asyncio: pip install 'voxpy[test]'")
+
+
+def _harness_fixture() -> Any:
+    # voxpy registers this plugin wherever it is installed; without pytest-asyncio the
+    # fixture explains itself instead of breaking the user's whole pytest run.
+    try:
+        import pytest_asyncio
+    except ImportError:
+        return pytest.fixture(name="voxpy_harness")(_needs_pytest_asyncio)
+    return pytest_asyncio.fixture(name="voxpy_harness")(_voxpy_harness)
+
+
+voxpy_harness = _harness_fixture()

@@ -66,4 +66,84 @@ class Hangup(Command):
     headers: Headers = field(default_factory=Headers)
 
 
-COMMAND_TYPES: tuple[type[Command], ...] = (Dial, Provisional, Answer, Reject, Hangup)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Play(Command):
+    """Play a prepared WAV file (mono PCM16) into the leg, replacing its current audio source.
+
+    A leg receives one audio stream at a time (VoxEngine's rule): a new Play or SendMedia
+    replaces the previous source. ``playback_id`` names this playback in later signals.
+    """
+
+    playback_id: str
+    path: str
+    loop: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopPlayback(Command):
+    """Stop ``playback_id`` if it still plays; no PlaybackFinished follows (VoxEngine's rule)."""
+
+    playback_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendMedia(Command):
+    """Send what the far end of ``call_id`` says into leg ``to_call_id`` (one direction).
+
+    It replaces ``to_call_id``'s current audio source.
+    """
+
+    to_call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopMedia(Command):
+    """Stop sending ``call_id``'s audio into ``to_call_id``."""
+
+    to_call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRecording(Command):
+    """Record the leg to an MP3 file, encoded while the call runs.
+
+    Mono mixes both directions; stereo puts what the engine sends on the left channel and what
+    the far end sends on the right (VoxEngine's layout).
+    """
+
+    recording_id: str
+    path: str
+    stereo: bool = False
+    sample_rate: int = 8000
+    bitrate: int = 32
+    "kbit/s"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopRecording(Command):
+    recording_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendDigits(Command):
+    """Send DTMF digits (0-9 * # A-D, no pauses: the runtime schedules 'w') as RFC 2833."""
+
+    digits: str
+    method: str = "rfc2833"
+    "rfc2833 or info (SIP INFO application/dtmf-relay)."
+
+
+COMMAND_TYPES: tuple[type[Command], ...] = (
+    Dial,
+    Provisional,
+    Answer,
+    Reject,
+    Hangup,
+    Play,
+    StopPlayback,
+    SendMedia,
+    StopMedia,
+    StartRecording,
+    StopRecording,
+    SendDigits,
+)

@@ -68,4 +68,61 @@ class CommandFailed(Signal):
     status: int | None = None
 
 
-SIGNAL_TYPES: tuple[type[Signal], ...] = (IncomingCall, Progress, Answered, Ended, CommandFailed)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackStarted(Signal):
+    """``playback_id`` is now the leg's audio source; ``duration`` is one pass, in seconds."""
+
+    playback_id: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackFinished(Signal):
+    """``playback_id`` reached its end (never for a loop), or failed with ``error``."""
+
+    playback_id: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStarted(Signal):
+    recording_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStopped(Signal):
+    """The MP3 file is complete (after StopRecording or the end of the call)."""
+
+    recording_id: str
+    path: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingFailed(Signal):
+    recording_id: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToneReceived(Signal):
+    """A DTMF digit arrived: ``method`` is "rfc2833" (telephone-event) or "info" (SIP INFO)."""
+
+    tone: str
+    method: str = "rfc2833"
+
+
+SIGNAL_TYPES: tuple[type[Signal], ...] = (
+    IncomingCall,
+    Progress,
+    Answered,
+    Ended,
+    CommandFailed,
+    PlaybackStarted,
+    PlaybackFinished,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingFailed,
+    ToneReceived,
+)

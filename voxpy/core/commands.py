@@ -133,6 +133,14 @@ class SendDigits(Command):
     "rfc2833 or info (SIP INFO application/dtmf-relay)."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportAudio(Command):
+    """Ask for an AudioReport: how much non-silent audio this leg has received so far.
+
+    Backends measure only when built to (the test peer does); others report ``None``.
+    """
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     Dial,
     Provisional,

@@ -113,6 +113,13 @@ class ToneReceived(Signal):
     method: str = "rfc2833"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioReport(Signal):
+    """Seconds of non-silent audio received from the far end so far (None: not measured)."""
+
+    seconds: float | None
+
+
 SIGNAL_TYPES: tuple[type[Signal], ...] = (
     IncomingCall,
     Progress,

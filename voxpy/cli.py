@@ -72,8 +72,16 @@ async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any)
         session_grace=settings.timeouts.session_grace,
         terminate_wait=settings.timeouts.shutdown,
     )
+    from voxpy.media.library import FileMediaLibrary
+
+    media = FileMediaLibrary.from_settings(settings, get_logger("voxpy.media"))
     engine = Engine(
-        backend, scenario, timeouts=timeouts, custom_data=settings.scenario.custom_data, log=log
+        backend,
+        scenario,
+        timeouts=timeouts,
+        media=media,
+        custom_data=settings.scenario.custom_data,
+        log=log,
     )
     log.info("starting", command=command, **settings.summary())
     stop = asyncio.Event()

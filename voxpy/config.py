@@ -160,6 +160,15 @@ class ScenarioSettings(_Section):
     custom_data: OptionalStr = None
 
 
+class MediaSettings(_Section):
+    """Speech, playback media and recordings."""
+
+    tts_provider: Literal["espeak", "gtts"] = "espeak"
+    cache_dir: str = Field(default=".voxpy-cache", min_length=1)
+    recordings_dir: str = Field(default="recordings", min_length=1)
+    fetch_timeout: PositiveSeconds = 12.0
+
+
 class Settings(_Section):
     """All voxpy settings; build it with :func:`load_settings`."""
 
@@ -168,6 +177,7 @@ class Settings(_Section):
     timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     def summary(self) -> dict[str, Any]:
         """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from voxpy.backends.memory_media import Clock, LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.headers import Headers
@@ -27,6 +28,10 @@ class _Leg:
     call_id: str
     caller: bool
     dialog: _Dialog
+    media: LegMedia = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.media = LegMedia(self.call_id, self.owner._emit)
 
 
 @dataclass
@@ -35,16 +40,22 @@ class _Dialog:
 
     state: str = "calling"  # calling -> early -> confirmed -> ended
     legs: list[_Leg] = field(default_factory=list)
+    media_up: bool = False
+    "True once a 183 or 200 carried SDP: audio can flow."
 
     def other(self, leg: _Leg) -> _Leg | None:
         return next((x for x in self.legs if x is not leg), None)
 
 
 class MemoryNetwork:
-    """Connects exactly two :class:`MemoryBackend` endpoints."""
+    """Connects exactly two :class:`MemoryBackend` endpoints.
 
-    def __init__(self) -> None:
+    ``clock`` (the test kit's virtual clock) times playbacks; without one they end at once.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self.endpoints: list[MemoryBackend] = []
+        self.media = MediaSim(clock)
         self._ids = itertools.count(1)
 
     def endpoint(self, user: str, max_calls: int = 4) -> MemoryBackend:
@@ -111,6 +122,8 @@ class MemoryBackend:
             )
             return
         dialog, state = leg.dialog, leg.dialog.state
+        if self.network.media.handle(leg.media, command, dialog.media_up):
+            return
         if isinstance(command, cmd.Hangup):
             self._hangup(leg, command)
         elif leg.caller or state not in ("calling", "early"):
@@ -130,10 +143,13 @@ class MemoryBackend:
                     call_id=o.call_id, code=command.code, headers=command.headers
                 ),
             )
+            if command.code == 183:
+                self._media_up(dialog)
         elif isinstance(command, cmd.Answer):
             dialog.state = "confirmed"
             self._to_other(leg, lambda o: sig.Answered(call_id=o.call_id, headers=command.headers))
             self._emit(sig.Answered(call_id=leg.call_id))  # the caller's ACK
+            self._media_up(dialog)
         elif isinstance(command, cmd.Reject):
             self._end(dialog, command.code, sent_by=leg, headers=command.headers)
 
@@ -153,6 +169,7 @@ class MemoryBackend:
             return
         callee = _Leg(far, self.network.next_id(far.user), False, dialog)
         dialog.legs.append(callee)
+        leg.media.far, callee.media.far = callee.media, leg.media
         far._legs[callee.call_id] = callee
         callerid = command.callerid or self.user
         to_user = command.uri.split(":", 1)[-1].split("@", 1)[0] if "@" in command.uri else ""
@@ -205,6 +222,13 @@ class MemoryBackend:
                     call_id=leg.call_id, code=code, reason=reason, headers=headers or Headers()
                 )
             )
+            self.network.media.ended(leg.media)  # recordings complete after the call, as pjsua2
+
+    def _media_up(self, dialog: _Dialog) -> None:
+        if not dialog.media_up:
+            dialog.media_up = True
+            for leg in dialog.legs:
+                self.network.media.media_up(leg.media)
 
     def _to_other(self, leg: _Leg, make: object) -> None:
         other = leg.dialog.other(leg)

@@ -77,6 +77,8 @@ class Play(Command):
     playback_id: str
     path: str
     loop: bool = False
+    duration: float = 0.0
+    "Length of one pass as prepared; a backend that cannot measure the file uses it."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ Two implement it: ``voxpy.backends.pjsua2`` (real SIP, one owner thread) and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from voxpy.core.commands import Command
@@ -43,3 +44,35 @@ class Backend(Protocol):
 
     async def stop(self) -> None:
         """Hang up every live leg, wait briefly for their Ended signals, release everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMedia:
+    """A file a backend can play (mono PCM16 WAV for pjsua2) and its length in seconds."""
+
+    path: str
+    duration: float
+
+
+class MediaLibrary(Protocol):
+    """Turns what a scenario asks to play into playable files; raises MediaError on failure.
+
+    The real library synthesizes, downloads and converts in worker threads; the test kit's fake
+    answers at once with known durations.
+    """
+
+    async def speech(
+        self, text: str, language: str, voice: str | None, rate: float | None
+    ) -> PreparedMedia: ...
+
+    async def media(self, source: str) -> PreparedMedia:
+        """A local path or an http(s) URL (WAV, MP3, OGG, FLAC)."""
+        ...
+
+    async def progress_tone(self, country: str) -> PreparedMedia:
+        """One cadence cycle of the country's ringback tone, to be looped."""
+        ...
+
+    def recording_path(self, name: str) -> str:
+        """Where a recording called ``name`` is written."""
+        ...

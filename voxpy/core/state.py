@@ -160,6 +160,13 @@ class CallMachine:
     def live(self) -> bool:
         return self.state is not S.ENDED
 
+    @property
+    def media_ready(self) -> bool:
+        """Audio can be sent: connected (or answering), or early media has started."""
+        if self.state in (S.CONNECTED, S.ANSWERING):
+            return True
+        return self.audio_started and self.state in (S.INCOMING, S.EARLY)
+
     def check(self, inp: Input) -> CallState:
         """Return the state ``inp`` leads to, or raise InvalidStateError; changes nothing."""
         row = TRANSITIONS[self.state]

@@ -18,6 +18,7 @@ from voxpy.core.state import CallMachine, CallState, Input, input_for
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.events import CallError, call_event
+from voxpy.runtime.media import CallMedia
 
 if TYPE_CHECKING:
     from voxpy.runtime.session import Session
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
-class Call(Emitter):
+class Call(Emitter, CallMedia):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -48,6 +49,7 @@ class Call(Emitter):
         self._headers = headers or Headers()
         self._custom_data: Any = None
         self._log = session.log.bind(call_id=call_id)
+        self._media_init()
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -146,6 +148,8 @@ class Call(Emitter):
                 )
             )
             return
+        if self._media_signal(signal):
+            return
         inp = input_for(signal)
         if inp is None:
             return
@@ -155,6 +159,7 @@ class Call(Emitter):
         for emit in self._machine.receive(inp, now, **fields):
             self._dispatch(call_event(emit.name, self, emit.fields))
         if not self._machine.live:
+            self._media_ended()
             self._session.call_ended(self)
 
     def _dispatch(self, event: Any) -> None:

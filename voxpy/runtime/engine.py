@@ -14,10 +14,10 @@ import structlog
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
-from voxpy.core.ports import Backend
+from voxpy.core.ports import Backend, MediaLibrary, PreparedMedia
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.core.state import CallMachine
-from voxpy.errors import CapacityError, ScenarioError
+from voxpy.errors import CapacityError, MediaError, ScenarioError
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import LoopDoor
 from voxpy.runtime.events import CallAlerting, Event
@@ -37,6 +37,7 @@ class Engine:
         timeouts: Timeouts | None = None,
         custom_data: str | None = None,
         clock: Clock | None = None,
+        media: MediaLibrary | None = None,
         log: Any = None,
     ) -> None:
         self.backend = backend
@@ -45,6 +46,7 @@ class Engine:
         self.custom_data = custom_data
         self.log = log or structlog.get_logger("voxpy.engine")
         self._clock: Clock | None = clock
+        self.media: MediaLibrary = media or NoMedia()
         self._calls: dict[str, Call] = {}
         self.sessions: dict[str, Session] = {}
         self._accepting = True
@@ -196,3 +198,21 @@ class Engine:
         self.sessions[session.id] = session
         self._idle.clear()
         return session
+
+
+class NoMedia:
+    """The media library of an engine built without one: every request fails clearly."""
+
+    async def speech(
+        self, text: str, language: str, voice: str | None, rate: float | None
+    ) -> PreparedMedia:
+        raise MediaError("this engine has no media library (pass media= to Engine)")
+
+    async def media(self, source: str) -> PreparedMedia:
+        raise MediaError("this engine has no media library (pass media= to Engine)")
+
+    async def progress_tone(self, country: str) -> PreparedMedia:
+        raise MediaError("this engine has no media library (pass media= to Engine)")
+
+    def recording_path(self, name: str) -> str:
+        raise MediaError("this engine has no media library (pass media= to Engine)")

@@ -85,6 +85,61 @@ class CallError(CallEvent):
     status: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackEvent(CallEvent):
+    """Base of playback events. ``text`` (say) or ``source`` (start_playback) say what plays:
+    voxpy additions, so a test can tell what a caller heard."""
+
+    playback_id: str = ""
+    text: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackReady(PlaybackEvent):
+    """The media is synthesized/downloaded and converted; playing starts next."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackStarted(PlaybackEvent):
+    """Audio is playing into the call; ``duration`` is its length in seconds."""
+
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackFinished(PlaybackEvent):
+    """Playback reached its end, or failed with ``error`` (then the call simply goes on)."""
+
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordStarted(CallEvent):
+    url: str
+    "Path of the MP3 file being written."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordStopped(CallEvent):
+    url: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordError(CallEvent):
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToneReceived(CallEvent):
+    """A DTMF digit (after ``handle_tones(True)``)."""
+
+    tone: str
+    tone_type: str
+    "TELEPHONE_EVENT (RFC 2833) or SIP_INFO."
+
+
 CALL_EVENT_TYPES: dict[CallEvents, type[CallEvent]] = {
     CallEvents.Connected: Connected,
     CallEvents.Disconnected: Disconnected,
@@ -93,6 +148,13 @@ CALL_EVENT_TYPES: dict[CallEvents, type[CallEvent]] = {
     CallEvents.AudioStarted: AudioStarted,
     CallEvents.StateChanged: StateChanged,
     CallEvents.Error: CallError,
+    CallEvents.PlaybackReady: PlaybackReady,
+    CallEvents.PlaybackStarted: PlaybackStarted,
+    CallEvents.PlaybackFinished: PlaybackFinished,
+    CallEvents.RecordStarted: RecordStarted,
+    CallEvents.RecordStopped: RecordStopped,
+    CallEvents.RecordError: RecordError,
+    CallEvents.ToneReceived: ToneReceived,
 }
 
 
@@ -164,12 +226,19 @@ __all__ = [
     "CallEvents",
     "Connected",
     "Disconnected",
-    "Event",
     "Failed",
     "HandlerError",
+    "PlaybackEvent",
+    "PlaybackFinished",
+    "PlaybackReady",
+    "PlaybackStarted",
+    "RecordError",
+    "RecordStarted",
+    "RecordStopped",
     "Ringing",
     "Started",
     "StateChanged",
     "Terminated",
     "Terminating",
+    "ToneReceived",
 ]

@@ -87,6 +87,9 @@ class _ProbeHost:
         self.log = log
         self.clock = _StoppedClock()
         self.timeouts = Timeouts()
+        from voxpy.runtime.engine import NoMedia
+
+        self.media = NoMedia()
 
     def send(self, command: object) -> None:
         pass

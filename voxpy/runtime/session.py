@@ -12,15 +12,17 @@ import contextlib
 import itertools
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
+from voxpy.core.ports import MediaLibrary
 from voxpy.core.state import CallMachine, CallState
 from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import Emitter, session_scope
 from voxpy.runtime.events import AppEvent, HandlerError, Started, Terminated, Terminating
@@ -46,6 +48,8 @@ class SessionHost(Protocol):
     def timeouts(self) -> Timeouts: ...
     @property
     def log(self) -> Any: ...
+    @property
+    def media(self) -> MediaLibrary: ...
 
     def send(self, command: cmd.Command) -> None: ...
     def observe(self, session: Session, event: Any) -> None: ...
@@ -118,7 +122,7 @@ class Session(Emitter):
                 password=password,
             )
         )
-        self._after(self._host.timeouts.dial, lambda: self._expire(call, CallState.DIALING, 408))
+        self.after(self._host.timeouts.dial, lambda: self._expire(call, CallState.DIALING, 408))
         return call
 
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
@@ -138,6 +142,25 @@ class Session(Emitter):
         timer = self._timers.pop(timer_id, None)
         if timer is not None:
             timer.cancel()
+
+    def send_media_between(self, a: Call, b: Call) -> None:
+        """Bridge two legs both ways."""
+        a.send_media_to(b)
+        b.send_media_to(a)
+
+    def stop_media_between(self, a: Call, b: Call) -> None:
+        a.stop_media_to(b)
+        b.stop_media_to(a)
+
+    def easy_process(
+        self,
+        inbound: Call,
+        outbound: Call,
+        on_established: Callable[[Call, Call], Any] | None = None,
+    ) -> None:
+        """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
+        both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
+        forwarding.easy_process(self, inbound, outbound, on_established)
 
     def terminate(self) -> None:
         """End this session: Terminating fires, live calls are hung up, then Terminated fires."""
@@ -167,6 +190,23 @@ class Session(Emitter):
     def observe(self, event: Any) -> None:
         self._host.observe(self, event)
 
+    @property
+    def media(self) -> MediaLibrary:
+        return self._host.media
+
+    @property
+    def clock(self) -> Clock:
+        return self._host.clock
+
+    def after(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run engine code ``fn`` after ``delay`` seconds on the session's clock."""
+        self._host.clock.call_later(delay, fn)
+
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Run engine work concurrently; a failure is reported like a handler's."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.track(task, _TimerTick(name=what, session_id=self.id))
+
     def start(self) -> None:
         """Fire Started (after the scenario's top level ran) and arm the idle grace timer."""
         self.log.info("session_started", custom_data=self._custom_data)
@@ -179,7 +219,7 @@ class Session(Emitter):
     def adopt_inbound(self, call: Call) -> None:
         """Take an inbound leg; it is dropped with 408 if nobody answers it in time."""
         self._adopt(call)
-        self._after(
+        self.after(
             self._host.timeouts.no_answer, lambda: self._expire(call, CallState.INCOMING, 408)
         )
 
@@ -229,9 +269,6 @@ class Session(Emitter):
         self._no_live_calls.clear()
         self._host.register_call(call)
         self._cancel_grace()
-
-    def _after(self, delay: float, fn: Callable[[], None]) -> None:
-        self._host.clock.call_later(delay, fn)
 
     def _expire(self, call: Call, while_in: CallState, code: int) -> None:
         still = call._machine.state is while_in or (

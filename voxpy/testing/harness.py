@@ -21,13 +21,14 @@ from voxpy.backends.memory import MemoryNetwork
 from voxpy.config import Settings, load_settings
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.ports import Backend
+from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
+from voxpy.testing.fake_media import FakeMedia
 from voxpy.testing.peer import PeerCall
 from voxpy.testing.recorder import Recorder
 from voxpy.testing.tap import LegTap
@@ -59,6 +60,7 @@ class ScenarioHarness:
         self.raise_handler_errors = raise_handler_errors
         self.recorder = Recorder()
         self.clock: VirtualClock | None = None
+        self.media: FakeMedia | MediaLibrary
         self.peer_backend: Backend
         self.engine: Engine
         self._calls: dict[str, PeerCall] = {}
@@ -71,11 +73,12 @@ class ScenarioHarness:
 
     async def __aenter__(self) -> ScenarioHarness:
         if self.backend == "memory":
-            network = MemoryNetwork()
+            self.clock = VirtualClock()
+            network = MemoryNetwork(self.clock)
             engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
             self.peer_backend = network.endpoint("peer", max_calls=1000)
-            self.clock = VirtualClock()
+            self.media = FakeMedia()
             await self.peer_backend.start(self._on_peer_signal)
         else:
             engine_backend = await self._start_sip_peer()
@@ -86,6 +89,7 @@ class ScenarioHarness:
             timeouts=_timeouts(self.settings),
             custom_data=self.custom_data,
             clock=self.clock,
+            media=self.media,
         )
         self.engine.observers.append(self.recorder)
         self.engine.observers.append(lambda _s, _e: self._changed.set())
@@ -112,8 +116,10 @@ class ScenarioHarness:
     async def _start_sip_peer(self) -> Backend:
         from voxpy.backends.pjsua2 import PjsuaBackend, PjsuaOptions
         from voxpy.backends.process import ProcessBackend
+        from voxpy.media.library import FileMediaLibrary
 
-        self.peer_backend = ProcessBackend(host="127.0.0.1", port=0)
+        self.media = FileMediaLibrary.from_settings(self.settings)
+        self.peer_backend = ProcessBackend(host="127.0.0.1", port=0, measure_audio=True)
         await self.peer_backend.start(self._on_peer_signal)
         sip = self.settings.sip
         return PjsuaBackend(
@@ -171,6 +177,31 @@ class ScenarioHarness:
 
     def session_events(self) -> list[str]:
         return self.recorder.session_events()
+
+    async def wait_event(
+        self, name: str, call: PeerCall | None = None, timeout: float = 5.0
+    ) -> Any:
+        """The first engine event ``name`` (of ``call``'s leg, if given), waiting for it; in
+        memory mode the virtual clock jumps to due timers meanwhile."""
+        leg = self._tap.engine_leg(call.id) if call is not None else None
+
+        def found() -> Any:
+            return next(
+                (
+                    e
+                    for e in self.recorder.of(name)
+                    if leg is None or (getattr(e, "call", None) is not None and e.call.id() == leg)
+                ),
+                None,
+            )
+
+        await self.wait_until(lambda: found() is not None, timeout, name, call)
+        return found()
+
+    def playbacks(self, call: PeerCall) -> list[Any]:
+        """The engine's PlaybackReady events for ``call``'s leg: what it prepared to play."""
+        leg = self._tap.engine_leg(call.id)
+        return [e for e in self.recorder.of("Call.PlaybackReady") if e.call.id() == leg]
 
     async def advance(self, seconds: float) -> None:
         """Let time pass: instantly on the virtual clock (memory), for real over SIP."""

@@ -6,12 +6,13 @@ network and the real pjsua2 peer process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.signals import Answered, Ended, IncomingCall, Progress, Signal
+from voxpy.core.signals import Answered, AudioReport, Ended, IncomingCall, Progress, Signal
 
 if TYPE_CHECKING:
     from voxpy.testing.harness import ScenarioHarness
@@ -47,7 +48,47 @@ class PeerCall:
         """BYE when connected; CANCEL while a call the peer placed still rings."""
         self._send(cmd.Hangup(call_id=self.id, headers=Headers(headers or {})))
 
+    def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
+        """Press keys: RFC 2833 telephone-events (default) or SIP INFO (``method="info"``)."""
+        self._send(cmd.SendDigits(call_id=self.id, digits=digits, method=method))
+
     # -- what the peer saw -------------------------------------------------------------------
+
+    @property
+    def said(self) -> list[str]:
+        """Texts the engine spoke to this call (as it synthesized them), in order."""
+        return [e.text for e in self._h.playbacks(self) if e.text is not None]
+
+    @property
+    def played(self) -> list[str]:
+        """Media the engine played to this call (paths, URLs, ``tone:US``), in order."""
+        return [e.source for e in self._h.playbacks(self) if e.source is not None]
+
+    async def wait_said(self, text: str | re.Pattern[str], timeout: float = 5.0) -> str:
+        """Until the engine speaks ``text`` (a substring, or a compiled regex) to this call;
+        returns the whole prompt."""
+
+        def match() -> str | None:
+            for said in self.said:
+                if text.search(said) if isinstance(text, re.Pattern) else text in said:
+                    return said
+            return None
+
+        await self._wait(lambda: match() is not None, timeout, f"prompt matching {text!r}")
+        return match() or ""
+
+    async def audio_seconds(self, timeout: float = 5.0) -> float:
+        """Seconds of non-silent audio this call received from the engine (real RTP in sip
+        mode, playback time in memory mode)."""
+        before = len(self.signals)
+        self._send(cmd.ReportAudio(call_id=self.id))
+        await self._wait(
+            lambda: any(isinstance(s, AudioReport) for s in self.signals[before:]),
+            timeout,
+            "audio report",
+        )
+        report = next(s for s in self.signals[before:] if isinstance(s, AudioReport))
+        return report.seconds or 0.0
 
     @property
     def answered(self) -> bool:
@@ -72,6 +113,8 @@ class PeerCall:
         """What reached the peer, e.g. ``["Progress(180)", "Answered", "Ended(200)"]``."""
         out = []
         for s in self.signals:
+            if isinstance(s, AudioReport):
+                continue
             code = getattr(s, "code", None)
             out.append(f"{type(s).__name__}({code})" if code is not None else type(s).__name__)
         return out

@@ -1,0 +1,151 @@
+"""Media for the in-memory network: timing and bookkeeping, no audio.
+
+A playback lasts its prepared duration on the network's clock and then finishes, as the pjsua2
+player does; a new playback or media route into a leg replaces the old one silently; what one
+side plays is "heard" by the other, which is what ``ReportAudio`` counts. Recordings produce
+no file: RecordingStopped reports the elapsed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from voxpy.core import commands as cmd
+from voxpy.core import signals as sig
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """The subset of the runtime's clock the network needs (a virtual clock in tests)."""
+
+    def now(self) -> float: ...
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
+
+
+@dataclass
+class Playing:
+    playback_id: str
+    started: float
+    timer: Timer | None
+
+
+@dataclass
+class LegMedia:
+    """Media state of one leg; ``heard`` is audio its far end played into it (seconds)."""
+
+    call_id: str
+    emit: Callable[[sig.Signal], None]
+    playing: Playing | None = None
+    pending: list[cmd.Play] = field(default_factory=list)
+    heard: float = 0.0
+    far: LegMedia | None = None
+    recordings: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+class MediaSim:
+    """Applies media commands to :class:`LegMedia` objects."""
+
+    def __init__(self, clock: Clock | None) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return self.clock.now() if self.clock is not None else 0.0
+
+    def handle(self, leg: LegMedia, command: cmd.Command, media_ready: bool) -> bool:  # noqa: PLR0912 - one branch per command type
+        """Apply ``command`` if it is a media command; False otherwise."""
+        if isinstance(command, cmd.Play):
+            if media_ready:
+                self._play(leg, command)
+            else:
+                leg.pending.append(command)  # as pjsua2: plays once media is up
+        elif isinstance(command, cmd.StopPlayback):
+            if leg.playing is not None and leg.playing.playback_id == command.playback_id:
+                self._stop(leg)
+        elif isinstance(command, cmd.SendMedia | cmd.StopMedia):
+            pass  # routing has no audible effect without audio; see module docstring
+        elif isinstance(command, cmd.StartRecording):
+            leg.recordings[command.recording_id] = (command.path, self.now())
+            leg.emit(
+                sig.RecordingStarted(
+                    call_id=leg.call_id, recording_id=command.recording_id, path=command.path
+                )
+            )
+        elif isinstance(command, cmd.StopRecording):
+            self._stop_recording(leg, command.recording_id)
+        elif isinstance(command, cmd.SendDigits):
+            if leg.far is not None:
+                for digit in command.digits:
+                    leg.far.emit(
+                        sig.ToneReceived(call_id=leg.far.call_id, tone=digit, method=command.method)
+                    )
+        elif isinstance(command, cmd.ReportAudio):
+            leg.emit(sig.AudioReport(call_id=leg.call_id, seconds=self.heard(leg)))
+        else:
+            return False
+        return True
+
+    def media_up(self, leg: LegMedia) -> None:
+        """Early media or answer: start what was asked to play before."""
+        pending, leg.pending = leg.pending, []
+        for play in pending:
+            self._play(leg, play)
+
+    def ended(self, leg: LegMedia) -> None:
+        """The call ended: playback stops silently, recordings complete."""
+        leg.pending.clear()
+        if leg.playing is not None:
+            self._stop(leg)
+        for recording_id in list(leg.recordings):
+            self._stop_recording(leg, recording_id)
+
+    def heard(self, leg: LegMedia) -> float:
+        far = leg.far
+        live = far.playing if far is not None else None
+        return leg.heard + (self.now() - live.started if live is not None else 0.0)
+
+    def _play(self, leg: LegMedia, play: cmd.Play) -> None:
+        if leg.playing is not None:
+            self._stop(leg)  # one source at a time; the old one ends silently
+        timer = None
+        if not play.loop and self.clock is not None:
+            timer = self.clock.call_later(play.duration, lambda: self._finished(leg, play))
+        leg.playing = Playing(play.playback_id, self.now(), timer)
+        leg.emit(
+            sig.PlaybackStarted(
+                call_id=leg.call_id, playback_id=play.playback_id, duration=play.duration
+            )
+        )
+        if not play.loop and self.clock is None:
+            self._finished(leg, play)
+
+    def _finished(self, leg: LegMedia, play: cmd.Play) -> None:
+        if leg.playing is not None and leg.playing.playback_id == play.playback_id:
+            self._stop(leg)
+            leg.emit(sig.PlaybackFinished(call_id=leg.call_id, playback_id=play.playback_id))
+
+    def _stop(self, leg: LegMedia) -> None:
+        playing, leg.playing = leg.playing, None
+        if playing is None:
+            return
+        if playing.timer is not None:
+            playing.timer.cancel()
+        if leg.far is not None:
+            leg.far.heard += self.now() - playing.started
+
+    def _stop_recording(self, leg: LegMedia, recording_id: str) -> None:
+        entry = leg.recordings.pop(recording_id, None)
+        if entry is not None:
+            path, started = entry
+            leg.emit(
+                sig.RecordingStopped(
+                    call_id=leg.call_id,
+                    recording_id=recording_id,
+                    path=path,
+                    duration=self.now() - started,
+                )
+            )

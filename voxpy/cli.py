@@ -12,6 +12,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from voxpy.config import Settings, load_settings
@@ -30,6 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve inbound calls with a scenario")
     call = commands.add_parser("call", help="run one session that dials out, then exit")
+    recordings = commands.add_parser("recordings", help="maintain recording files")
+    actions = recordings.add_subparsers(dest="action", required=True)
+    repair = actions.add_parser(
+        "repair", help="finish recordings a crashed worker left as .mp3.part files"
+    )
+    repair.add_argument("directory", help="recordings directory (media.recordings_dir)")
+    repair.add_argument(
+        "--older-than",
+        type=float,
+        default=10.0,
+        help="skip .part files written in the last N seconds (live calls)",
+    )
     for sub in (run, call):
         sub.add_argument("scenario", help="path to the scenario .py file")
         sub.add_argument("--config", help="TOML config file (default: config/voxpy.toml)")
@@ -44,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "recordings":
+        return _repair(Path(args.directory), args.older_than)
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
         configure_logging(settings.log.level, settings.log.format)
@@ -137,6 +152,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "log.format": args.log_format,
         "scenario.custom_data": args.custom_data,
     }
+
+
+def _repair(directory: Path, older_than: float) -> int:
+    from voxpy.media.recording import repair
+
+    configure_logging("info", "auto")
+    if not directory.is_dir():
+        return _fail(f"not a directory: {directory}")
+    for path in repair(directory, older_than=older_than):
+        sys.stdout.write(f"repaired {path}\n")
+    return 0
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:

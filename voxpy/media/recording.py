@@ -212,7 +212,7 @@ class Mp3Recorder:
             return
         ahead, behind = (0, 1) if lag > 0 else (1, 0)
         excess = abs(lag) & ~1
-        drop = 0 if final else min(self._debt[ahead], excess)
+        drop = min(self._debt[ahead], excess)  # at close too: silence already stood in
         del self._bufs[ahead][:drop]
         self._debt[ahead] -= drop
         excess -= drop

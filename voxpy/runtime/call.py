@@ -7,6 +7,7 @@ which asks the core which events they cause and emits them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import CommandFailed, Signal
 from voxpy.core.state import CallMachine, CallState, Input, input_for
-from voxpy.errors import InvalidArgumentError
+from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.events import CallError, call_event
 from voxpy.runtime.media import CallMedia
@@ -122,6 +123,11 @@ class Call(Emitter, CallMedia):
         self._command(Input.EARLY_MEDIA, cmd.Provisional(call_id=self._id, code=183))
 
     # -- engine side -------------------------------------------------------------------------
+
+    def end_quietly(self) -> None:
+        """Hang up unless the leg is already ending (engine-internal: forwarding, terminate)."""
+        with contextlib.suppress(InvalidStateError):
+            self.hangup()
 
     def _end(self, code: int, headers: Headers | None = None) -> None:
         self._machine.check(Input.HANGUP)

@@ -37,11 +37,11 @@ def easy_process(
     def outbound_failed(e: Any) -> None:
         if inbound.live and inbound.state() == "ALERTING":
             inbound.reject(e.code if 400 <= e.code <= 699 else 480)
-        elif inbound.live:
-            inbound.hangup()
+        else:
+            inbound.end_quietly()
 
     def hang_up(other: Call) -> Callable[[Any], None]:
-        return lambda _e: other.hangup() if other.live else None
+        return lambda _e: other.end_quietly()
 
     outbound.add_event_listener(CallEvents.Connected, outbound_connected)
     outbound.add_event_listener(CallEvents.Failed, outbound_failed)

@@ -8,7 +8,6 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import traceback
 import uuid
@@ -21,7 +20,7 @@ from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.state import CallMachine, CallState
-from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import Emitter, session_scope
@@ -171,7 +170,7 @@ class Session(Emitter):
         self.log.info("session_terminating", calls=len(self.live_calls()))
         self.emit_app(Terminating(name=AppEvents.Terminating, session_id=self.id))
         for call in self.live_calls():
-            self._end_quietly(call)
+            call.end_quietly()
         task = asyncio.get_running_loop().create_task(self._finish())
         self._tasks.add(task)
 
@@ -280,10 +279,6 @@ class Session(Emitter):
                 call.reject(code)
             else:
                 call._end(code)
-
-    def _end_quietly(self, call: Call) -> None:
-        with contextlib.suppress(InvalidStateError):  # already rejected, cancelled or hung up
-            call.hangup()
 
     def _arm_grace(self) -> None:
         self._cancel_grace()

@@ -10,6 +10,9 @@ class AppEvents(StrEnum):
 
     Started = "Application.Started"
     CallAlerting = "Application.CallAlerting"
+    HttpRequest = "Application.HttpRequest"
+    """An HTTP request for this session arrived (management API); the handler's return value
+    is the reply."""
     Terminating = "Application.Terminating"
     Terminated = "Application.Terminated"
     HandlerError = "Application.HandlerError"

@@ -190,6 +190,18 @@ class CallAlerting(AppEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest(AppEvent):
+    """A request sent to this session through the HTTP API (VoxEngine's media_session_access
+    URL). The first handler that returns something other than None gives the reply: a str,
+    bytes, or a JSON-able value."""
+
+    method: str
+    path: str
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Terminating(AppEvent):
     """The session is ending; live calls are about to be hung up."""
 
@@ -228,6 +240,7 @@ __all__ = [
     "Disconnected",
     "Failed",
     "HandlerError",
+    "HttpRequest",
     "PlaybackEvent",
     "PlaybackFinished",
     "PlaybackReady",

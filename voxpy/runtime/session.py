@@ -24,7 +24,14 @@ from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import Emitter, session_scope
-from voxpy.runtime.events import AppEvent, HandlerError, Started, Terminated, Terminating
+from voxpy.runtime.events import (
+    AppEvent,
+    HandlerError,
+    HttpRequest,
+    Started,
+    Terminated,
+    Terminating,
+)
 from voxpy.runtime.timers import Clock, Timer
 
 
@@ -160,6 +167,35 @@ class Session(Emitter):
         """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
         both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
         forwarding.easy_process(self, inbound, outbound, on_established)
+
+    async def http_request(
+        self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """Deliver an HTTP request as AppEvents.HttpRequest and return the reply: the first
+        non-None value a handler returns (awaited when a coroutine). A handler that raises is
+        reported like any other and the request gets the exception."""
+        event = HttpRequest(
+            name=AppEvents.HttpRequest,
+            session_id=self.id,
+            method=method,
+            path=path,
+            body=body,
+            headers=dict(headers or {}),
+        )
+        self.log.info("event", name=str(event.name), method=method, path=path)
+        self._host.observe(self, event)
+        for handler in self.listeners(AppEvents.HttpRequest):
+            with session_scope(self):
+                try:
+                    result = handler(event)
+                    if asyncio.iscoroutine(result):
+                        result = await result
+                except Exception as exc:
+                    self.handler_failed(exc, event)
+                    raise
+            if result is not None:
+                return result
+        return None
 
     def terminate(self) -> None:
         """End this session: Terminating fires, live calls are hung up, then Terminated fires."""

@@ -34,17 +34,20 @@ class ProcessBackend:
     """Runs the pjsua2 peer as a child process and proxies the Backend protocol to it.
 
     ``argv`` replaces the whole child command line; by default it is the peer module with
-    ``--host``/``--port``/``--max-calls`` plus ``extra_args``. ``env`` is added to this
+    ``--host``/``--port``/``--max-calls`` (and ``--measure-audio`` when ``measure_audio``, so
+    that ``ReportAudio`` reports what each leg heard) plus ``extra_args``. ``env`` is added to this
     process's environment. The child's stderr is kept (last 200 lines) for error messages.
     """
 
     def __init__(self, argv: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 max_calls: int = 4, env: Mapping[str, str] | None = None,
+                 max_calls: int = 4, measure_audio: bool = False,
+                 env: Mapping[str, str] | None = None,
                  extra_args: Sequence[str] = (), logger: Any = None) -> None:
         self.max_calls = max_calls
         self.argv = list(argv) if argv is not None else [
             sys.executable, "-m", "voxpy.backends.pjsua2.peer", "--host", host,
-            "--port", str(port), "--max-calls", str(max_calls), *extra_args,
+            "--port", str(port), "--max-calls", str(max_calls),
+            *(["--measure-audio"] if measure_audio else []), *extra_args,
         ]
         self._env = {**os.environ, **env} if env is not None else None
         self._logger = logger or structlog.get_logger("voxpy.process")

@@ -3,21 +3,31 @@
 Inbound legs report ``Progress`` from the command that sent the provisional response (see
 ``dispatch``); outbound legs report each new provisional code they receive. ``Answered`` comes
 on CONFIRMED, ``Ended`` exactly once, on DISCONNECTED or when a dial fails before any SIP.
+Media state changes and the end of the leg are passed on to the media registry (``media``);
+DTMF digits become ``ToneReceived``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2.dtmf import received_method
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.sipmsg import message_headers
 from voxpy.core.headers import Headers
-from voxpy.core.signals import Answered, Ended, Progress, Signal
+from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
 
 Emit = Callable[[Signal], None]
+
+
+class MediaHooks(Protocol):
+    """What the media registry needs to hear from a leg (see :mod:`.media`)."""
+
+    def media_changed(self, leg: Leg) -> None: ...
+    def leg_ended(self, leg: Leg) -> None: ...
 
 
 def received_message(event: Any) -> str | None:
@@ -41,7 +51,8 @@ class Leg(pj.Call):  # type: ignore[misc]
 
     def __init__(self, account: Any, *, call_id: str, outbound: bool, emit: Emit,
                  forget: Callable[[Leg], None], logger: Logger,
-                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False) -> None:
+                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False,
+                 media: MediaHooks | None = None) -> None:
         super().__init__(account, pj_call_id)
         self.account = account
         self.call_id = call_id
@@ -52,6 +63,9 @@ class Leg(pj.Call):  # type: ignore[misc]
         self.connected = False
         "A 2xx went out or came in: a hangup is a BYE and must not carry a status code."
         self.ended = False
+        self.sdp_sent = False
+        "Inbound: a 183 or 200 carried our SDP answer, so the caller can hear us."
+        self._media = None if silent else media
         self._emit = emit
         self._forget = forget
         self._logger = logger
@@ -63,6 +77,30 @@ class Leg(pj.Call):  # type: ignore[misc]
             self._on_state(prm)
         except Exception:  # SWIG would print and swallow it
             self._logger.exception("call state handler failed", call_id=self.call_id)
+
+    @property
+    def may_send_audio(self) -> bool:
+        """Audio sent now is heard: outbound legs once media is up, inbound after 183/200."""
+        return self.outbound or self.sdp_sent
+
+    def onCallMediaState(self, prm: Any) -> None:  # name fixed by pjsua2
+        if self._media is None or self.ended:
+            return
+        try:
+            self._media.media_changed(self)
+        except Exception:  # SWIG would print and swallow it
+            self._logger.exception("media state handler failed", call_id=self.call_id)
+
+    def onDtmfDigit(self, prm: Any) -> None:  # name fixed by pjsua2; owner thread
+        # Once per digit for RFC 2833 (at its start) and SIP INFO alike; onDtmfEvent would
+        # repeat RFC 2833 digits every 20 ms.
+        if self.silent or self.ended:
+            return
+        try:
+            self._emit(ToneReceived(call_id=self.call_id, tone=str(prm.digit),
+                                    method=received_method(int(prm.method))))
+        except Exception:  # SWIG would print and swallow it
+            self._logger.exception("DTMF handler failed", call_id=self.call_id)
 
     def _on_state(self, prm: Any) -> None:
         ci = self.getInfo()
@@ -93,6 +131,12 @@ class Leg(pj.Call):  # type: ignore[misc]
         if self.ended:
             return
         self.ended = True
+        media, self._media = self._media, None
+        if media is not None:
+            try:
+                media.leg_ended(self)  # players and ports go before the Call object does
+            except Exception:  # Ended must still be reported
+                self._logger.exception("media teardown failed", call_id=self.call_id)
         if not code:
             code, reason = 500, reason or "No final status from pjsua"
         if not self.silent:

@@ -10,16 +10,15 @@ import pjsua2 as pj
 
 from voxpy.backends.pjsua2.account import Accounts, SipAccount
 from voxpy.backends.pjsua2.call import Emit, Leg
-from voxpy.backends.pjsua2.errors import dial_failure, reason_of, status_of
+from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, dial_failure, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, Signal
 from voxpy.errors import BackendError, InvalidArgumentError
-
-NO_SUCH_CALL = "no live call with this call_id"
 
 
 def refusal(command: Command, reason: str) -> Signal:
@@ -50,6 +49,7 @@ class Calls:
         self.contact_host = contact_host
         self.legs: dict[str, Leg] = {}
         self.accounts: Accounts | None = None
+        self.media: Media | None = None
         self.stopping = False
         self._emit = emit
         self._accepting = accepting
@@ -58,7 +58,8 @@ class Calls:
     def _new_leg(self, account: SipAccount, call_id: str, *, outbound: bool,
                  pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False) -> Leg:
         leg = Leg(account, call_id=call_id, outbound=outbound, emit=self._emit,
-                  forget=self._forget, logger=self._logger, pj_call_id=pj_call_id, silent=silent)
+                  forget=self._forget, logger=self._logger, pj_call_id=pj_call_id, silent=silent,
+                  media=self.media)
         self.legs[call_id] = leg
         return leg
 
@@ -95,6 +96,8 @@ class Calls:
                 self._dial(command)
             elif isinstance(command, Provisional | Answer | Reject | Hangup):
                 self._on_leg(command)
+            elif isinstance(command, MEDIA_COMMANDS) and self.media is not None:
+                self.media.handle(command)
             else:
                 self._failed(command, f"unsupported command {type(command).__name__}")
         except InvalidArgumentError as exc:
@@ -169,14 +172,23 @@ class Calls:
             del ci
             # The runtime learns that its 18x went out from this echo.
             self._emit(Progress(call_id=leg.call_id, code=cmd.code, reason=reason))
+            if cmd.code == 183:  # pjsua puts SDP in 183 only: early media starts
+                self._sdp_sent(leg)
         elif isinstance(cmd, Answer):
             leg.answer(call_op(200, headers))
             leg.final_sent = True
+            self._sdp_sent(leg)
         else:
             if not 300 <= cmd.code <= 699:
                 raise InvalidArgumentError(f"reject code must be 300-699, got {cmd.code}")
             leg.final_sent = True
             leg.hangup(call_op(cmd.code, headers))
+
+    def _sdp_sent(self, leg: Leg) -> None:
+        if not leg.sdp_sent:
+            leg.sdp_sent = True
+            if self.media is not None:
+                self.media.media_changed(leg)  # deferred playbacks start now
 
     @staticmethod
     def _hangup_code(leg: Leg, code: int) -> int:
@@ -210,7 +222,10 @@ class Calls:
         self.legs.clear()
 
     def release(self) -> None:
-        """Drop every pj object this registry holds (before libDestroy)."""
+        """Drop every pj object this registry holds (before libDestroy): media, calls, accounts."""
+        media, self.media = self.media, None
+        if media is not None:
+            media.release()
         self.legs.clear()
         accounts, self.accounts = self.accounts, None
         if accounts is not None:

@@ -21,6 +21,25 @@ from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.errors import BackendError
 
 _EPHEMERAL_ATTEMPTS = 5
+_HAS_TELEPHONE_EVENT_FLAG = 0
+"PJMEDIA_ENDPT_HAS_TELEPHONE_EVENT_FLAG in enum pjmedia_endpt_flag."
+
+
+def disable_telephone_event() -> None:
+    """Leave RFC 2833 telephone-event out of our SDP (the far end must use INFO or in-band).
+
+    pjsua2 has no setting for it; the wheel links pjmedia statically and exports its symbols,
+    so the flag is set on pjsua's media endpoint through ctypes. Call after libInit.
+    """
+    lib = ctypes.CDLL(pj._pjsua2.__file__)
+    lib.pjsua_get_pjmedia_endpt.restype = ctypes.c_void_p
+    lib.pjmedia_endpt_set_flag.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.pjmedia_endpt_set_flag.restype = ctypes.c_int
+    endpt = lib.pjsua_get_pjmedia_endpt()
+    value = ctypes.c_int(0)
+    status = lib.pjmedia_endpt_set_flag(endpt, _HAS_TELEPHONE_EVENT_FLAG, ctypes.byref(value))
+    if status != 0:
+        raise BackendError(f"cannot disable telephone-event (status {status})", op="start")
 
 
 class SipLogWriter(pj.LogWriter):  # type: ignore[misc]
@@ -89,6 +108,8 @@ class Stack:
             self.ep.libInit(self._config())
             self.ep.audDevManager().setNullDev()
             self._set_codecs()
+            if not self.options.telephone_event:
+                disable_telephone_event()
             self._listen()
             self.ep.libStart()
         except pj.Error as exc:

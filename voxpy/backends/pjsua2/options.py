@@ -22,7 +22,9 @@ class PjsuaOptions:
     the address written into Contact, Via and SDP when the host is behind NAT. ``codecs`` is the
     preferred order (``"PCMU/8000"`` or ``"PCMU"``); every codec not listed is disabled.
     ``rtp_port_range=0`` lets pjsua use any port above ``rtp_port``. ``sip_log_level`` (1-6)
-    forwards pjsip's own log lines to the logger; 0 keeps pjsip quiet.
+    forwards pjsip's own log lines to the logger; 0 keeps pjsip quiet. ``measure_rx_audio``
+    counts the seconds of non-silent audio each leg receives, for ``ReportAudio`` (the test
+    peer turns it on; it costs a Python callback per leg every 20 ms).
     """
 
     host: str = "127.0.0.1"
@@ -39,6 +41,9 @@ class PjsuaOptions:
     tcp: bool = True
     poll_ms: int = 20
     "How long one libHandleEvents() may block; SIP traffic and send() wake it earlier."
+    measure_rx_audio: bool = False
+    telephone_event: bool = True
+    "Offer RFC 2833 telephone-event in SDP; off, far ends must send DTMF by INFO or in-band."
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.

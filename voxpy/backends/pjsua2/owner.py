@@ -5,7 +5,9 @@ drains a command queue between polls. Other threads enqueue and wake its select(
 CRLF keep-alive datagram sent to our own SIP UDP port, which pjsip ignores.
 
 Teardown order matters because asserts are compiled in: hang up, poll until every leg has
-ended (bounded), drop every Call and Account, collect cycles, and only then ``libDestroy``.
+ended (bounded), destroy players and tone generators (Python media ports are parked, see
+``portpool``; recordings are closed off this thread), drop every Call and Account, collect
+cycles, and only then ``libDestroy``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from voxpy.backends.pjsua2.account import Accounts
 from voxpy.backends.pjsua2.dispatch import Calls, refusal
 from voxpy.backends.pjsua2.endpoint import Stack
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.media import Media
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.core.commands import Command
 from voxpy.core.ports import SignalSink
@@ -122,6 +125,7 @@ class Owner(threading.Thread):
         self._calls = calls
         calls.accounts = Accounts(self.options, self.contact_uri, calls.on_incoming,
                                   self._logger)
+        calls.media = Media(self.options, self._emit, calls.legs.get, self._wake, self._logger)
         self._logger.info("pjsua2 listening", contact_uri=self.contact_uri,
                           tcp=self.options.tcp, max_calls=self.options.max_calls)
 
@@ -130,6 +134,9 @@ class Owner(threading.Thread):
         while not self._stop_requested.is_set():
             stack.ep.libHandleEvents(poll_ms)
             self._drain()
+            media = self._calls.media if self._calls is not None else None
+            if media is not None:
+                media.poll()  # playbacks that ended, objects due for destruction
 
     def _drain(self) -> None:
         calls = self._calls

@@ -1,14 +1,15 @@
 """A standalone SIP peer speaking JSON lines: the project's own far end for tests.
 
 ``python -m voxpy.backends.pjsua2.peer [--host H] [--port P] [--max-calls N] [--user U]
-[--sip-log-level L] [--rtp-port R]``
+[--sip-log-level L] [--rtp-port R] [--measure-audio] [--no-telephone-event]``
 
 stdout: first ``{"type": "Ready", "contact_uri": "sip:..."}`` (or ``{"type": "Error", ...}``
 and exit 1 when it cannot start), then one :func:`voxpy.core.wire.to_wire` line per signal.
 stdin: one command per line in the same format, plus ``{"type": "StopAccepting"}``. A bad line
 is answered with ``{"type": "Error", "message": ...}``. EOF or SIGTERM stops the backend and
-exits 0. Logs go to stderr. It is a separate process because pjsua2 allows one endpoint per
-process.
+exits 0. ``--measure-audio`` makes ``ReportAudio`` answer with the seconds of non-silent
+audio each leg received (tests use it to check what was heard). Logs go to stderr. It is a
+separate process because pjsua2 allows one endpoint per process.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--user", default="voxpy")
     parser.add_argument("--sip-log-level", type=int, default=0)
     parser.add_argument("--rtp-port", type=int, default=10000)
+    parser.add_argument("--measure-audio", action="store_true",
+                        help="measure received audio for ReportAudio")
+    parser.add_argument("--no-telephone-event", action="store_true",
+                        help="leave RFC 2833 out of SDP (tests of the in-band fallback)")
     return parser.parse_args(argv)
 
 
@@ -99,7 +104,8 @@ async def run(args: argparse.Namespace) -> int:
     try:
         options = PjsuaOptions(host=args.host, port=args.port, max_calls=args.max_calls,
                                user=args.user, sip_log_level=args.sip_log_level,
-                               rtp_port=args.rtp_port)
+                               rtp_port=args.rtp_port, measure_rx_audio=args.measure_audio,
+                               telephone_event=not args.no_telephone_event)
     except VoxpyError as exc:
         write_line({"type": "Error", "message": str(exc)})
         return 2

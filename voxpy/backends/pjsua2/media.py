@@ -1,0 +1,253 @@
+"""Media of the live legs: playback, routing between legs, recording, DTMF out, metering.
+
+Owner thread only (media-thread callbacks live in :mod:`.ports`). The state is declarative:
+each leg has at most one *source* (a playback, another leg's audio, or nothing) and a set of
+listeners (recording ports, a level meter), see :mod:`.routing`. :meth:`Media._sync` derives
+the bridge connections from that state and lets :class:`~.wiring.Wiring` apply the
+difference, so a replaced source, a re-INVITE that recreates a call's port, or a leg that
+ends all take the same path.
+
+Ownership and teardown: players and tone generators are held here only; once disconnected
+they go to the :class:`~.wiring.Graveyard` and are destroyed a few bridge ticks later, still
+on this thread. Python media ports (recording capture, level meters) must never be destroyed
+while the bridge runs; they go back to the :class:`~.portpool.PortPool` instead. Recordings
+are closed on threads of their own (:class:`~.recordings.Closers`). :meth:`Media.release`
+(before the Calls are dropped and long before libDestroy) ends all of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from voxpy.backends.pjsua2 import dtmf
+from voxpy.backends.pjsua2.call import Emit, Leg
+from voxpy.backends.pjsua2.errors import NO_SUCH_CALL
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
+from voxpy.backends.pjsua2.portpool import PortPool
+from voxpy.backends.pjsua2.recordings import Closers, Recording
+from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
+from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
+from voxpy.core import commands as cmd
+from voxpy.core import signals as sig
+from voxpy.errors import VoxpyError
+
+MEDIA_COMMANDS = (cmd.Play, cmd.StopPlayback, cmd.SendMedia, cmd.StopMedia,
+                  cmd.StartRecording, cmd.StopRecording, cmd.SendDigits, cmd.ReportAudio)
+METER_RATE = 8000
+
+
+class Media:
+    """Carries out the media commands and keeps the bridge in line with the leg states."""
+
+    def __init__(self, options: PjsuaOptions, emit: Emit, lookup: Callable[[str], Leg | None],
+                 wake: Callable[[], None], logger: Logger) -> None:
+        self._options = options
+        self._emit = emit
+        self._lookup = lookup
+        self._logger = logger
+        self._legs: dict[str, LegMedia] = {}
+        self._wiring = Wiring(logger)
+        self._graves = Graveyard()
+        self._ports = PortPool(logger)
+        self._eofs = EofQueue(wake)
+        self._closers = Closers(emit, logger)
+        self._silence: Any = pj.Endpoint.instance().audDevManager().getCaptureDevMedia()
+
+    # -- leg events (from Leg callbacks and call commands) ---------------------------------
+
+    def media_changed(self, leg: Leg) -> None:
+        """Media state or answer state changed: (re)attach the leg's port."""
+        lm = self._legs.setdefault(leg.call_id, LegMedia(leg.call_id))
+        audio = None
+        if leg.may_send_audio and not leg.ended:
+            try:
+                audio = leg.getAudioMedia(-1)
+            except pj.Error:
+                audio = None  # no active audio stream (yet, or any more)
+        if lm.slot >= 0:
+            # A re-INVITE may have replaced the call's port, often by one in the same slot
+            # (pjmedia reuses the last freed slot first), so connect everything again; a
+            # connection that still exists is merely logged by pjmedia as already there.
+            self._wiring.forget(lm.slot)
+        lm.audio, lm.slot = audio, port_id(audio) if audio is not None else -1
+        if audio is not None and self._options.measure_rx_audio and lm.meter is None:
+            lm.meter = self._ports.meter(METER_RATE)
+        self._sync()
+
+    def leg_ended(self, leg: Leg) -> None:
+        """The call is gone: its players stop silently, its recordings complete."""
+        lm = self._legs.pop(leg.call_id, None)
+        if lm is None:
+            return
+        if lm.slot >= 0:
+            self._wiring.forget(lm.slot)  # pjsua removed the call's port with its stream
+        for other in self._legs.values():
+            if other.source == leg.call_id:
+                other.source = None
+        self._sync()
+        self._retire(lm)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def handle(self, command: cmd.Command) -> None:
+        """Carry out one of :data:`MEDIA_COMMANDS`; raises pj.Error/InvalidArgumentError."""
+        leg = self._live(command.call_id)
+        if leg is None:
+            self._failed(command, NO_SUCH_CALL)
+            return
+        lm = self._legs.setdefault(leg.call_id, LegMedia(leg.call_id))
+        if isinstance(command, cmd.Play):
+            self._play(lm, command)
+        elif isinstance(command, cmd.StopPlayback):
+            if isinstance(lm.source, Playback) and lm.source.playback_id == command.playback_id:
+                self._set_source(lm, None)
+        elif isinstance(command, cmd.SendMedia | cmd.StopMedia):
+            self._route(command)
+        elif isinstance(command, cmd.StartRecording):
+            self._record(lm, command)
+        elif isinstance(command, cmd.StopRecording):
+            recording = lm.recordings.pop(command.recording_id, None)
+            if recording is not None:
+                self._stop_recording(recording)
+        elif isinstance(command, cmd.SendDigits):
+            digits = dtmf.check_digits(command.digits, command.method)
+            used = dtmf.send_digits(leg, digits, command.method,
+                                    lambda d: self._in_band(lm, d), self._logger, leg.call_id)
+            self._logger.debug("digits sent", call_id=leg.call_id, digits=digits, method=used)
+        elif isinstance(command, cmd.ReportAudio):
+            seconds = None
+            if self._options.measure_rx_audio:
+                seconds = round(lm.meter.seconds, 3) if lm.meter is not None else 0.0
+            self._emit(sig.AudioReport(call_id=lm.call_id, seconds=seconds))
+
+    def _play(self, lm: LegMedia, command: cmd.Play) -> None:
+        try:
+            playback = open_playback(lm.call_id, command.playback_id, command.path,
+                                     loop=command.loop, fallback_duration=command.duration,
+                                     eofs=self._eofs)
+        except PlaybackError as exc:
+            self._emit(sig.PlaybackFinished(call_id=lm.call_id,
+                                            playback_id=command.playback_id, error=str(exc)))
+            return
+        # Starts now, or once the leg can carry audio (PlaybackStarted is emitted by _sync).
+        self._set_source(lm, playback)
+
+    def _route(self, command: cmd.SendMedia | cmd.StopMedia) -> None:
+        target = self._live(command.to_call_id)
+        if target is None:
+            # The target ended (its BYE can overtake a bridge the scenario asked for): there is
+            # nothing left to connect, as for StopMedia after a leg ended. Not a failure.
+            self._logger.debug("media target gone", op=type(command).__name__,
+                               call_id=command.call_id, to_call_id=command.to_call_id)
+            return
+        if target.call_id == command.call_id:
+            self._failed(command, "a leg cannot send its own audio back to itself")
+            return
+        lm = self._legs.setdefault(target.call_id, LegMedia(target.call_id))
+        if isinstance(command, cmd.SendMedia):
+            self._set_source(lm, command.call_id)
+        elif lm.source == command.call_id:
+            self._set_source(lm, None)
+
+    def _record(self, lm: LegMedia, command: cmd.StartRecording) -> None:
+        if command.recording_id in lm.recordings:
+            self._failed(command, f"recording {command.recording_id!r} is already running")
+            return
+        try:
+            recording = Recording(command, self._ports)
+        except (VoxpyError, pj.Error) as exc:  # bad rate, unwritable path, no bridge slot
+            self._logger.warning("recording failed to start", call_id=lm.call_id,
+                                 recording_id=command.recording_id, error=str(exc))
+            self._emit(sig.RecordingFailed(call_id=lm.call_id,
+                                           recording_id=command.recording_id, error=str(exc)))
+            return
+        lm.recordings[command.recording_id] = recording
+        self._sync()
+        self._emit(sig.RecordingStarted(call_id=lm.call_id, recording_id=command.recording_id,
+                                        path=command.path))
+
+    def _in_band(self, lm: LegMedia, digits: str) -> None:
+        if lm.tones is None:
+            lm.tones = dtmf.tone_generator()
+            self._sync()
+        dtmf.play_tones(lm.tones, digits)
+
+    # -- owner loop and shutdown -----------------------------------------------------------
+
+    def poll(self) -> None:
+        """Finish the playbacks that reached their end; destroy what has been disconnected."""
+        for token in self._eofs.take():
+            for lm in self._legs.values():
+                playback = lm.source
+                if isinstance(playback, Playback) and playback.token == token:
+                    self._set_source(lm, None)
+                    self._emit(sig.PlaybackFinished(call_id=lm.call_id,
+                                                    playback_id=playback.playback_id))
+                    break
+        self._graves.reap()
+
+    def release(self) -> None:
+        """Drop every media object (legs are ended or abandoned); blocks up to a few seconds."""
+        legs, self._legs = list(self._legs.values()), {}
+        self._sync()
+        for lm in legs:
+            self._retire(lm)
+        self._closers.join()
+        time.sleep(self._graves.wait_s())  # let the bridge apply the disconnections
+        self._graves.clear()
+        self._ports.clear()
+        self._wiring.clear()
+        self._eofs.take()
+        self._silence = None
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _live(self, call_id: str) -> Leg | None:
+        leg = self._lookup(call_id)
+        return None if leg is None or leg.ended or leg.silent else leg
+
+    def _failed(self, command: cmd.Command, message: str) -> None:
+        self._emit(sig.CommandFailed(call_id=command.call_id, op=type(command).__name__,
+                                     message=message))
+
+    def _set_source(self, lm: LegMedia, source: Source) -> None:
+        """Replace the leg's source; a replaced playback stops silently (no Finished)."""
+        old, lm.source = lm.source, source
+        self._sync()
+        if isinstance(old, Playback) and old is not source:
+            self._graves.bury(old.player)
+
+    def _stop_recording(self, recording: Recording) -> None:
+        self._ports.give(*recording.detach())
+        self._sync()
+        self._closers.close(recording)
+
+    def _retire(self, lm: LegMedia) -> None:
+        """Destroy what a departed leg owned (it is already out of ``_legs``, disconnected)."""
+        if isinstance(lm.source, Playback):
+            self._graves.bury(lm.source.player)
+        lm.source = None
+        for recording in lm.recordings.values():
+            self._stop_recording(recording)
+        lm.recordings.clear()
+        self._ports.give(lm.meter)
+        self._graves.bury(lm.tones)
+        lm.meter = lm.tones = None
+        lm.audio = None
+
+    def _sync(self) -> None:
+        """Make the bridge match the state; emit PlaybackStarted for sources now playing."""
+        self._wiring.apply(wanted_links(self._legs, self._silence))
+        for lm in self._legs.values():
+            playback = lm.source
+            if lm.audio is not None and isinstance(playback, Playback) and not playback.started:
+                playback.started = True
+                self._emit(sig.PlaybackStarted(call_id=lm.call_id,
+                                               playback_id=playback.playback_id,
+                                               duration=playback.duration))

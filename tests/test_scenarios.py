@@ -111,7 +111,7 @@ class TestIvr:
         agent = await h.expect_call(timeout=20)
         assert agent.incoming is not None and agent.incoming.callerid == "+15550123"
         assert call.said == [MENU, "Connecting you to sales."]
-        assert call.played == ["tone:US"]
+        await h.wait_until(lambda: call.played == ["tone:US"], 5, "ringback tone")
         agent.answer()
         await h.wait_event("Call.Connected", agent)
         await h.advance(1)

@@ -92,8 +92,8 @@ class MediaSim:
     def media_up(self, leg: LegMedia) -> None:
         """Early media or answer: start what was asked to play before."""
         pending, leg.pending = leg.pending, []
-        for play in pending:
-            self._play(leg, play)
+        if pending:  # as pjsua2: only the last one starts, the others were replaced unheard
+            self._play(leg, pending[-1])
 
     def ended(self, leg: LegMedia) -> None:
         """The call ended: playback stops silently, recordings complete."""

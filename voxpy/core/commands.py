@@ -123,12 +123,17 @@ class StartRecording(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StopRecording(Command):
+    """Finish ``recording_id``; RecordingStopped follows once the file is complete."""
+
     recording_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendDigits(Command):
-    """Send DTMF digits (0-9 * # A-D, no pauses: the runtime schedules 'w') as RFC 2833."""
+    """Send DTMF digits (0-9 * # A-D, no pauses: the runtime schedules 'w').
+
+    ``rfc2833`` falls back to in-band tones when the far end did not offer telephone-event.
+    """
 
     digits: str
     method: str = "rfc2833"
@@ -156,4 +161,5 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     StartRecording,
     StopRecording,
     SendDigits,
+    ReportAudio,
 )

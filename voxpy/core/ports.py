@@ -15,7 +15,11 @@ from voxpy.core.signals import Signal
 
 
 class SignalSink(Protocol):
-    """Receives a backend's signals. May be called from any thread, in the order they happened."""
+    """Receives a backend's signals. May be called from any thread.
+
+    Signals of one leg arrive in the order they happened, except that a recording finishes
+    off the SIP thread: RecordingStopped/RecordingFailed may come after the leg's Ended.
+    """
 
     def __call__(self, signal: Signal, /) -> None: ...
 

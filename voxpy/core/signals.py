@@ -115,7 +115,9 @@ class ToneReceived(Signal):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudioReport(Signal):
-    """Seconds of non-silent audio received from the far end so far (None: not measured)."""
+    """Seconds of non-silent audio received from the far end so far (None: not measured).
+
+    Counting starts when the leg can carry audio (183 or 200)."""
 
     seconds: float | None
 
@@ -132,4 +134,5 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     RecordingStopped,
     RecordingFailed,
     ToneReceived,
+    AudioReport,
 )

@@ -143,6 +143,9 @@ class Call(Emitter, CallMedia):
     def _receive(self, signal: Signal, now: float) -> None:
         """Apply a backend signal: update the state, then dispatch the resulting events."""
         if isinstance(signal, CommandFailed):
+            if not self.live:  # the far end hung up before the command ran: nothing to report
+                self._log.debug("command_overtaken_by_hangup", op=signal.op)
+                return
             self._log.warning("command_failed", op=signal.op, error=signal.message)
             self._dispatch(
                 CallError(

@@ -32,6 +32,7 @@ class _Leg:
 
     def __post_init__(self) -> None:
         self.media = LegMedia(self.call_id, self.owner._emit)
+        self.owner.network.media.legs[self.call_id] = self.media
 
 
 @dataclass

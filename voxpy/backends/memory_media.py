@@ -2,8 +2,9 @@
 
 A playback lasts its prepared duration on the network's clock and then finishes, as the pjsua2
 player does; a new playback or media route into a leg replaces the old one silently; what one
-side plays is "heard" by the other, which is what ``ReportAudio`` counts. Recordings produce
-no file: RecordingStopped reports the elapsed time.
+side plays is "heard" by the other (and, through ``SendMedia`` routes, by the far end of the
+leg it is sent to), which is what ``ReportAudio`` counts. Recordings produce no file:
+RecordingStopped reports the elapsed time.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class LegMedia:
     pending: list[cmd.Play] = field(default_factory=list)
     heard: float = 0.0
     far: LegMedia | None = None
+    sends_to: set[str] = field(default_factory=set)
+    "Legs (by call id, same endpoint) that receive what this leg's far end says."
     recordings: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
@@ -52,6 +55,8 @@ class MediaSim:
 
     def __init__(self, clock: Clock | None) -> None:
         self.clock = clock
+        self.legs: dict[str, LegMedia] = {}
+        "Every live leg of the network, so media routes can be followed."
 
     def now(self) -> float:
         return self.clock.now() if self.clock is not None else 0.0
@@ -66,8 +71,16 @@ class MediaSim:
         elif isinstance(command, cmd.StopPlayback):
             if leg.playing is not None and leg.playing.playback_id == command.playback_id:
                 self._stop(leg)
-        elif isinstance(command, cmd.SendMedia | cmd.StopMedia):
-            pass  # routing has no audible effect without audio; see module docstring
+        elif isinstance(command, cmd.SendMedia):
+            target = self.legs.get(command.to_call_id)
+            if target is not None:
+                if target.playing is not None:
+                    self._stop(target)  # one source at a time
+                for leg_ in self.legs.values():
+                    leg_.sends_to.discard(target.call_id)
+                leg.sends_to.add(target.call_id)
+        elif isinstance(command, cmd.StopMedia):
+            leg.sends_to.discard(command.to_call_id)
         elif isinstance(command, cmd.StartRecording):
             leg.recordings[command.recording_id] = (command.path, self.now())
             leg.emit(
@@ -97,6 +110,7 @@ class MediaSim:
 
     def ended(self, leg: LegMedia) -> None:
         """The call ended: playback stops silently, recordings complete."""
+        self.legs.pop(leg.call_id, None)
         leg.pending.clear()
         if leg.playing is not None:
             self._stop(leg)
@@ -134,8 +148,13 @@ class MediaSim:
             return
         if playing.timer is not None:
             playing.timer.cancel()
+        elapsed = self.now() - playing.started
         if leg.far is not None:
-            leg.far.heard += self.now() - playing.started
+            leg.far.heard += elapsed
+            for routed in leg.far.sends_to:  # bridged on: the far end of that leg hears it too
+                target = self.legs.get(routed)
+                if target is not None and target.far is not None:
+                    target.far.heard += elapsed
 
     def _stop_recording(self, leg: LegMedia, recording_id: str) -> None:
         entry = leg.recordings.pop(recording_id, None)

@@ -137,6 +137,8 @@ class CallMachine:
     created_at: float
     connected_at: float | None = None
     audio_started: bool = False
+    early_media: bool = False
+    "start_early_media() was sent: audio may flow before the answer."
     local_code: int | None = None
     "Status we chose when cancelling an outbound leg; reported in Failed."
 
@@ -165,7 +167,8 @@ class CallMachine:
         """Audio can be sent: connected (or answering), or early media has started."""
         if self.state in (S.CONNECTED, S.ANSWERING):
             return True
-        return self.audio_started and self.state in (S.INCOMING, S.EARLY)
+        early = self.audio_started or self.early_media
+        return early and self.state in (S.INCOMING, S.EARLY)
 
     def check(self, inp: Input) -> CallState:
         """Return the state ``inp`` leads to, or raise InvalidStateError; changes nothing."""
@@ -183,6 +186,8 @@ class CallMachine:
         self.check(inp)
         if inp is In.HANGUP and self.state in (S.DIALING, S.EARLY):
             self.local_code = code
+        if inp is In.EARLY_MEDIA:
+            self.early_media = True
         self._move(inp, now=None, fields={})
 
     def receive(self, inp: Input, now: float, **fields: Any) -> list[Emit]:

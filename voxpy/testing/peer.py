@@ -7,12 +7,22 @@ network and the real pjsua2 peer process.
 from __future__ import annotations
 
 import re
+import wave
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.signals import Answered, AudioReport, Ended, IncomingCall, Progress, Signal
+from voxpy.core.signals import (
+    Answered,
+    AudioReport,
+    Ended,
+    IncomingCall,
+    Progress,
+    Signal,
+    ToneReceived,
+)
 
 if TYPE_CHECKING:
     from voxpy.testing.harness import ScenarioHarness
@@ -29,6 +39,7 @@ class PeerCall:
         self.incoming = incoming
         "The engine's INVITE when the engine placed this call, else None."
         self.signals: list[Signal] = [incoming] if incoming else []
+        self._plays = 0
 
     # -- what the peer does ------------------------------------------------------------------
 
@@ -48,11 +59,32 @@ class PeerCall:
         """BYE when connected; CANCEL while a call the peer placed still rings."""
         self._send(cmd.Hangup(call_id=self.id, headers=Headers(headers or {})))
 
+    def play(self, wav: str | Path, loop: bool = False) -> None:
+        """Play a WAV file into the call, as the caller speaking (replaces what it played)."""
+        path = Path(wav)
+        with wave.open(str(path)) as w:
+            duration = w.getnframes() / w.getframerate()
+        self._plays += 1
+        self._send(
+            cmd.Play(
+                call_id=self.id,
+                playback_id=f"{self.id}-play-{self._plays}",
+                path=str(path.resolve()),
+                loop=loop,
+                duration=duration,
+            )
+        )
+
     def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
         """Press keys: RFC 2833 telephone-events (default) or SIP INFO (``method="info"``)."""
         self._send(cmd.SendDigits(call_id=self.id, digits=digits, method=method))
 
     # -- what the peer saw -------------------------------------------------------------------
+
+    @property
+    def tones(self) -> str:
+        """DTMF digits the engine sent to this call, in order."""
+        return "".join(s.tone for s in self.signals if isinstance(s, ToneReceived))
 
     @property
     def said(self) -> list[str]:
@@ -113,7 +145,7 @@ class PeerCall:
         """What reached the peer, e.g. ``["Progress(180)", "Answered", "Ended(200)"]``."""
         out = []
         for s in self.signals:
-            if isinstance(s, AudioReport):
+            if isinstance(s, AudioReport | ToneReceived):
                 continue
             code = getattr(s, "code", None)
             out.append(f"{type(s).__name__}({code})" if code is not None else type(s).__name__)

@@ -71,3 +71,25 @@ def test_bad_scenario_exits_2(scenario: str, message: str) -> None:
         assert result.stderr.startswith("voxpy: scenario error: ")
         assert message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_recordings_repair_finishes_part_files(tmp_path: Path) -> None:
+    """A recording abandoned mid-call (.mp3.part with a torn last frame) becomes an .mp3."""
+    import shutil
+
+    from voxpy.media.recording import Mp3Recorder
+
+    rec = Mp3Recorder(tmp_path / "live.mp3")
+    for _ in range(100):
+        rec.feed(0, b"\x10\x00" * 160)
+    rec.close()
+    crashed = tmp_path / "crashed" / "call.mp3.part"
+    crashed.parent.mkdir()
+    shutil.copy(tmp_path / "live.mp3", crashed)
+    with crashed.open("ab") as f:
+        f.write(b"\xff\xe3\x18\xc4" + b"\x00" * 20)  # half a frame, as a crash leaves it
+    result = voxpy("recordings", "repair", str(crashed.parent), "--older-than", "0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"repaired {crashed.parent / 'call.mp3'}"
+    assert (crashed.parent / "call.mp3").stat().st_size == (tmp_path / "live.mp3").stat().st_size
+    assert not crashed.exists()

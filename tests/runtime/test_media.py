@@ -89,6 +89,18 @@ class TestSay:
         assert started.duration * 0.8 <= heard <= started.duration * 1.2
         assert call.said == ["One two three four five six seven eight nine ten."]
 
+    async def test_caller_hangs_up_mid_prompt(self, voxpy_harness: Harness) -> None:
+        """The prompt stops with the call: no PlaybackFinished, the awaiting handler resumes."""
+        h = await voxpy_harness(LAB)
+        call = await h.dial(to="say")
+        await h.wait_event("Call.PlaybackStarted", call, timeout=10)
+        call.hangup()
+        await h.wait_event("Call.Disconnected", call)
+        await h.advance(3)
+        assert h.events(call) == ["Call.Connected", "Call.PlaybackReady", "Call.PlaybackStarted",
+                                  "Call.Disconnected"]
+        assert h.recorder.of("Application.HandlerError") == []
+
     async def test_over_1500_characters_fails_in_playback_finished(
         self, voxpy_harness: Harness
     ) -> None:

@@ -148,6 +148,75 @@ class ReportAudio(Command):
     """
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(Command):
+    """Send REFER: blind to ``to``, or attended (Refer-To with Replaces) to the dialog of
+    ``replaces_call_id``, a leg of the same backend. Progress comes back as TransferStatus."""
+
+    to: str = ""
+    replaces_call_id: str | None = None
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandleTransfers(Command):
+    """Whether an incoming REFER on this leg is accepted (202, then TransferRequested) or
+    declined with 603 (the default)."""
+
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyTransfer(Command):
+    """Finish an accepted incoming REFER: NOTIFY with a sipfrag of ``code`` (200 = success)."""
+
+    code: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendInfo(Command):
+    """SIP INFO in the dialog."""
+
+    mime_type: str
+    body: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendMessage(Command):
+    """SIP MESSAGE (text/plain) in the dialog."""
+
+    text: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold(Command):
+    """Put the far end on hold (re-INVITE a=sendonly) or take it off (``on=False``)."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mute(Command):
+    """Stop (or resume) sending our audio into the leg; RTP keeps flowing as silence."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportStats(Command):
+    """Ask for a StatsReport of the leg's audio stream (running totals)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetRtpLoss(Command):
+    """Fault injection for tests: drop ``percent`` of the RTP this side sends on the leg."""
+
+    percent: float
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     Dial,
     Provisional,
@@ -162,4 +231,13 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     StopRecording,
     SendDigits,
     ReportAudio,
+    Transfer,
+    HandleTransfers,
+    NotifyTransfer,
+    SendInfo,
+    SendMessage,
+    Hold,
+    Mute,
+    ReportStats,
+    SetRtpLoss,
 )

@@ -122,6 +122,83 @@ class AudioReport(Signal):
     seconds: float | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferStatus(Signal):
+    """Progress of a REFER we sent, from the NOTIFY sipfrags (``final`` on the last one)."""
+
+    code: int
+    reason: str = ""
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferRequested(Signal):
+    """An incoming REFER was accepted (202); ``to`` is the Refer-To URI, kept as written
+    (tel: stays tel:). Answer it with NotifyTransfer."""
+
+    to: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirected(Signal):
+    """An outbound leg got a 3xx; ``contact`` is where it was sent."""
+
+    code: int
+    contact: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InfoReceived(Signal):
+    """A SIP INFO (other than DTMF, which comes as ToneReceived) arrived and was answered 200."""
+
+    mime_type: str
+    body: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived(Signal):
+    text: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReInviteReceived(Signal):
+    """The far end sent a re-INVITE (its SDP as ``body``)."""
+
+    mime_type: str
+    body: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldChanged(Signal):
+    """The far end put us on hold (sendonly/inactive) or took us off it."""
+
+    on_hold: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatsReport(Signal):
+    """Running totals of the leg's audio stream (answers ReportStats).
+
+    ``packets_lost`` is what we did not receive; ``rtt_ms`` needs RTCP (None before the
+    first report); levels are 0-32767, None when not measured.
+    """
+
+    codec: str
+    packets_sent: int
+    packets_received: int
+    bytes_sent: int
+    bytes_received: int
+    packets_lost: int
+    jitter_ms: float
+    rtt_ms: float | None = None
+    audio_in_level: int | None = None
+    audio_out_level: int | None = None
+
+
 SIGNAL_TYPES: tuple[type[Signal], ...] = (
     IncomingCall,
     Progress,
@@ -135,4 +212,12 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     RecordingFailed,
     ToneReceived,
     AudioReport,
+    TransferStatus,
+    TransferRequested,
+    Redirected,
+    InfoReceived,
+    MessageReceived,
+    ReInviteReceived,
+    HoldChanged,
+    StatsReport,
 )

@@ -18,7 +18,8 @@ from voxpy.core.signals import CommandFailed, Signal
 from voxpy.core.state import CallMachine, CallState, Input, input_for
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime.dispatch import Emitter
-from voxpy.runtime.events import CallError, call_event
+from voxpy.runtime.event_types import call_event
+from voxpy.runtime.events import CallError
 from voxpy.runtime.media import CallMedia
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ Field names are VoxEngine's payload names in snake_case. Every call event carrie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import Headers
@@ -140,24 +140,6 @@ class ToneReceived(CallEvent):
     "TELEPHONE_EVENT (RFC 2833) or SIP_INFO."
 
 
-CALL_EVENT_TYPES: dict[CallEvents, type[CallEvent]] = {
-    CallEvents.Connected: Connected,
-    CallEvents.Disconnected: Disconnected,
-    CallEvents.Failed: Failed,
-    CallEvents.Ringing: Ringing,
-    CallEvents.AudioStarted: AudioStarted,
-    CallEvents.StateChanged: StateChanged,
-    CallEvents.Error: CallError,
-    CallEvents.PlaybackReady: PlaybackReady,
-    CallEvents.PlaybackStarted: PlaybackStarted,
-    CallEvents.PlaybackFinished: PlaybackFinished,
-    CallEvents.RecordStarted: RecordStarted,
-    CallEvents.RecordStopped: RecordStopped,
-    CallEvents.RecordError: RecordError,
-    CallEvents.ToneReceived: ToneReceived,
-}
-
-
 # -- application events --------------------------------------------------------------------
 
 
@@ -220,12 +202,6 @@ class HandlerError(AppEvent):
     "Name of the event whose handler failed (or ``timer``)."
     call: Call | None = None
     traceback: str = ""
-
-
-def call_event(name: CallEvents, call: Call, fields: dict[str, Any]) -> CallEvent:
-    """Build the event object for ``name`` from the core's payload fields."""
-    args = {k: v for k, v in fields.items() if v is not None}
-    return CALL_EVENT_TYPES[name](name=name, call=call, **args)
 
 
 __all__ = [

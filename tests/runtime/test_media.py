@@ -97,8 +97,12 @@ class TestSay:
         call.hangup()
         await h.wait_event("Call.Disconnected", call)
         await h.advance(3)
-        assert h.events(call) == ["Call.Connected", "Call.PlaybackReady", "Call.PlaybackStarted",
-                                  "Call.Disconnected"]
+        assert h.events(call) == [
+            "Call.Connected",
+            "Call.PlaybackReady",
+            "Call.PlaybackStarted",
+            "Call.Disconnected",
+        ]
         assert h.recorder.of("Application.HandlerError") == []
 
     async def test_over_1500_characters_fails_in_playback_finished(

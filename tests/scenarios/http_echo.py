@@ -8,8 +8,13 @@ async def on_request(e):
         raise RuntimeError("bad request handler")
     if e.path == "/ignore":
         return None
-    return {"method": e.method, "path": e.path, "body": e.body,
-            "session": VoxEngine.custom_data(), "tenant": e.headers.get("X-Tenant")}
+    return {
+        "method": e.method,
+        "path": e.path,
+        "body": e.body,
+        "session": VoxEngine.custom_data(),
+        "tenant": e.headers.get("X-Tenant"),
+    }
 
 
 VoxEngine.add_event_listener(AppEvents.HttpRequest, on_request)

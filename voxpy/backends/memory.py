@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import Clock, LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
@@ -57,6 +58,7 @@ class MemoryNetwork:
     def __init__(self, clock: Clock | None = None) -> None:
         self.endpoints: list[MemoryBackend] = []
         self.media = MediaSim(clock)
+        self.dialog = DialogSim(self.media)
         self._ids = itertools.count(1)
 
     def endpoint(self, user: str, max_calls: int = 4) -> MemoryBackend:
@@ -124,6 +126,8 @@ class MemoryBackend:
             return
         dialog, state = leg.dialog, leg.dialog.state
         if self.network.media.handle(leg.media, command, dialog.media_up):
+            return
+        if self.network.dialog.handle(leg.media, command):
             return
         if isinstance(command, cmd.Hangup):
             self._hangup(leg, command)
@@ -230,6 +234,7 @@ class MemoryBackend:
             dialog.media_up = True
             for leg in dialog.legs:
                 self.network.media.media_up(leg.media)
+                self.network.dialog.media_up(leg.media)
 
     def _to_other(self, leg: _Leg, make: object) -> None:
         other = leg.dialog.other(leg)

@@ -33,6 +33,8 @@ class Playing:
     playback_id: str
     started: float
     timer: Timer | None
+    audible_since: float | None = None
+    "When the far end started hearing it (None while the leg is muted)."
 
 
 @dataclass
@@ -48,6 +50,7 @@ class LegMedia:
     sends_to: set[str] = field(default_factory=set)
     "Legs (by call id, same endpoint) that receive what this leg's far end says."
     recordings: dict[str, tuple[str, float]] = field(default_factory=dict)
+    muted: bool = False
 
 
 class MediaSim:
@@ -120,7 +123,8 @@ class MediaSim:
     def heard(self, leg: LegMedia) -> float:
         far = leg.far
         live = far.playing if far is not None else None
-        return leg.heard + (self.now() - live.started if live is not None else 0.0)
+        audible = live.audible_since if live is not None else None
+        return leg.heard + (self.now() - audible if audible is not None else 0.0)
 
     def _play(self, leg: LegMedia, play: cmd.Play) -> None:
         if leg.playing is not None:
@@ -128,7 +132,8 @@ class MediaSim:
         timer = None
         if not play.loop and self.clock is not None:
             timer = self.clock.call_later(play.duration, lambda: self._finished(leg, play))
-        leg.playing = Playing(play.playback_id, self.now(), timer)
+        now = self.now()
+        leg.playing = Playing(play.playback_id, now, timer, None if leg.muted else now)
         leg.emit(
             sig.PlaybackStarted(
                 call_id=leg.call_id, playback_id=play.playback_id, duration=play.duration
@@ -148,7 +153,26 @@ class MediaSim:
             return
         if playing.timer is not None:
             playing.timer.cancel()
-        elapsed = self.now() - playing.started
+        self._hear(leg, playing)
+
+    def set_muted(self, leg: LegMedia, on: bool) -> None:
+        """Muted, a leg's playback goes on but its far end hears nothing of it."""
+        leg.muted = on
+        playing = leg.playing
+        if playing is None:
+            return
+        if on:
+            self._hear(leg, playing)
+            playing.audible_since = None
+        else:
+            playing.audible_since = self.now()
+
+    def _hear(self, leg: LegMedia, playing: Playing) -> None:
+        """Credit what ``leg``'s far end heard of ``playing`` since it became audible."""
+        if playing.audible_since is None:
+            return
+        elapsed = self.now() - playing.audible_since
+        playing.audible_since = self.now()
         if leg.far is not None:
             leg.far.heard += elapsed
             for routed in leg.far.sends_to:  # bridged on: the far end of that leg hears it too

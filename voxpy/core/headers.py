@@ -69,10 +69,14 @@ class Headers(Mapping[str, str]):
         return f"Headers({dict(self.items())!r})"
 
 
+SHOWN = frozenset(("user-to-user", "p-asserted-identity", "diversion"))
+
+
 def is_custom(name: str) -> bool:
-    """True for the headers a scenario sees on inbound messages: X-* and User-to-User."""
+    """True for the headers a scenario sees on inbound messages: X-*, User-to-User, and the
+    identity headers a telephony scenario needs (P-Asserted-Identity, Diversion)."""
     lowered = name.lower()
-    return lowered.startswith("x-") or lowered == "user-to-user"
+    return lowered.startswith("x-") or lowered in SHOWN
 
 
 def custom_headers(pairs: Iterable[tuple[str, str]]) -> Headers:

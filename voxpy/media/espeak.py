@@ -33,9 +33,14 @@ _RATE_NORMAL, _RATE_MIN, _RATE_MAX = 175, 80, 450
 
 class _EspeakVoice(ctypes.Structure):
     _fields_ = (  # the ctypes layout of espeak_VOICE
-        ("name", ctypes.c_char_p), ("languages", ctypes.c_char_p),
-        ("identifier", ctypes.c_char_p), ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte),
-        ("variant", ctypes.c_ubyte), ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
         ("spare", ctypes.c_void_p),
     )
 
@@ -61,8 +66,14 @@ class _EspeakEngine:
         lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_EspeakVoice)]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         self.sample_rate = int(
             lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INITIALIZE_DONT_EXIT)
@@ -92,8 +103,9 @@ class _EspeakEngine:
         self.lib.espeak_SetParameter(_PARAM_RATE, wpm, 0)
         data = text.encode("utf-8")
         self.chunks = []
-        status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8,
-                                       None, None)
+        status = self.lib.espeak_Synth(
+            data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+        )
         self.lib.espeak_Synchronize()
         pcm, self.chunks = b"".join(self.chunks), []
         if status != _EE_OK:

@@ -44,8 +44,16 @@ MAX_TTS_CHARS = 1500
 _STALE_TMP_SECONDS = 3600.0
 # gTTS picks an accent with the Google domain (see gTTS "Localized accents").
 _GTTS_TLD = {
-    "en-gb": "co.uk", "en-au": "com.au", "en-in": "co.in", "en-ca": "ca", "en-ie": "ie",
-    "en-za": "co.za", "fr-ca": "ca", "pt-br": "com.br", "es-mx": "com.mx", "es-es": "es",
+    "en-gb": "co.uk",
+    "en-au": "com.au",
+    "en-in": "co.in",
+    "en-ca": "ca",
+    "en-ie": "ie",
+    "en-za": "co.za",
+    "fr-ca": "ca",
+    "pt-br": "com.br",
+    "es-mx": "com.mx",
+    "es-es": "es",
 }
 
 
@@ -137,8 +145,12 @@ class FallbackProvider:
 
     def primary_failed(self, exc: BaseException) -> None:
         """Log ``tts_fallback`` for a failure of the primary; start a cool-down if unreachable."""
-        self._log.warning("tts_fallback", primary=self.primary.name, fallback=self.fallback.name,
-                          error=str(exc) or type(exc).__name__)
+        self._log.warning(
+            "tts_fallback",
+            primary=self.primary.name,
+            fallback=self.fallback.name,
+            error=str(exc) or type(exc).__name__,
+        )
         if isinstance(exc, TtsUnavailableError) and self.cooldown > 0:
             self._suspended_until = time.monotonic() + self.cooldown
 
@@ -182,9 +194,16 @@ class TtsCache:
         """Where the WAV for these parameters is (or would be) cached."""
         lang, speed = self._normal(language, rate)
         canonical = json.dumps(
-            {"provider": provider_name, "voice": voice, "language": lang, "text": text,
-             "rate": speed},
-            sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+            {
+                "provider": provider_name,
+                "voice": voice,
+                "language": lang,
+                "text": text,
+                "rate": speed,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
         return self.directory / f"{hashlib.sha256(canonical.encode()).hexdigest()}.wav"
 
@@ -221,7 +240,11 @@ class TtsCache:
         return self._synthesize_once(provider, text, language, voice, rate)
 
     def _synthesize_once(
-        self, provider: TtsProvider, text: str, language: str, voice: str | None,
+        self,
+        provider: TtsProvider,
+        text: str,
+        language: str,
+        voice: str | None,
         rate: float | None,
     ) -> Path:
         path = self.path_for(provider.name, voice, language, text, rate)
@@ -229,8 +252,7 @@ class TtsCache:
             log.debug("tts_cache_hit", provider=provider.name, file=path.name)
             return path
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp",
-                                        dir=self.directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory)
         os.close(fd)
         tmp = Path(tmp_name)
         started = time.perf_counter()
@@ -244,9 +266,13 @@ class TtsCache:
             raise MediaError(f"{provider.name} TTS failed: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        log.info("tts_synthesized", provider=provider.name, chars=len(text),
-                 audio_seconds=round(duration, 2),
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "tts_synthesized",
+            provider=provider.name,
+            chars=len(text),
+            audio_seconds=round(duration, 2),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return path
 
 
@@ -258,7 +284,10 @@ class Tts:
         self.cache = cache
 
     def speak(
-        self, text: str, language: str = "en", voice: str | None = None,
+        self,
+        text: str,
+        language: str = "en",
+        voice: str | None = None,
         rate: float | None = None,
     ) -> Path:
         """Blocking: the path of a mono 16-bit WAV of ``text``; MediaError on failure."""
@@ -266,8 +295,11 @@ class Tts:
 
 
 def make_tts(
-    provider: str, cache_dir: Path, logger: FilteringBoundLogger | None = None,
-    *, gtts_timeout: float = 10.0,
+    provider: str,
+    cache_dir: Path,
+    logger: FilteringBoundLogger | None = None,
+    *,
+    gtts_timeout: float = 10.0,
 ) -> Tts:
     """Build the configured TTS: ``espeak`` (offline) or ``gtts`` (falls back to espeak).
 
@@ -280,6 +312,8 @@ def make_tts(
     elif name == "gtts":
         chosen = FallbackProvider(GttsProvider(timeout=gtts_timeout), EspeakProvider(), logger)
     else:
-        raise ConfigError(f"unknown TTS provider {provider!r}, expected espeak or gtts",
-                          field="media.tts_provider")
+        raise ConfigError(
+            f"unknown TTS provider {provider!r}, expected espeak or gtts",
+            field="media.tts_provider",
+        )
     return Tts(chosen, TtsCache(cache_dir))

@@ -8,7 +8,7 @@ which asks the core which events they cause and emits them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from voxpy.core import commands as cmd
@@ -21,6 +21,7 @@ from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.event_types import call_event
 from voxpy.runtime.events import CallError
 from voxpy.runtime.media import CallMedia
+from voxpy.runtime.signalling import QUALITY_EVENTS, CallSignalling
 
 if TYPE_CHECKING:
     from voxpy.runtime.session import Session
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
-class Call(Emitter, CallMedia):
+class Call(Emitter, CallMedia, CallSignalling):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -41,6 +42,7 @@ class Call(Emitter, CallMedia):
         number: str,
         display_name: str = "",
         headers: Headers | None = None,
+        from_uri: str = "",
     ) -> None:
         super().__init__(session, session.handler_failed, call_id)
         self._id = call_id
@@ -51,7 +53,15 @@ class Call(Emitter, CallMedia):
         self._headers = headers or Headers()
         self._custom_data: Any = None
         self._log = session.log.bind(call_id=call_id)
+        self._from_uri = from_uri
         self._media_init()
+        self._signalling_init()
+
+    def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
+        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
+        super().add_event_listener(event, handler)
+        if event in QUALITY_EVENTS:
+            self._start_polling()  # quality events need the leg's statistics
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -147,6 +157,9 @@ class Call(Emitter, CallMedia):
             if not self.live:  # the far end hung up before the command ran: nothing to report
                 self._log.debug("command_overtaken_by_hangup", op=signal.op)
                 return
+            if signal.op == "ReportStats":  # best effort: no stream yet, or a backend without
+                self._log.debug("stats_unavailable", error=signal.message)
+                return
             self._log.warning("command_failed", op=signal.op, error=signal.message)
             self._dispatch(
                 CallError(
@@ -158,7 +171,7 @@ class Call(Emitter, CallMedia):
                 )
             )
             return
-        if self._media_signal(signal):
+        if self._media_signal(signal) or self._signalling_signal(signal):
             return
         inp = input_for(signal)
         if inp is None:
@@ -168,6 +181,8 @@ class Call(Emitter, CallMedia):
         }
         for emit in self._machine.receive(inp, now, **fields):
             self._dispatch(call_event(emit.name, self, emit.fields))
+            if emit.name is CallEvents.Connected:
+                self._signalling_connected()
         if not self._machine.live:
             self._media_ended()
             self._session.call_ended(self)

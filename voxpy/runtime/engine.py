@@ -15,6 +15,7 @@ import structlog
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
 from voxpy.core.ports import Backend, MediaLibrary, PreparedMedia
+from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.core.state import CallMachine
 from voxpy.errors import CapacityError, MediaError, ScenarioError
@@ -38,6 +39,7 @@ class Engine:
         custom_data: str | None = None,
         clock: Clock | None = None,
         media: MediaLibrary | None = None,
+        thresholds: Thresholds | None = None,
         log: Any = None,
     ) -> None:
         self.backend = backend
@@ -47,6 +49,7 @@ class Engine:
         self.log = log or structlog.get_logger("voxpy.engine")
         self._clock: Clock | None = clock
         self.media: MediaLibrary = media or NoMedia()
+        self.thresholds = thresholds or Thresholds()
         self._calls: dict[str, Call] = {}
         self.sessions: dict[str, Session] = {}
         self._accepting = True
@@ -161,6 +164,7 @@ class Engine:
             number=sig.destination,
             display_name=sig.display_name,
             headers=sig.headers,
+            from_uri=sig.from_uri,
         )
         try:
             self.scenario.run(session)

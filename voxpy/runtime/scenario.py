@@ -13,6 +13,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from voxpy.core.quality import Thresholds
 from voxpy.errors import ScenarioError
 from voxpy.runtime.dispatch import session_scope
 from voxpy.runtime.session import Session, Timeouts
@@ -90,6 +91,7 @@ class _ProbeHost:
         from voxpy.runtime.engine import NoMedia
 
         self.media = NoMedia()
+        self.thresholds = Thresholds()
 
     def send(self, command: object) -> None:
         pass

@@ -19,6 +19,7 @@ from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
+from voxpy.core.quality import Thresholds
 from voxpy.core.state import CallMachine, CallState
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
@@ -56,6 +57,8 @@ class SessionHost(Protocol):
     def log(self) -> Any: ...
     @property
     def media(self) -> MediaLibrary: ...
+    @property
+    def thresholds(self) -> Thresholds: ...
 
     def send(self, command: cmd.Command) -> None: ...
     def observe(self, session: Session, event: Any) -> None: ...
@@ -228,6 +231,10 @@ class Session(Emitter):
     @property
     def media(self) -> MediaLibrary:
         return self._host.media
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._host.thresholds
 
     @property
     def clock(self) -> Clock:

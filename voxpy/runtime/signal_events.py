@@ -78,10 +78,10 @@ class MediaStatisticsReceived(CallEvent):
     bytes_received: int
     jitter: float
     "ms"
-    rtt: float | None
+    rtt: float | None = None
     "ms, from RTCP; None until the first RTCP report"
-    audio_input_level: int | None
-    audio_output_level: int | None
+    audio_input_level: int | None = None
+    audio_output_level: int | None = None
     mos: float
     totals: dict[str, int]
 

@@ -10,7 +10,7 @@ import re
 import wave
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
@@ -23,6 +23,8 @@ from voxpy.core.signals import (
     Signal,
     ToneReceived,
 )
+
+S = TypeVar("S", bound=Signal)
 
 if TYPE_CHECKING:
     from voxpy.testing.harness import ScenarioHarness
@@ -74,6 +76,45 @@ class PeerCall:
                 duration=duration,
             )
         )
+
+    def hold(self) -> None:
+        """Put the engine on hold (re-INVITE a=sendonly)."""
+        self._send(cmd.Hold(call_id=self.id, on=True))
+
+    def unhold(self) -> None:
+        self._send(cmd.Hold(call_id=self.id, on=False))
+
+    def refer(self, to: str, headers: Mapping[str, str] | None = None) -> None:
+        """Ask the engine to transfer this call to ``to`` (blind REFER)."""
+        self._send(cmd.Transfer(call_id=self.id, to=to, headers=Headers(headers or {})))
+
+    def accept_transfers(self, enabled: bool = True) -> None:
+        """Accept the engine's REFERs (202) instead of declining them (603)."""
+        self._send(cmd.HandleTransfers(call_id=self.id, enabled=enabled))
+
+    def notify_transfer(self, code: int = 200, reason: str = "OK") -> None:
+        """Report the outcome of the engine's REFER (NOTIFY sipfrag)."""
+        self._send(cmd.NotifyTransfer(call_id=self.id, code=code, reason=reason))
+
+    def send_info(
+        self, mime_type: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self._send(
+            cmd.SendInfo(
+                call_id=self.id, mime_type=mime_type, body=body, headers=Headers(headers or {})
+            )
+        )
+
+    def send_message(self, text: str) -> None:
+        self._send(cmd.SendMessage(call_id=self.id, text=text))
+
+    def set_rtp_loss(self, percent: float) -> None:
+        """Drop ``percent`` of the RTP the peer sends (100 stops it; 0 restores it)."""
+        self._send(cmd.SetRtpLoss(call_id=self.id, percent=percent))
+
+    def received(self, kind: type[S]) -> list[S]:
+        """Signals of one kind the peer got on this call (InfoReceived, TransferStatus, ...)."""
+        return [s for s in self.signals if isinstance(s, kind)]
 
     def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
         """Press keys: RFC 2833 telephone-events (default) or SIP INFO (``method="info"``)."""

@@ -1,8 +1,9 @@
 """ProcessBackend: the Backend port on a pjsua2 peer running in a child process.
 
 pjsua2 allows one endpoint per process, so a test (or a tool) that needs a second SIP agent
-runs ``python -m voxpy.backends.pjsua2.peer`` and talks JSON lines to it. This module never
-imports pjsua2. Signals are delivered on the event loop that called ``start()``.
+runs ``python -m voxpy.backends.pjsua2.peer`` and talks JSON lines to it (every command and
+signal type :mod:`voxpy.core.wire` knows, transfer, INFO, hold and statistics included). This
+module never imports pjsua2. Signals are delivered on the event loop that called ``start()``.
 """
 
 from __future__ import annotations
@@ -39,16 +40,36 @@ class ProcessBackend:
     process's environment. The child's stderr is kept (last 200 lines) for error messages.
     """
 
-    def __init__(self, argv: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 max_calls: int = 4, measure_audio: bool = False,
-                 env: Mapping[str, str] | None = None,
-                 extra_args: Sequence[str] = (), logger: Any = None) -> None:
+    def __init__(
+        self,
+        argv: list[str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_calls: int = 4,
+        measure_audio: bool = False,
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+        logger: Any = None,
+    ) -> None:
         self.max_calls = max_calls
-        self.argv = list(argv) if argv is not None else [
-            sys.executable, "-m", "voxpy.backends.pjsua2.peer", "--host", host,
-            "--port", str(port), "--max-calls", str(max_calls),
-            *(["--measure-audio"] if measure_audio else []), *extra_args,
-        ]
+        self.argv = (
+            list(argv)
+            if argv is not None
+            else [
+                sys.executable,
+                "-m",
+                "voxpy.backends.pjsua2.peer",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--max-calls",
+                str(max_calls),
+                *(["--measure-audio"] if measure_audio else []),
+                *extra_args,
+            ]
+        )
         self._env = {**os.environ, **env} if env is not None else None
         self._logger = logger or structlog.get_logger("voxpy.process")
         self._proc: asyncio.subprocess.Process | None = None
@@ -89,8 +110,12 @@ class ProcessBackend:
         self._sink = sink
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=self._env)
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self._env,
+            )
         except OSError as exc:
             raise BackendError(f"cannot run {self.argv[0]}: {exc}", op="start") from None
         self._tasks.append(asyncio.create_task(self._read_stderr()))
@@ -99,8 +124,9 @@ class ProcessBackend:
         except (TimeoutError, BackendError) as exc:
             await self.stop()
             why = str(exc) or f"no Ready line within {READY_TIMEOUT_S:.0f} s"
-            raise BackendError(f"SIP peer did not start: {why}\n{self.stderr_tail}",
-                               op="start") from None
+            raise BackendError(
+                f"SIP peer did not start: {why}\n{self.stderr_tail}", op="start"
+            ) from None
         self._contact_uri = str(ready["contact_uri"])
         self._tasks.append(asyncio.create_task(self._read_stdout()))
 
@@ -170,8 +196,11 @@ class ProcessBackend:
             if isinstance(command, Dial):
                 self._deliver(Ended(call_id=command.call_id, code=503, reason=reason))
             else:
-                self._deliver(CommandFailed(call_id=command.call_id,
-                                            op=type(command).__name__, message=reason))
+                self._deliver(
+                    CommandFailed(
+                        call_id=command.call_id, op=type(command).__name__, message=reason
+                    )
+                )
 
     def send_raw(self, line: str) -> None:
         """Write an arbitrary line to the peer (tests of its error handling)."""
@@ -186,8 +215,13 @@ class ProcessBackend:
 
     def _write_bytes(self, data: bytes) -> bool:
         proc = self._proc
-        if (proc is None or proc.returncode is not None or proc.stdin is None
-                or proc.stdin.is_closing() or self._stopping):
+        if (
+            proc is None
+            or proc.returncode is not None
+            or proc.stdin is None
+            or proc.stdin.is_closing()
+            or self._stopping
+        ):
             return False
         proc.stdin.write(data)
         return True

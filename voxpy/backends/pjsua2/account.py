@@ -64,8 +64,9 @@ def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | N
 class Accounts:
     """The main account plus cached credential accounts. Owner thread only."""
 
-    def __init__(self, options: PjsuaOptions, contact_uri: str, on_incoming: IncomingHandler,
-                 logger: Logger) -> None:
+    def __init__(
+        self, options: PjsuaOptions, contact_uri: str, on_incoming: IncomingHandler, logger: Logger
+    ) -> None:
         self._options = options
         self._on_incoming = on_incoming
         self._logger = logger
@@ -87,8 +88,13 @@ class Accounts:
             raise to_backend_error(exc, "account", f"cannot create account {id_uri}") from None
         return account
 
-    def for_dial(self, auth_user: str | None, password: str | None, uri: str,
-                 busy: Callable[[SipAccount], bool]) -> SipAccount:
+    def for_dial(
+        self,
+        auth_user: str | None,
+        password: str | None,
+        uri: str,
+        busy: Callable[[SipAccount], bool],
+    ) -> SipAccount:
         """The account to place a call to ``uri`` with; raises BackendError if none is free."""
         if not auth_user:
             return self.main
@@ -106,8 +112,9 @@ class Accounts:
                     op="dial",
                 )
             self._close(self._extra.pop(idle))
-        account = self._create(f"sip:{auth_user}@{host}", (auth_user, password or ""),
-                               default=False)
+        account = self._create(
+            f"sip:{auth_user}@{host}", (auth_user, password or ""), default=False
+        )
         self._extra[key] = account
         return account
 

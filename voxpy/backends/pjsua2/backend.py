@@ -60,8 +60,11 @@ class PjsuaBackend:
         if self._owner is not None or self._stopped:
             raise InvalidStateError("a PjsuaBackend can be started only once")
         if not _process_lock.acquire(blocking=False):
-            raise BackendError("another PjsuaBackend is running in this process "
-                               "(pjsua2 allows one endpoint per process)", op="start")
+            raise BackendError(
+                "another PjsuaBackend is running in this process "
+                "(pjsua2 allows one endpoint per process)",
+                op="start",
+            )
         self._holds_process_lock = True
         from voxpy.backends.pjsua2.owner import Owner
 
@@ -72,8 +75,7 @@ class PjsuaBackend:
         if not ready:
             owner.request_stop()
             self._owner = owner
-            raise BackendError(f"pjsua2 did not start within {START_TIMEOUT_S:.0f} s",
-                               op="start")
+            raise BackendError(f"pjsua2 did not start within {START_TIMEOUT_S:.0f} s", op="start")
         if owner.start_error is not None:
             await asyncio.to_thread(owner.join, STOP_TIMEOUT_S)
             self._release_process_lock()
@@ -93,8 +95,9 @@ class PjsuaBackend:
         if isinstance(command, Dial):
             self._sink(Ended(call_id=command.call_id, code=503, reason=reason))
         else:
-            self._sink(CommandFailed(call_id=command.call_id, op=type(command).__name__,
-                                     message=reason))
+            self._sink(
+                CommandFailed(call_id=command.call_id, op=type(command).__name__, message=reason)
+            )
 
     def stop_accepting(self) -> None:
         """New INVITEs get 503 from now on; live legs are untouched."""

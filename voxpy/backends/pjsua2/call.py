@@ -4,7 +4,8 @@ Inbound legs report ``Progress`` from the command that sent the provisional resp
 ``dispatch``); outbound legs report each new provisional code they receive. ``Answered`` comes
 on CONFIRMED, ``Ended`` exactly once, on DISCONNECTED or when a dial fails before any SIP.
 Media state changes and the end of the leg are passed on to the media registry (``media``);
-DTMF digits become ``ToneReceived``.
+DTMF digits become ``ToneReceived``. In-dialog signalling callbacks (REFER, INFO, MESSAGE,
+re-INVITE, redirect, stream life) are handed to the leg's :class:`~.dialog.LegDialog`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,27 @@ from typing import Any, Protocol
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2.dialog import LegDialog, SubscriptionHooks
 from voxpy.backends.pjsua2.dtmf import received_method
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.sipmsg import message_headers
+from voxpy.backends.pjsua2.stats import StreamState
 from voxpy.core.headers import Headers
 from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
 
 Emit = Callable[[Signal], None]
+
+
+def call_op(code: int = 0, headers: Headers | None = None) -> Any:
+    """A CallOpParam with a status code and extra headers."""
+    op = pj.CallOpParam(True)
+    op.statusCode = code
+    for name, value in (headers or Headers()).items():
+        header = pj.SipHeader()
+        header.hName = name
+        header.hValue = value
+        op.txOption.headers.append(header)
+    return op
 
 
 class MediaHooks(Protocol):
@@ -49,10 +64,20 @@ class Leg(pj.Call):  # type: ignore[misc]
     last reference, which pjsua2 allows even inside the DISCONNECTED callback.
     """
 
-    def __init__(self, account: Any, *, call_id: str, outbound: bool, emit: Emit,
-                 forget: Callable[[Leg], None], logger: Logger,
-                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False,
-                 media: MediaHooks | None = None) -> None:
+    def __init__(
+        self,
+        account: Any,
+        *,
+        call_id: str,
+        outbound: bool,
+        emit: Emit,
+        forget: Callable[[Leg], None],
+        logger: Logger,
+        pj_call_id: int = pj.PJSUA_INVALID_ID,
+        silent: bool = False,
+        media: MediaHooks | None = None,
+        subscriptions: SubscriptionHooks | None = None,
+    ) -> None:
         super().__init__(account, pj_call_id)
         self.account = account
         self.call_id = call_id
@@ -71,6 +96,15 @@ class Leg(pj.Call):  # type: ignore[misc]
         self._logger = logger
         self._last_progress = 0
         self._answer_headers = Headers()
+        self.dialog = LegDialog(self, emit, logger, subscriptions)
+        self.streams = StreamState()
+
+    def _guarded(self, what: str, handler: Callable[[], object]) -> None:
+        # An exception in a director callback would only be printed (and swallowed) by SWIG.
+        try:
+            handler()
+        except Exception:
+            self._logger.exception(f"{what} handler failed", call_id=self.call_id)
 
     def onCallState(self, prm: Any) -> None:  # name fixed by pjsua2
         try:
@@ -84,12 +118,55 @@ class Leg(pj.Call):  # type: ignore[misc]
         return self.outbound or self.sdp_sent
 
     def onCallMediaState(self, prm: Any) -> None:  # name fixed by pjsua2
-        if self._media is None or self.ended:
+        media = self._media
+        if media is None or self.ended:
             return
+        self._guarded("media state", lambda: media.media_changed(self))
+        self._guarded("hold state", self.dialog.on_media_state)
+
+    # -- in-dialog signalling (names fixed by pjsua2; all run on the owner thread) ---------
+
+    def onCallTsxState(self, prm: Any) -> None:
+        self._guarded("transaction", lambda: self.dialog.on_tsx_state(prm))
+
+    def onCallTransferRequest(self, prm: Any) -> None:
+        # Only reached if LegDialog left a REFER unanswered (a failure): pjsua would accept it
+        # and dial the target itself, which voxpy never wants.
+        self._logger.warning("REFER left to pjsua; declining it", call_id=self.call_id)
+        prm.statusCode = 603
+
+    def onCallTransferStatus(self, prm: Any) -> None:
+        self._guarded(
+            "transfer status",
+            lambda: self.dialog.on_transfer_status(
+                int(prm.statusCode), str(prm.reason), final=bool(prm.finalNotify)
+            ),
+        )
+
+    def onCallRedirected(self, prm: Any) -> int:
         try:
-            self._media.media_changed(self)
-        except Exception:  # SWIG would print and swallow it
-            self._logger.exception("media state handler failed", call_id=self.call_id)
+            return self.dialog.on_redirected(prm)
+        except Exception:
+            self._logger.exception("redirect handler failed", call_id=self.call_id)
+            return int(pj.PJSIP_REDIRECT_STOP)
+
+    def onInstantMessage(self, prm: Any) -> None:
+        self._guarded("MESSAGE", lambda: self.dialog.on_instant_message(prm))
+
+    def onInstantMessageStatus(self, prm: Any) -> None:
+        self._guarded("MESSAGE status", lambda: self.dialog.on_instant_message_status(prm))
+
+    def onCallRxReinvite(self, prm: Any) -> None:
+        self._guarded("re-INVITE", lambda: self.dialog.on_rx_reinvite(prm))
+
+    def onStreamCreated(self, prm: Any) -> None:
+        if int(prm.streamIdx) == 0:  # our one audio stream
+            self._guarded("stream", lambda: self.streams.created(int(prm.stream)))
+
+    def onStreamDestroyed(self, prm: Any) -> None:
+        # The stream still answers getStreamStat here: its totals are carried over.
+        index, stream = int(prm.streamIdx), int(prm.stream)
+        self._guarded("stream", lambda: self.streams.destroyed(self, stream, index))
 
     def onDtmfDigit(self, prm: Any) -> None:  # name fixed by pjsua2; owner thread
         # Once per digit for RFC 2833 (at its start) and SIP INFO alike; onDtmfEvent would
@@ -97,8 +174,13 @@ class Leg(pj.Call):  # type: ignore[misc]
         if self.silent or self.ended:
             return
         try:
-            self._emit(ToneReceived(call_id=self.call_id, tone=str(prm.digit),
-                                    method=received_method(int(prm.method))))
+            self._emit(
+                ToneReceived(
+                    call_id=self.call_id,
+                    tone=str(prm.digit),
+                    method=received_method(int(prm.method)),
+                )
+            )
         except Exception:  # SWIG would print and swallow it
             self._logger.exception("DTMF handler failed", call_id=self.call_id)
 
@@ -116,14 +198,16 @@ class Leg(pj.Call):  # type: ignore[misc]
             if code != self._last_progress:
                 self._last_progress = code
                 headers = message_headers(received_message(prm.e))
-                self._emit(Progress(call_id=self.call_id, code=code, reason=reason,
-                                    headers=headers))
+                self._emit(
+                    Progress(call_id=self.call_id, code=code, reason=reason, headers=headers)
+                )
         elif state == pj.PJSIP_INV_STATE_CONNECTING and self.outbound:
             # The 200 OK arrives here; CONFIRMED only carries our own ACK.
             self._answer_headers = message_headers(received_message(prm.e))
         elif state == pj.PJSIP_INV_STATE_CONFIRMED:
-            headers = (self._answer_headers if self.outbound
-                       else message_headers(received_message(prm.e)))
+            headers = (
+                self._answer_headers if self.outbound else message_headers(received_message(prm.e))
+            )
             self._emit(Answered(call_id=self.call_id, headers=headers))
 
     def finish(self, code: int, reason: str, headers: Headers | None = None) -> None:
@@ -131,6 +215,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         if self.ended:
             return
         self.ended = True
+        self.dialog.close()
         media, self._media = self._media, None
         if media is not None:
             try:
@@ -140,6 +225,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         if not code:
             code, reason = 500, reason or "No final status from pjsua"
         if not self.silent:
-            self._emit(Ended(call_id=self.call_id, code=code, reason=reason,
-                             headers=headers or Headers()))
+            self._emit(
+                Ended(call_id=self.call_id, code=code, reason=reason, headers=headers or Headers())
+            )
         self._forget(self)

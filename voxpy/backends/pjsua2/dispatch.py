@@ -9,14 +9,15 @@ from typing import Any
 import pjsua2 as pj
 
 from voxpy.backends.pjsua2.account import Accounts, SipAccount
-from voxpy.backends.pjsua2.call import Emit, Leg
+from voxpy.backends.pjsua2.call import Emit, Leg, call_op
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, dial_failure, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject
-from voxpy.core.headers import Headers, outgoing_headers
+from voxpy.core.headers import outgoing_headers
 from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, Signal
 from voxpy.errors import BackendError, InvalidArgumentError
 
@@ -28,38 +29,49 @@ def refusal(command: Command, reason: str) -> Signal:
     return CommandFailed(call_id=command.call_id, op=type(command).__name__, message=reason)
 
 
-def call_op(code: int = 0, headers: Headers | None = None) -> Any:
-    """A CallOpParam with a status code and extra headers."""
-    op = pj.CallOpParam(True)
-    op.statusCode = code
-    for name, value in (headers or Headers()).items():
-        header = pj.SipHeader()
-        header.hName = name
-        header.hValue = value
-        op.txOption.headers.append(header)
-    return op
-
-
 class Calls:
     """Registry of legs by runtime ``call_id``; turns commands into pjsua2 calls."""
 
-    def __init__(self, options: PjsuaOptions, contact_host: str, emit: Emit,
-                 accepting: Callable[[], bool], logger: Logger) -> None:
+    def __init__(
+        self,
+        options: PjsuaOptions,
+        contact_host: str,
+        emit: Emit,
+        accepting: Callable[[], bool],
+        logger: Logger,
+    ) -> None:
         self.options = options
         self.contact_host = contact_host
         self.legs: dict[str, Leg] = {}
         self.accounts: Accounts | None = None
         self.media: Media | None = None
+        self.signalling: Signalling | None = None
         self.stopping = False
         self._emit = emit
         self._accepting = accepting
         self._logger = logger
 
-    def _new_leg(self, account: SipAccount, call_id: str, *, outbound: bool,
-                 pj_call_id: int = pj.PJSUA_INVALID_ID, silent: bool = False) -> Leg:
-        leg = Leg(account, call_id=call_id, outbound=outbound, emit=self._emit,
-                  forget=self._forget, logger=self._logger, pj_call_id=pj_call_id, silent=silent,
-                  media=self.media)
+    def _new_leg(
+        self,
+        account: SipAccount,
+        call_id: str,
+        *,
+        outbound: bool,
+        pj_call_id: int = pj.PJSUA_INVALID_ID,
+        silent: bool = False,
+    ) -> Leg:
+        leg = Leg(
+            account,
+            call_id=call_id,
+            outbound=outbound,
+            emit=self._emit,
+            forget=self._forget,
+            logger=self._logger,
+            pj_call_id=pj_call_id,
+            silent=silent,
+            media=self.media,
+            subscriptions=self.signalling.subscriptions if self.signalling else None,
+        )
         self.legs[call_id] = leg
         return leg
 
@@ -75,17 +87,25 @@ class Calls:
         call_id = uuid.uuid4().hex
         if self.stopping or not self._accepting():
             # The leg must exist to answer; it stays silent because the runtime never sees it.
-            leg = self._new_leg(account, call_id, outbound=False, pj_call_id=prm.callId,
-                                silent=True)
+            leg = self._new_leg(
+                account, call_id, outbound=False, pj_call_id=prm.callId, silent=True
+            )
             leg.hangup(call_op(503))
             return
         info = parse_invite(message)
         self._new_leg(account, call_id, outbound=False, pj_call_id=prm.callId)
-        self._emit(IncomingCall(
-            call_id=call_id, from_uri=info.from_uri, to_uri=info.to_uri,
-            callerid=info.callerid, destination=info.destination,
-            display_name=info.display_name, headers=info.headers, sip_call_id=info.sip_call_id,
-        ))
+        self._emit(
+            IncomingCall(
+                call_id=call_id,
+                from_uri=info.from_uri,
+                to_uri=info.to_uri,
+                callerid=info.callerid,
+                destination=info.destination,
+                display_name=info.display_name,
+                headers=info.headers,
+                sip_call_id=info.sip_call_id,
+            )
+        )
 
     # -- commands --------------------------------------------------------------------------
 
@@ -98,6 +118,8 @@ class Calls:
                 self._on_leg(command)
             elif isinstance(command, MEDIA_COMMANDS) and self.media is not None:
                 self.media.handle(command)
+            elif isinstance(command, SIGNALLING_COMMANDS) and self.signalling is not None:
+                self.signalling.handle(command)
             else:
                 self._failed(command, f"unsupported command {type(command).__name__}")
         except InvalidArgumentError as exc:
@@ -106,8 +128,11 @@ class Calls:
             self._failed(command, reason_of(exc), status_of(exc))
 
     def _failed(self, command: Command, message: str, status: int | None = None) -> None:
-        self._emit(CommandFailed(call_id=command.call_id, op=type(command).__name__,
-                                 message=message, status=status))
+        self._emit(
+            CommandFailed(
+                call_id=command.call_id, op=type(command).__name__, message=message, status=status
+            )
+        )
 
     def _dial(self, cmd: Dial) -> None:
         if cmd.call_id in self.legs:
@@ -127,18 +152,23 @@ class Calls:
             return
         op = call_op(0, headers)
         if cmd.callerid or cmd.display_name:
-            host = (self.contact_host if account is self.accounts.main
-                    else host_part(cmd.uri).split(":", 1)[0])
-            op.txOption.localUri = local_uri(cmd.callerid, cmd.display_name,
-                                             self.options.user, host)
+            host = (
+                self.contact_host
+                if account is self.accounts.main
+                else host_part(cmd.uri).split(":", 1)[0]
+            )
+            op.txOption.localUri = local_uri(
+                cmd.callerid, cmd.display_name, self.options.user, host
+            )
         # Registered only now: anything above that raises is reported once by the owner.
         leg = self._new_leg(account, cmd.call_id, outbound=True)
         try:
             leg.makeCall(cmd.uri, op)
         except pj.Error as exc:
             code, reason = dial_failure(exc)
-            self._logger.info("dial failed", call_id=cmd.call_id, uri=cmd.uri, code=code,
-                              error=reason)
+            self._logger.info(
+                "dial failed", call_id=cmd.call_id, uri=cmd.uri, code=code, error=reason
+            )
             leg.finish(code, reason)
         except Exception as exc:
             # e.g. a non-string URI from the wire; the registered leg must still end once.
@@ -212,8 +242,9 @@ class Calls:
             try:
                 leg.hangup(call_op(self._hangup_code(leg, 487 if leg.outbound else 503)))
             except pj.Error as exc:
-                self._logger.debug("hangup at stop failed", call_id=leg.call_id,
-                                   error=reason_of(exc))
+                self._logger.debug(
+                    "hangup at stop failed", call_id=leg.call_id, error=reason_of(exc)
+                )
 
     def abandon_all(self, reason: str) -> None:
         """Report Ended for legs pjsua never finished, so each leg still ends exactly once."""
@@ -221,8 +252,18 @@ class Calls:
             leg.finish(500, reason)
         self.legs.clear()
 
+    def poll(self) -> None:
+        """Owner loop, between polls: deferred work of the media and signalling registries."""
+        if self.media is not None:
+            self.media.poll()  # playbacks that ended, objects due for destruction
+        if self.signalling is not None:
+            self.signalling.poll()
+
     def release(self) -> None:
         """Drop every pj object this registry holds (before libDestroy): media, calls, accounts."""
+        signalling, self.signalling = self.signalling, None
+        if signalling is not None:
+            signalling.release()  # subscriptions end while their dialogs still exist
         media, self.media = self.media, None
         if media is not None:
             media.release()

@@ -62,8 +62,14 @@ def play_tones(generator: Any, digits: str) -> None:
     generator.playDigits(queue)
 
 
-def send_digits(call: Any, digits: str, method: str, in_band: Callable[[str], None],
-                logger: Logger, call_id: str) -> str:
+def send_digits(
+    call: Any,
+    digits: str,
+    method: str,
+    in_band: Callable[[str], None],
+    logger: Logger,
+    call_id: str,
+) -> str:
     """Send ``digits`` on ``call``; returns the method actually used.
 
     RFC 2833 needs telephone-event in the remote SDP; without it the digits go in-band through
@@ -72,8 +78,7 @@ def send_digits(call: Any, digits: str, method: str, in_band: Callable[[str], No
     param = pj.CallSendDtmfParam()
     param.digits = digits
     param.duration = DIGIT_MS
-    param.method = (pj.PJSUA_DTMF_METHOD_SIP_INFO if method == INFO
-                    else pj.PJSUA_DTMF_METHOD_RFC2833)
+    param.method = pj.PJSUA_DTMF_METHOD_SIP_INFO if method == INFO else pj.PJSUA_DTMF_METHOD_RFC2833
     try:
         call.sendDtmf(param)
     except pj.Error as exc:

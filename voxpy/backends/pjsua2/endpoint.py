@@ -200,4 +200,3 @@ class Stack:
             ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
         except pj.Error as exc:
             self.logger.error("libDestroy failed", error=reason_of(exc))
-

@@ -23,30 +23,46 @@ from typing import Any
 
 import pjsua2 as pj
 
-from voxpy.backends.pjsua2 import dtmf
+from voxpy.backends.pjsua2 import dtmf, stats
 from voxpy.backends.pjsua2.call import Emit, Leg
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
 from voxpy.backends.pjsua2.portpool import PortPool
-from voxpy.backends.pjsua2.recordings import Closers, Recording
+from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
-from voxpy.errors import VoxpyError
 
-MEDIA_COMMANDS = (cmd.Play, cmd.StopPlayback, cmd.SendMedia, cmd.StopMedia,
-                  cmd.StartRecording, cmd.StopRecording, cmd.SendDigits, cmd.ReportAudio)
+MEDIA_COMMANDS = (
+    cmd.Play,
+    cmd.StopPlayback,
+    cmd.SendMedia,
+    cmd.StopMedia,
+    cmd.StartRecording,
+    cmd.StopRecording,
+    cmd.SendDigits,
+    cmd.ReportAudio,
+    cmd.Mute,
+    cmd.ReportStats,
+    cmd.SetRtpLoss,
+)
 METER_RATE = 8000
 
 
 class Media:
     """Carries out the media commands and keeps the bridge in line with the leg states."""
 
-    def __init__(self, options: PjsuaOptions, emit: Emit, lookup: Callable[[str], Leg | None],
-                 wake: Callable[[], None], logger: Logger) -> None:
+    def __init__(
+        self,
+        options: PjsuaOptions,
+        emit: Emit,
+        lookup: Callable[[str], Leg | None],
+        wake: Callable[[], None],
+        logger: Logger,
+    ) -> None:
         self._options = options
         self._emit = emit
         self._lookup = lookup
@@ -117,23 +133,42 @@ class Media:
                 self._stop_recording(recording)
         elif isinstance(command, cmd.SendDigits):
             digits = dtmf.check_digits(command.digits, command.method)
-            used = dtmf.send_digits(leg, digits, command.method,
-                                    lambda d: self._in_band(lm, d), self._logger, leg.call_id)
+            used = dtmf.send_digits(
+                leg,
+                digits,
+                command.method,
+                lambda d: self._in_band(lm, d),
+                self._logger,
+                leg.call_id,
+            )
             self._logger.debug("digits sent", call_id=leg.call_id, digits=digits, method=used)
         elif isinstance(command, cmd.ReportAudio):
-            seconds = None
-            if self._options.measure_rx_audio:
-                seconds = round(lm.meter.seconds, 3) if lm.meter is not None else 0.0
-            self._emit(sig.AudioReport(call_id=lm.call_id, seconds=seconds))
+            metered = self._options.measure_rx_audio
+            seconds = (lm.meter.seconds if lm.meter is not None else 0.0) if metered else None
+            self._emit(sig.AudioReport(call_id=lm.call_id, seconds=_rounded(seconds)))
+        elif isinstance(command, cmd.Mute):
+            lm.muted = command.on
+            self._sync()
+        else:  # ReportStats, SetRtpLoss (levels need the bridge state held here)
+            listened = lm.slot >= 0 and self._wiring.has_listener(lm.slot)
+            stats.answer(leg, command, lm.audio, listened=listened, emit=self._emit)
 
     def _play(self, lm: LegMedia, command: cmd.Play) -> None:
         try:
-            playback = open_playback(lm.call_id, command.playback_id, command.path,
-                                     loop=command.loop, fallback_duration=command.duration,
-                                     eofs=self._eofs)
+            playback = open_playback(
+                lm.call_id,
+                command.playback_id,
+                command.path,
+                loop=command.loop,
+                fallback_duration=command.duration,
+                eofs=self._eofs,
+            )
         except PlaybackError as exc:
-            self._emit(sig.PlaybackFinished(call_id=lm.call_id,
-                                            playback_id=command.playback_id, error=str(exc)))
+            self._emit(
+                sig.PlaybackFinished(
+                    call_id=lm.call_id, playback_id=command.playback_id, error=str(exc)
+                )
+            )
             return
         # Starts now, or once the leg can carry audio (PlaybackStarted is emitted by _sync).
         self._set_source(lm, playback)
@@ -143,8 +178,12 @@ class Media:
         if target is None:
             # The target ended (its BYE can overtake a bridge the scenario asked for): there is
             # nothing left to connect, as for StopMedia after a leg ended. Not a failure.
-            self._logger.debug("media target gone", op=type(command).__name__,
-                               call_id=command.call_id, to_call_id=command.to_call_id)
+            self._logger.debug(
+                "media target gone",
+                op=type(command).__name__,
+                call_id=command.call_id,
+                to_call_id=command.to_call_id,
+            )
             return
         if target.call_id == command.call_id:
             self._failed(command, "a leg cannot send its own audio back to itself")
@@ -159,18 +198,16 @@ class Media:
         if command.recording_id in lm.recordings:
             self._failed(command, f"recording {command.recording_id!r} is already running")
             return
-        try:
-            recording = Recording(command, self._ports)
-        except (VoxpyError, pj.Error) as exc:  # bad rate, unwritable path, no bridge slot
-            self._logger.warning("recording failed to start", call_id=lm.call_id,
-                                 recording_id=command.recording_id, error=str(exc))
-            self._emit(sig.RecordingFailed(call_id=lm.call_id,
-                                           recording_id=command.recording_id, error=str(exc)))
-            return
+        recording = start_recording(command, self._ports, self._emit, self._logger)
+        if recording is None:
+            return  # RecordingFailed was emitted
         lm.recordings[command.recording_id] = recording
         self._sync()
-        self._emit(sig.RecordingStarted(call_id=lm.call_id, recording_id=command.recording_id,
-                                        path=command.path))
+        self._emit(
+            sig.RecordingStarted(
+                call_id=lm.call_id, recording_id=command.recording_id, path=command.path
+            )
+        )
 
     def _in_band(self, lm: LegMedia, digits: str) -> None:
         if lm.tones is None:
@@ -187,8 +224,9 @@ class Media:
                 playback = lm.source
                 if isinstance(playback, Playback) and playback.token == token:
                     self._set_source(lm, None)
-                    self._emit(sig.PlaybackFinished(call_id=lm.call_id,
-                                                    playback_id=playback.playback_id))
+                    self._emit(
+                        sig.PlaybackFinished(call_id=lm.call_id, playback_id=playback.playback_id)
+                    )
                     break
         self._graves.reap()
 
@@ -213,8 +251,9 @@ class Media:
         return None if leg is None or leg.ended or leg.silent else leg
 
     def _failed(self, command: cmd.Command, message: str) -> None:
-        self._emit(sig.CommandFailed(call_id=command.call_id, op=type(command).__name__,
-                                     message=message))
+        self._emit(
+            sig.CommandFailed(call_id=command.call_id, op=type(command).__name__, message=message)
+        )
 
     def _set_source(self, lm: LegMedia, source: Source) -> None:
         """Replace the leg's source; a replaced playback stops silently (no Finished)."""
@@ -248,6 +287,14 @@ class Media:
             playback = lm.source
             if lm.audio is not None and isinstance(playback, Playback) and not playback.started:
                 playback.started = True
-                self._emit(sig.PlaybackStarted(call_id=lm.call_id,
-                                               playback_id=playback.playback_id,
-                                               duration=playback.duration))
+                self._emit(
+                    sig.PlaybackStarted(
+                        call_id=lm.call_id,
+                        playback_id=playback.playback_id,
+                        duration=playback.duration,
+                    )
+                )
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

@@ -5,9 +5,9 @@ drains a command queue between polls. Other threads enqueue and wake its select(
 CRLF keep-alive datagram sent to our own SIP UDP port, which pjsip ignores.
 
 Teardown order matters because asserts are compiled in: hang up, poll until every leg has
-ended (bounded), destroy players and tone generators (Python media ports are parked, see
-``portpool``; recordings are closed off this thread), drop every Call and Account, collect
-cycles, and only then ``libDestroy``.
+ended (bounded), end the REFER subscriptions we serve (``signalling``), destroy players and
+tone generators (Python media ports are parked, see ``portpool``; recordings are closed off
+this thread), drop every Call and Account, collect cycles, and only then ``libDestroy``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from voxpy.backends.pjsua2.endpoint import Stack
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import Media
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.signalling import Signalling
 from voxpy.core.commands import Command
 from voxpy.core.ports import SignalSink
 from voxpy.core.signals import Signal
@@ -123,20 +124,23 @@ class Owner(threading.Thread):
         self.contact_uri = f"sip:{self.options.user}@{host}:{self.port}"
         calls = Calls(self.options, host, self._emit, lambda: self.accepting, self._logger)
         self._calls = calls
-        calls.accounts = Accounts(self.options, self.contact_uri, calls.on_incoming,
-                                  self._logger)
+        calls.accounts = Accounts(self.options, self.contact_uri, calls.on_incoming, self._logger)
         calls.media = Media(self.options, self._emit, calls.legs.get, self._wake, self._logger)
-        self._logger.info("pjsua2 listening", contact_uri=self.contact_uri,
-                          tcp=self.options.tcp, max_calls=self.options.max_calls)
+        calls.signalling = Signalling(calls.legs.get, self._emit, self._logger)
+        self._logger.info(
+            "pjsua2 listening",
+            contact_uri=self.contact_uri,
+            tcp=self.options.tcp,
+            max_calls=self.options.max_calls,
+        )
 
     def _loop(self, stack: Stack) -> None:
         poll_ms = self.options.poll_ms
         while not self._stop_requested.is_set():
             stack.ep.libHandleEvents(poll_ms)
             self._drain()
-            media = self._calls.media if self._calls is not None else None
-            if media is not None:
-                media.poll()  # playbacks that ended, objects due for destruction
+            if self._calls is not None:
+                self._calls.poll()
 
     def _drain(self) -> None:
         calls = self._calls

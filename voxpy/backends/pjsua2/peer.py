@@ -8,8 +8,10 @@ and exit 1 when it cannot start), then one :func:`voxpy.core.wire.to_wire` line 
 stdin: one command per line in the same format, plus ``{"type": "StopAccepting"}``. A bad line
 is answered with ``{"type": "Error", "message": ...}``. EOF or SIGTERM stops the backend and
 exits 0. ``--measure-audio`` makes ``ReportAudio`` answer with the seconds of non-silent
-audio each leg received (tests use it to check what was heard). Logs go to stderr. It is a
-separate process because pjsua2 allows one endpoint per process.
+audio each leg received (tests use it to check what was heard). Every command and signal of
+:mod:`voxpy.core` crosses as is: transfers (both ends), INFO, MESSAGE, hold, mute, stream
+statistics and ``SetRtpLoss``, the fault injection tests use to make this peer drop RTP.
+Logs go to stderr. It is a separate process because pjsua2 allows one endpoint per process.
 """
 
 from __future__ import annotations
@@ -43,18 +45,23 @@ def write_line(payload: dict[str, Any]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m voxpy.backends.pjsua2.peer",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m voxpy.backends.pjsua2.peer", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = ephemeral (default)")
     parser.add_argument("--max-calls", type=int, default=4)
     parser.add_argument("--user", default="voxpy")
     parser.add_argument("--sip-log-level", type=int, default=0)
     parser.add_argument("--rtp-port", type=int, default=10000)
-    parser.add_argument("--measure-audio", action="store_true",
-                        help="measure received audio for ReportAudio")
-    parser.add_argument("--no-telephone-event", action="store_true",
-                        help="leave RFC 2833 out of SDP (tests of the in-band fallback)")
+    parser.add_argument(
+        "--measure-audio", action="store_true", help="measure received audio for ReportAudio"
+    )
+    parser.add_argument(
+        "--no-telephone-event",
+        action="store_true",
+        help="leave RFC 2833 out of SDP (tests of the in-band fallback)",
+    )
     return parser.parse_args(argv)
 
 
@@ -102,10 +109,16 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     logger = structlog.get_logger("voxpy.peer")
     try:
-        options = PjsuaOptions(host=args.host, port=args.port, max_calls=args.max_calls,
-                               user=args.user, sip_log_level=args.sip_log_level,
-                               rtp_port=args.rtp_port, measure_rx_audio=args.measure_audio,
-                               telephone_event=not args.no_telephone_event)
+        options = PjsuaOptions(
+            host=args.host,
+            port=args.port,
+            max_calls=args.max_calls,
+            user=args.user,
+            sip_log_level=args.sip_log_level,
+            rtp_port=args.rtp_port,
+            measure_rx_audio=args.measure_audio,
+            telephone_event=not args.no_telephone_event,
+        )
     except VoxpyError as exc:
         write_line({"type": "Error", "message": str(exc)})
         return 2
@@ -130,8 +143,7 @@ async def run(args: argparse.Namespace) -> int:
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lines.put_nowait, None)
-    threading.Thread(target=_read_stdin, args=(loop, lines), name="peer-stdin",
-                     daemon=True).start()
+    threading.Thread(target=_read_stdin, args=(loop, lines), name="peer-stdin", daemon=True).start()
     try:
         while (line := await lines.get()) is not None:
             if not line.strip():

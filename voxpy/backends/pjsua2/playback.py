@@ -86,8 +86,15 @@ def wav_duration(path: str) -> float | None:
         return None
 
 
-def open_playback(call_id: str, playback_id: str, path: str, *, loop: bool,
-                  fallback_duration: float, eofs: EofQueue) -> Playback:
+def open_playback(
+    call_id: str,
+    playback_id: str,
+    path: str,
+    *,
+    loop: bool,
+    fallback_duration: float,
+    eofs: EofQueue,
+) -> Playback:
     """A player ready to transmit (nothing is connected yet); raises PlaybackError."""
     duration = wav_duration(path)
     player = FilePlayer(eofs.next_token(), loop, eofs.put)

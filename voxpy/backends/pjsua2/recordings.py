@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pjsua2 as pj
+
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.portpool import PortPool
 from voxpy.backends.pjsua2.ports import CapturePort
@@ -40,8 +42,12 @@ class Recording:
         self.recording_id = command.recording_id
         self.path = command.path
         # Raises MediaError/InvalidArgumentError (bad rate, unwritable path): no ports yet.
-        self.recorder = Mp3Recorder(Path(command.path), stereo=command.stereo,
-                                    sample_rate=command.sample_rate, bitrate=command.bitrate)
+        self.recorder = Mp3Recorder(
+            Path(command.path),
+            stereo=command.stereo,
+            sample_rate=command.sample_rate,
+            bitrate=command.bitrate,
+        )
         self.rx: CapturePort | None = None
         self.tx: CapturePort | None = None
         try:
@@ -74,10 +80,20 @@ class Recording:
             logger.exception("recording close failed", recording_id=self.recording_id)
             self._failed(emit, f"recording failed: {exc}")
             return
-        logger.debug("recording closed", recording_id=self.recording_id,
-                     duration=round(duration, 3), close_s=round(time.monotonic() - started, 3))
-        emit(RecordingStopped(call_id=self.call_id, recording_id=self.recording_id,
-                              path=self.path, duration=round(duration, 3)))
+        logger.debug(
+            "recording closed",
+            recording_id=self.recording_id,
+            duration=round(duration, 3),
+            close_s=round(time.monotonic() - started, 3),
+        )
+        emit(
+            RecordingStopped(
+                call_id=self.call_id,
+                recording_id=self.recording_id,
+                path=self.path,
+                duration=round(duration, 3),
+            )
+        )
 
     def _failed(self, emit: Callable[[Signal], None], error: str) -> None:
         emit(RecordingFailed(call_id=self.call_id, recording_id=self.recording_id, error=error))
@@ -85,6 +101,27 @@ class Recording:
     def _close_quietly(self) -> None:
         with contextlib.suppress(Exception):  # the start already failed and was reported
             self.recorder.close()
+
+
+def start_recording(
+    command: StartRecording, pool: PortPool, emit: Callable[[Signal], None], logger: Logger
+) -> Recording | None:
+    """A Recording for ``command``, or None after emitting RecordingFailed."""
+    try:
+        return Recording(command, pool)
+    except (VoxpyError, pj.Error) as exc:  # bad rate, unwritable path, no bridge slot
+        logger.warning(
+            "recording failed to start",
+            call_id=command.call_id,
+            recording_id=command.recording_id,
+            error=str(exc),
+        )
+        emit(
+            RecordingFailed(
+                call_id=command.call_id, recording_id=command.recording_id, error=str(exc)
+            )
+        )
+        return None
 
 
 class Closers:
@@ -98,8 +135,12 @@ class Closers:
     def close(self, recording: Recording) -> None:
         """Close ``recording`` on a thread of its own; its signal follows from there."""
         self._threads = [t for t in self._threads if t.is_alive()]
-        thread = threading.Thread(target=recording.close, args=(self._emit, self._logger),
-                                  name=f"rec-close-{recording.recording_id}", daemon=True)
+        thread = threading.Thread(
+            target=recording.close,
+            args=(self._emit, self._logger),
+            name=f"rec-close-{recording.recording_id}",
+            daemon=True,
+        )
         self._threads.append(thread)
         thread.start()
 

@@ -6,10 +6,13 @@
 * A leg hears its source: a playback, another leg's audio (SendMedia), or, with neither,
   the null sound device's silence. pjmedia stops sending RTP (and RFC 2833 events) from a
   call port that nothing is connected to, so "nothing" must still be something.
+* A muted leg hears silence instead of its source. A muted playback still goes on (into the
+  null sound device's sink): the bridge reads no port without a listener, so a disconnected
+  player would stand still and its PlaybackFinished would come late by the time it was muted.
 * An in-band DTMF generator, once created, is mixed into the leg.
 * The level meter and each recording's RX port listen to the leg (what the far end says).
-* Each recording's TX port listens to what the leg hears from us: the real source and the
-  DTMF generator, not the padding silence (the recorder pads by itself).
+* Each recording's TX port listens to what the leg hears from us: the real source (not while
+  muted) and the DTMF generator, not the padding silence (the recorder pads by itself).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class LegMedia:
     meter: LevelMeter | None = None
     tones: Any = None
     "In-band DTMF generator, created on the first fallback."
+    muted: bool = False
+    "Mute: the leg hears silence (DTMF tones still go through: they are sent on purpose)."
 
 
 def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> Any:
@@ -63,6 +68,10 @@ def wanted_links(legs: dict[str, LegMedia], silence: Any) -> dict[tuple[int, int
         if lm.audio is None:
             continue
         source = source_media(lm, legs)
+        if lm.muted and source is not None:
+            if isinstance(lm.source, Playback):
+                want(source, silence)  # keeps the player reading; the null device discards it
+            source = None
         want(silence if source is None else source, lm.audio)
         if lm.tones is not None:
             want(lm.tones, lm.audio)

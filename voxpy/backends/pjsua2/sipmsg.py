@@ -8,7 +8,14 @@ from urllib.parse import quote
 from voxpy.core.headers import Headers, custom_headers, parse_headers
 
 # RFC 3261 compact forms of the headers we read.
-_COMPACT = {"from": "f", "to": "t", "call-id": "i", "contact": "m"}
+_COMPACT = {
+    "from": "f",
+    "to": "t",
+    "call-id": "i",
+    "contact": "m",
+    "refer-to": "r",
+    "content-type": "c",
+}
 _USER_SAFE = "-_.!~*'()&=+$,;?/"
 
 
@@ -90,6 +97,66 @@ def parse_invite(message: str) -> InviteInfo:
         headers=custom_headers(pairs),
         sip_call_id=header(pairs, "Call-ID"),
     )
+
+
+def body_of(message: str) -> str:
+    """The body of a raw SIP message ("" without one)."""
+    return message.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in message else ""
+
+
+def content_type(message: str) -> str:
+    """The Content-Type of a raw SIP message, as written ("" without one)."""
+    return header(parse_headers(message), "Content-Type")
+
+
+def status_line(message: str) -> tuple[int, str]:
+    """(code, reason) of a response's first line; (0, "") for a request."""
+    parts = message.split("\r\n", 1)[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("SIP/") or not parts[1].isdigit():
+        return 0, ""
+    return int(parts[1]), parts[2] if len(parts) > 2 else ""
+
+
+def refer_to(message: str) -> str:
+    """The Refer-To URI of a REFER, as written: ``tel:`` stays ``tel:``, ``?Replaces=`` kept.
+
+    Without ``<...>`` the whole value is taken as the URI: senders (pjsua among them) write a
+    bare URI with its own parameters (``tel:+1555;phone-context=x``) far more often than a
+    bare URI followed by Refer-To header parameters.
+    """
+    value = header(parse_headers(message), "Refer-To").strip()
+    return name_addr(value)[1] if "<" in value else value
+
+
+def refer_target(uri: str) -> str:
+    """A Refer-To value for ``uri``: in ``<...>`` when it has parameters or headers, so that
+    they stay part of the URI (RFC 3261 section 20)."""
+    uri = uri.strip()
+    if uri.startswith("<") or not any(char in uri for char in ";?,"):
+        return uri
+    return f"<{uri}>"
+
+
+def contact_uris(message: str) -> list[str]:
+    """Every Contact URI of a message, in order (several per header line allowed)."""
+    wanted = {"contact", "m"}
+    uris: list[str] = []
+    for name, value in parse_headers(message):
+        if name.lower() not in wanted:
+            continue
+        # Commas separate contacts only outside <...> and quotes.
+        depth, quoted, start = 0, False, 0
+        for i, char in enumerate(value + ","):
+            if char == '"':
+                quoted = not quoted
+            elif not quoted and char in "<>":
+                depth += 1 if char == "<" else -1
+            elif char == "," and not quoted and depth == 0:
+                uri = name_addr(value[start:i])[1]
+                if uri:
+                    uris.append(uri)
+                start = i + 1
+    return uris
 
 
 def message_headers(message: str | None) -> Headers:

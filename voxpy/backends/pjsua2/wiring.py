@@ -68,6 +68,10 @@ class Wiring:
                 continue
             self._made[key] = (source, sink)
 
+    def has_listener(self, slot: int) -> bool:
+        """Whether a connection we made reads from ``slot`` (pjmedia reads no other port)."""
+        return any(source == slot for source, _ in self._made)
+
     def forget(self, slot: int) -> None:
         """Drop the connections of a slot pjsua removed itself (a call's media went away)."""
         for key in [k for k in self._made if slot in k]:

@@ -1,0 +1,285 @@
+"""In-dialog signalling of one leg: REFER both ways, INFO, MESSAGE, re-INVITE, hold, redirect.
+
+A :class:`LegDialog` belongs to one :class:`~.call.Leg`, which forwards its pjsua2 callbacks
+here. Owner thread only (every callback used here runs inside ``libHandleEvents``).
+
+How requests pjsua2 cannot answer are answered: ``onCallTsxState`` runs for an incoming
+request while its transaction is still TRYING, and pjsua only acts on the request (INFO: 500
+"Unhandled by dialog usages"; REFER: 202 and then *dialling the Refer-To target itself*) if the
+transaction is still TRYING once the callback returns. So a generic INFO is answered 200 and a
+REFER is answered 603, or 202 with a subscription of our own (:mod:`.native`), right here, and
+pjsua never sees them. ``application/dtmf-relay`` INFO is left to pjsua (ToneReceived).
+
+Outcomes of our own requests: pjsua2 gives no handle for an INFO or re-INVITE it sends, but
+their client transaction reaches CALLING synchronously inside the sending call, so the command
+"expects" it (:meth:`expect`) and a failure (>= 300) later becomes CommandFailed for that op.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pjsua2 as pj
+
+from voxpy.backends.pjsua2 import sipmsg
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.native import native
+from voxpy.core.signals import (
+    CommandFailed,
+    HoldChanged,
+    InfoReceived,
+    MessageReceived,
+    Redirected,
+    ReInviteReceived,
+    Signal,
+    TransferRequested,
+    TransferStatus,
+)
+
+DTMF_RELAY = "application/dtmf-relay"
+_FINAL_STATES = frozenset({pj.PJSIP_TSX_STATE_COMPLETED, pj.PJSIP_TSX_STATE_TERMINATED})
+
+
+class DialogLeg(Protocol):
+    """What a LegDialog needs from its leg (a pj.Call subclass)."""
+
+    call_id: str
+    outbound: bool
+    ended: bool
+    silent: bool
+
+    def getInfo(self) -> Any: ...  # pjsua2's name
+
+
+class SubscriptionHooks(Protocol):
+    """The registry of REFER subscriptions we serve (see :mod:`.signalling`)."""
+
+    def subscribed(self, dialog: LegDialog, sub: int) -> None: ...
+    def closed(self, dialog: LegDialog) -> None: ...
+
+
+class LegDialog:
+    """Per-leg signalling state and the handlers of the leg's pjsua2 callbacks."""
+
+    def __init__(
+        self,
+        leg: DialogLeg,
+        emit: Callable[[Signal], None],
+        logger: Logger,
+        subscriptions: SubscriptionHooks | None = None,
+    ) -> None:
+        self.leg = leg
+        self.handle_transfers = False
+        "HandleTransfers: accept incoming REFERs (off: 603)."
+        self.xfer_sub = 0
+        "The REFER subscription we serve (pjsip_evsub*), 0 when none is waiting for NotifyTransfer."
+        self.transfer_pending = False
+        "A REFER we sent has not had its final TransferStatus yet."
+        self.remote_hold = False
+        self._emit = emit
+        self._logger = logger
+        self._subscriptions = subscriptions
+        self._expected: dict[str, deque[str]] = {}
+        self._ops: dict[int, str] = {}
+
+    @property
+    def live(self) -> bool:
+        """Signals may be emitted: the runtime knows the leg and it has not ended."""
+        return not self.leg.ended and not self.leg.silent
+
+    def close(self) -> None:
+        """The leg ended: a REFER still waiting for NotifyTransfer will never get it."""
+        self.transfer_pending = False
+        if self._subscriptions is not None:
+            self._subscriptions.closed(self)
+
+    # -- our own requests ------------------------------------------------------------------
+
+    def expect(self, method: str, op: str) -> None:
+        """The next client transaction of ``method`` belongs to command ``op``."""
+        self._expected.setdefault(method, deque()).append(op)
+
+    def unexpect(self, method: str) -> None:
+        """Sending failed before any transaction existed: forget the last :meth:`expect`."""
+        pending = self._expected.get(method)
+        if pending:
+            pending.pop()
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def on_tsx_state(self, prm: Any) -> None:
+        """``Call.onCallTsxState``: requests we answer ourselves; results of our requests."""
+        event = prm.e
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx_state = event.body.tsxState
+        tsx = tsx_state.tsx
+        method, state = str(tsx.method), tsx.state
+        if tsx.role == pj.PJSIP_ROLE_UAS:
+            if state == pj.PJSIP_TSX_STATE_TRYING and method in ("REFER", "INFO"):
+                rdata = tsx_state.src.rdata
+                pointers = int(tsx.pjTransaction), int(rdata.pjRxData)
+                if method == "REFER":
+                    self._incoming_refer(*pointers, str(rdata.wholeMsg))
+                else:
+                    self._incoming_info(*pointers, str(rdata.wholeMsg))
+            return
+        if state == pj.PJSIP_TSX_STATE_CALLING:
+            pending = self._expected.get(method)
+            if pending:
+                self._ops[int(tsx.pjTransaction)] = pending.popleft()
+        elif state in _FINAL_STATES and tsx.statusCode >= 200:
+            self._outcome(method, int(tsx.pjTransaction), int(tsx.statusCode), str(tsx.statusText))
+
+    def _outcome(self, method: str, tsx: int, code: int, reason: str) -> None:
+        op = self._ops.pop(tsx, None)
+        if not self.live:
+            return
+        if op is not None and code >= 300:
+            self._emit(
+                CommandFailed(
+                    call_id=self.leg.call_id, op=op, message=f"{code} {reason}".strip(), status=code
+                )
+            )
+        elif method == "REFER" and code >= 300:
+            # The far end refused the REFER itself. pjsua reports it too (after this
+            # callback); the first report wins, see on_transfer_status.
+            self.on_transfer_status(code, reason, final=True)
+
+    def _incoming_refer(self, tsx: int, rdata: int, message: str) -> None:
+        lib = native()
+        if not self.live or not self.handle_transfers:
+            lib.respond(tsx, rdata, 603)
+            return
+        if self.xfer_sub:
+            lib.respond(tsx, rdata, 491, "Request Pending")  # one transfer at a time
+            return
+        status, sub = lib.xfer_accept(tsx, rdata)
+        if status != 0:
+            self._logger.warning("cannot accept REFER", call_id=self.leg.call_id, status=status)
+            if not sub:
+                lib.respond(tsx, rdata, 500)
+            return
+        self.xfer_sub = sub
+        if self._subscriptions is not None:
+            self._subscriptions.subscribed(self, sub)
+        self._emit(
+            TransferRequested(
+                call_id=self.leg.call_id,
+                to=sipmsg.refer_to(message),
+                headers=sipmsg.message_headers(message),
+            )
+        )
+
+    def _incoming_info(self, tsx: int, rdata: int, message: str) -> None:
+        mime_type = sipmsg.content_type(message)
+        if not self.live or mime_type.lower().startswith(DTMF_RELAY):
+            return  # pjsua answers DTMF INFO itself and reports the digit (ToneReceived)
+        status = native().respond(tsx, rdata, 200)
+        if status != 0:
+            self._logger.warning("cannot answer INFO", call_id=self.leg.call_id, status=status)
+        self._emit(
+            InfoReceived(
+                call_id=self.leg.call_id,
+                mime_type=mime_type,
+                body=sipmsg.body_of(message),
+                headers=sipmsg.message_headers(message),
+            )
+        )
+
+    def on_transfer_status(self, code: int, reason: str, *, final: bool) -> None:
+        """Progress of the REFER we sent (``Call.onCallTransferStatus`` or a refusal)."""
+        if not self.transfer_pending or not self.live:
+            return  # a second report of a refusal, or a transfer nobody waits for
+        if final:
+            self.transfer_pending = False
+        self._emit(TransferStatus(call_id=self.leg.call_id, code=code, reason=reason, final=final))
+
+    def on_redirected(self, prm: Any) -> int:
+        """``Call.onCallRedirected``: report the 3xx and follow it."""
+        message = _event_message(prm.e)
+        code, _ = sipmsg.status_line(message)
+        target = sipmsg.name_addr(str(prm.targetUri))[1]
+        # pjsua2 prints the target without its port (From/To style): use the Contact itself.
+        contact = next(
+            (uri for uri in sipmsg.contact_uris(message) if _same_target(uri, target)), target
+        )
+        if self.live:
+            self._emit(Redirected(call_id=self.leg.call_id, code=code or 302, contact=contact))
+        return int(pj.PJSIP_REDIRECT_ACCEPT)
+
+    def on_instant_message(self, prm: Any) -> None:
+        """``Call.onInstantMessage``: an in-dialog MESSAGE (pjsua already answered 200)."""
+        if self.live:
+            self._emit(
+                MessageReceived(
+                    call_id=self.leg.call_id,
+                    text=str(prm.msgBody),
+                    headers=sipmsg.message_headers(str(prm.rdata.wholeMsg)),
+                )
+            )
+
+    def on_instant_message_status(self, prm: Any) -> None:
+        """``Call.onInstantMessageStatus``: the outcome of a SendMessage."""
+        code = int(prm.code)
+        if code >= 300 and self.live:
+            self._emit(
+                CommandFailed(
+                    call_id=self.leg.call_id,
+                    op="SendMessage",
+                    message=f"{code} {prm.reason}".strip(),
+                    status=code,
+                )
+            )
+
+    def on_rx_reinvite(self, prm: Any) -> None:
+        """``Call.onCallRxReinvite``: a re-INVITE with an SDP offer (answered by pjsua)."""
+        if not self.live:
+            return
+        message = str(prm.rdata.wholeMsg)
+        self._emit(
+            ReInviteReceived(
+                call_id=self.leg.call_id,
+                mime_type=sipmsg.content_type(message) or "application/sdp",
+                body=sipmsg.body_of(message) or str(prm.offer.wholeSdp),
+                headers=sipmsg.message_headers(message),
+            )
+        )
+
+    def on_media_state(self) -> None:
+        """After ``Call.onCallMediaState``: did the far end put us on hold or take us off?"""
+        if not self.live:
+            return
+        ci = self.leg.getInfo()
+        statuses = [mi.status for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO]
+        del ci
+        if not statuses:
+            return
+        if statuses[0] == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+            held = True
+        elif statuses[0] == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            held = False
+        else:
+            return  # our own hold, or no media: says nothing about the far end
+        if held != self.remote_hold:
+            self.remote_hold = held
+            self._emit(HoldChanged(call_id=self.leg.call_id, on_hold=held))
+
+
+def _event_message(event: Any) -> str:
+    if event.type == pj.PJSIP_EVENT_TSX_STATE:
+        return str(event.body.tsxState.src.rdata.wholeMsg)
+    if event.type == pj.PJSIP_EVENT_RX_MSG:
+        return str(event.body.rxMsg.rdata.wholeMsg)
+    return ""
+
+
+def _same_target(contact: str, target: str) -> bool:
+    """``sip:u@h:5070;x`` matches the port-less ``sip:u@h``."""
+    bare = contact.split(";", 1)[0].split("?", 1)[0]
+    scheme, _, rest = bare.partition(":")
+    user, at, hostport = rest.rpartition("@")
+    host = hostport.split(":", 1)[0]
+    return f"{scheme}:{user}{at}{host}".lower() == target.split(";", 1)[0].lower()

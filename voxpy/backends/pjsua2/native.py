@@ -1,0 +1,207 @@
+"""pjsip/pjmedia C calls that pjsua2 does not wrap, made through ctypes. Owner thread only.
+
+The wheel links pjproject statically and exports most of its C symbols, so they can be called
+on the already loaded extension module. Three gaps of pjsua2 are filled here:
+
+* answering an in-dialog request pjsua would otherwise answer itself (generic INFO gets
+  "500 Unhandled by dialog usages"; REFER would be accepted *and dialled by pjsua*),
+* the server side of a REFER subscription (RFC 3515): 202, NOTIFY with a sipfrag, terminate,
+* per-transport RTP loss (``medConfig.txDropPct`` is global and fixed at libInit).
+
+Pointers are plain ints: ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData`` convert
+with ``int()``. Every function returns the pj status (0 = success) rather than raising, and
+never passes a value pjsip would ``assert`` on (asserts abort this build).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+_VP = ctypes.c_void_p
+_INT = ctypes.c_int
+PJ_SUCCESS = 0
+PJ_EINVAL = 70004
+TRANSPORT_OP_SIMULATE_LOST = 10
+"""Index of ``simulate_lost`` in pjmedia_transport_op (get_info, attach, detach, send_rtp,
+send_rtcp, send_rtcp2, media_create, encode_sdp, media_start, media_stop, simulate_lost...).
+Checked against the wheel's (unstripped) symbol table: a call's transport is pjsua's SRTP
+adapter even with SRTP off, and entry 10 of its op table is transport_srtp.c's
+``transport_simulate_lost``, which hands the setting to the UDP transport underneath."""
+TRANSPORT_OP_OFFSET = 40
+"struct pjmedia_transport { char name[32]; int type; (pad) pjmedia_transport_op *op; ... }"
+
+EvsubStateHandler = Callable[[int, int], None]
+"``handler(sub, state)``: a REFER subscription we serve changed state."
+
+
+class PjStr(ctypes.Structure):
+    """pj_str_t: pointer and length, not NUL-terminated."""
+
+    _fields_ = [("ptr", ctypes.c_char_p), ("slen", ctypes.c_long)]
+
+
+def pj_str(text: str) -> PjStr:
+    """A pj_str_t over a copy of ``text`` (kept alive by the returned object)."""
+    raw = text.encode()
+    return PjStr(raw, len(raw))
+
+
+class EvsubUser(ctypes.Structure):
+    """pjsip_evsub_user: six callbacks; pjsip copies the struct, NULL means default."""
+
+    _fields_ = [
+        (name, _VP)
+        for name in (
+            "on_evsub_state",
+            "on_tsx_state",
+            "on_rx_refresh",
+            "on_rx_notify",
+            "on_client_refresh",
+            "on_server_timeout",
+        )
+    ]
+
+
+_EVSUB_STATE_CB = ctypes.CFUNCTYPE(None, _VP, _VP)
+_SIMULATE_LOST = ctypes.CFUNCTYPE(_INT, _VP, _INT, ctypes.c_uint)
+
+
+class Native:
+    """The C functions, typed. One per process (see :func:`native`)."""
+
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        self._lib = lib
+        self._sig("pjsip_tsx_get_dlg", _VP, [_VP])
+        self._sig("pjsip_dlg_create_response", _INT, [_VP, _VP, _INT, _VP, _VP])
+        self._sig("pjsip_dlg_send_response", _INT, [_VP, _VP, _VP])
+        self._sig("pjsip_xfer_create_uas", _INT, [_VP, _VP, _VP, _VP])
+        self._sig("pjsip_xfer_accept", _INT, [_VP, _VP, _INT, _VP])
+        self._sig("pjsip_xfer_notify", _INT, [_VP, _INT, _INT, _VP, _VP])
+        self._sig("pjsip_xfer_send_request", _INT, [_VP, _VP])
+        self._sig("pjsip_evsub_terminate", _INT, [_VP, _INT])
+        self._sig("pjsip_evsub_get_state", _INT, [_VP])
+        self._sig("pjmedia_stream_get_transport", _VP, [_VP])
+        self.on_evsub_state: EvsubStateHandler | None = None
+        # pjsip keeps calling this pointer for as long as a subscription lives: the ctypes
+        # thunk must never be collected, so it lives as long as this (process-wide) object.
+        self._state_cb = _EVSUB_STATE_CB(self._evsub_state)
+        self._evsub_user = EvsubUser(on_evsub_state=ctypes.cast(self._state_cb, _VP))
+
+    def _sig(self, name: str, restype: Any, argtypes: list[Any]) -> None:
+        fn = getattr(self._lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+    def _evsub_state(self, sub: int | None, _event: int | None) -> None:
+        # Runs inside pjsip (owner thread); an exception would only be printed by ctypes.
+        try:
+            handler = self.on_evsub_state
+            if handler is not None and sub:
+                handler(sub, int(self._lib.pjsip_evsub_get_state(sub)))
+        except Exception:  # noqa: BLE001 - nothing may propagate into C
+            pass
+
+    # -- answering a request ourselves -------------------------------------------------------
+
+    def respond(self, tsx: int, rdata: int, code: int, reason: str = "") -> int:
+        """Send a final response on the UAS transaction ``tsx`` of an in-dialog request.
+
+        Called inside ``onCallTsxState`` (state TRYING), this also keeps pjsua from handling
+        the request itself: pjsua checks the transaction is still TRYING after the callback.
+        """
+        dlg = self._lib.pjsip_tsx_get_dlg(tsx)
+        if not dlg:
+            return PJ_EINVAL
+        tdata = _VP()
+        text = pj_str(reason) if reason else None
+        status = int(
+            self._lib.pjsip_dlg_create_response(
+                dlg,
+                rdata,
+                code,
+                ctypes.byref(text) if text is not None else None,
+                ctypes.byref(tdata),
+            )
+        )
+        if status != PJ_SUCCESS:
+            return status
+        return int(self._lib.pjsip_dlg_send_response(dlg, tsx, tdata))
+
+    # -- REFER subscription, notifier side -------------------------------------------------------
+
+    def xfer_accept(self, tsx: int, rdata: int) -> tuple[int, int]:
+        """Create the REFER subscription, answer 202 and NOTIFY "100 Trying": (status, sub)."""
+        dlg = self._lib.pjsip_tsx_get_dlg(tsx)
+        if not dlg:
+            return PJ_EINVAL, 0
+        sub = _VP()
+        status = int(
+            self._lib.pjsip_xfer_create_uas(
+                dlg, ctypes.byref(self._evsub_user), rdata, ctypes.byref(sub)
+            )
+        )
+        if status != PJ_SUCCESS or not sub.value:
+            return status or PJ_EINVAL, 0
+        status = int(self._lib.pjsip_xfer_accept(sub, rdata, 202, None))
+        if status != PJ_SUCCESS:
+            self._lib.pjsip_evsub_terminate(sub, 0)
+            return status, 0
+        # RFC 3515 wants an immediate NOTIFY; the sender's pjsua reports it as 100 Trying.
+        self.xfer_notify(sub.value, 100, "", final=False)
+        return PJ_SUCCESS, sub.value
+
+    def xfer_notify(self, sub: int, code: int, reason: str, *, final: bool) -> int:
+        """NOTIFY ``SIP/2.0 <code> <reason>``; ``final`` terminates the subscription."""
+        state = pj.PJSIP_EVSUB_STATE_TERMINATED if final else pj.PJSIP_EVSUB_STATE_ACTIVE
+        tdata = _VP()
+        text = pj_str(reason) if reason else None  # NULL: pjsip's standard reason phrase
+        status = int(
+            self._lib.pjsip_xfer_notify(
+                sub,
+                state,
+                code,
+                ctypes.byref(text) if text is not None else None,
+                ctypes.byref(tdata),
+            )
+        )
+        if status != PJ_SUCCESS:
+            return status
+        return int(self._lib.pjsip_xfer_send_request(sub, tdata))
+
+    def evsub_terminate(self, sub: int) -> int:
+        """Drop a subscription without a NOTIFY (its dialog is going away)."""
+        return int(self._lib.pjsip_evsub_terminate(sub, 1))
+
+    # -- RTP loss --------------------------------------------------------------------------------
+
+    def simulate_tx_loss(self, stream: int, pct: int) -> int:
+        """Make the stream's media transport drop ``pct`` of its outgoing RTP (0 = none).
+
+        ``pjmedia_transport_simulate_lost`` is an inline wrapper around the transport's
+        ``op->simulate_lost``, which works for every transport kind (UDP, ICE, SRTP passes
+        it to its member). Its UDP version asserts ``pct <= 100``: checked first.
+        """
+        if not 0 <= pct <= 100 or not stream:
+            return PJ_EINVAL
+        tp = self._lib.pjmedia_stream_get_transport(stream)
+        if not tp:
+            return PJ_EINVAL
+        op = _VP.from_address(tp + TRANSPORT_OP_OFFSET).value
+        if not op:
+            return PJ_EINVAL
+        entry = _VP.from_address(op + TRANSPORT_OP_SIMULATE_LOST * ctypes.sizeof(_VP)).value
+        if not entry:
+            return PJ_EINVAL
+        return int(_SIMULATE_LOST(entry)(tp, pj.PJMEDIA_DIR_ENCODING, pct))
+
+
+@functools.cache
+def native() -> Native:
+    """The process-wide :class:`Native` (created on first use, on the owner thread)."""
+    return Native()

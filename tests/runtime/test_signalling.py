@@ -177,3 +177,23 @@ class TestQuality:
             lambda: len(h.recorder.of("Application.CallAlerting")) == 2, 5, "second call"
         )
         assert h.recorder.of("Application.CallAlerting")[1].call.caller_info() is None
+
+
+class TestForwarding:
+    """A 3xx on an outbound leg fires Forwarding and the leg follows it."""
+
+    async def test_redirect_is_followed(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(
+            TEST_SCENARIOS / "dial_and_wait.py", custom_data="sip:moved@example.com"
+        )
+        await h.start()
+        first = await h.expect_call()
+        first.reject(302)
+        forwarding = await h.wait_event("Call.Forwarding", timeout=10)
+        assert forwarding.code == 302
+        assert forwarding.contact.startswith("sip:")
+        second = await h.expect_call(timeout=10)
+        second.answer()
+        await h.wait_event("Call.Connected", timeout=10)
+        names = h.recorder.events(forwarding.call.id())
+        assert names[:2] == ["Call.Forwarding", "Call.AudioStarted"]

@@ -155,8 +155,38 @@ class MemoryBackend:
             self._to_other(leg, lambda o: sig.Answered(call_id=o.call_id, headers=command.headers))
             self._emit(sig.Answered(call_id=leg.call_id))  # the caller's ACK
             self._media_up(dialog)
+        elif isinstance(command, cmd.Reject) and 300 <= command.code < 400:
+            self._redirect(leg, command.code)
         elif isinstance(command, cmd.Reject):
             self._end(dialog, command.code, sent_by=leg, headers=command.headers)
+
+    def _redirect(self, callee: _Leg, code: int) -> None:
+        """A 3xx: the caller is told, and follows it to our contact (as pjsua2 does)."""
+        dialog = callee.dialog
+        caller = dialog.other(callee)
+        self._legs.pop(callee.call_id, None)
+        self.network.media.ended(callee.media)
+        self._emit(sig.Ended(call_id=callee.call_id, code=code))
+        if caller is None:
+            return
+        dialog.legs.remove(callee)
+        caller.owner._emit(
+            sig.Redirected(call_id=caller.call_id, code=code, contact=self.contact_uri)
+        )
+        follow = _Leg(self, self.network.next_id(self.user), False, dialog)
+        dialog.legs.append(follow)
+        self._legs[follow.call_id] = follow
+        caller.media.far, follow.media.far = follow.media, caller.media
+        self._emit(
+            sig.IncomingCall(
+                call_id=follow.call_id,
+                from_uri=f"sip:{caller.owner.user}@memory.invalid",
+                to_uri=self.contact_uri,
+                callerid=caller.owner.user,
+                destination=self.user,
+                sip_call_id=f"mem-{follow.call_id}",
+            )
+        )
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from voxpy.core.quality import QualityMonitor, Thresholds, Totals, mos
+from voxpy.core.quality import QualityMonitor, Thresholds, mos
+from voxpy.core.signals import StatsReport
 
 
 def totals(
-    t: float, *, lost: int = 0, rx_rate: int = 50, jitter: float = 1.0, rtt: float | None = 20.0
-) -> Totals:
+    t: float,
+    *,
+    lost: int = 0,
+    rx_rate: int = 50,
+    jitter: float = 1.0,
+    rtt: float | None = 20.0,
+    received: int | None = None,
+) -> StatsReport:
     """Totals after ``t`` seconds of 50 packets/s each way (160 bytes each)."""
-    n = int(t * rx_rate)
-    return Totals("PCMU", int(t * 50), n, int(t * 50) * 160, n * 160, lost, jitter, rtt)
+    n = int(t * rx_rate) if received is None else received
+    return StatsReport(
+        call_id="c",
+        codec="PCMU",
+        packets_sent=int(t * 50),
+        packets_received=n,
+        bytes_sent=int(t * 50) * 160,
+        bytes_received=n * 160,
+        packets_lost=lost,
+        jitter_ms=jitter,
+        rtt_ms=rtt,
+    )
 
 
 class TestMos:
@@ -77,7 +94,6 @@ class TestRtp:
         received = 0
         for second in range(1, 12):
             received += 0 if 4 <= second <= 8 else 50
-            t = Totals("PCMU", second * 50, received, 0, received * 160, 0, 1.0)
-            _, events = monitor.feed(t, now=second)
+            _, events = monitor.feed(totals(second, received=received), now=second)
             names += [(second, e.name) for e in events if e.name.startswith(("Rtp", "First"))]
         assert names == [(1, "FirstAudioPacketReceived"), (6, "RtpStopped"), (9, "RtpResumed")]

@@ -1,6 +1,6 @@
 """Call quality from stream statistics: Twilio's MOS, its warnings, and RTP-stopped detection.
 
-Pure: a :class:`QualityMonitor` is fed one cumulative :class:`Totals` snapshot per interval
+Pure: a :class:`QualityMonitor` is fed one cumulative StatsReport per interval
 (with the time it was taken) and returns the sample to publish plus the events it causes.
 Thresholds and names follow Twilio's Voice SDK (statsMonitor.ts, mos.ts).
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
+
+from voxpy.core.signals import StatsReport
 
 
 def mos(rtt_ms: float, jitter_ms: float, loss_percent: float) -> float:
@@ -49,22 +51,6 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
-class Totals:
-    """Cumulative counters of one stream at one moment (from a backend StatsReport)."""
-
-    codec: str
-    packets_sent: int
-    packets_received: int
-    bytes_sent: int
-    bytes_received: int
-    packets_lost: int
-    jitter_ms: float
-    rtt_ms: float | None = None
-    audio_in_level: int | None = None
-    audio_out_level: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class QualityEvent:
     """``name``: Warning, WarningCleared, RtpStopped, RtpResumed or FirstAudioPacketReceived."""
 
@@ -77,7 +63,7 @@ class QualityMonitor:
     """Turns successive Totals into samples and quality events for one call leg."""
 
     thresholds: Thresholds = field(default_factory=Thresholds)
-    _last: Totals | None = None
+    _last: StatsReport | None = None
     _history: list[dict[str, Any]] = field(default_factory=list)
     _seen_raised: set[str] = field(default_factory=set)  # warnings raised and not cleared
     _active: dict[str, int] = field(default_factory=dict)  # warning -> good samples since
@@ -85,9 +71,18 @@ class QualityMonitor:
     _rtp_stopped: bool = False
     _first_audio: bool = False
 
-    def feed(self, totals: Totals, now: float) -> tuple[dict[str, Any], list[QualityEvent]]:
+    def feed(self, totals: StatsReport, now: float) -> tuple[dict[str, Any], list[QualityEvent]]:
         """Take a snapshot; return the Twilio-shaped sample and the events it causes."""
-        prev = self._last or Totals(totals.codec, 0, 0, 0, 0, 0, 0.0)
+        prev = self._last or StatsReport(
+            call_id=totals.call_id,
+            codec=totals.codec,
+            packets_sent=0,
+            packets_received=0,
+            bytes_sent=0,
+            bytes_received=0,
+            packets_lost=0,
+            jitter_ms=0.0,
+        )
         self._last = totals
         received = totals.packets_received - prev.packets_received
         lost = max(0, totals.packets_lost - prev.packets_lost)

@@ -17,7 +17,7 @@ from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import outgoing_headers
-from voxpy.core.quality import QualityMonitor, Totals
+from voxpy.core.quality import QualityMonitor
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime.event_types import call_event
 
@@ -191,19 +191,7 @@ class CallSignalling:
         if self._quality is None or self._polls_in_flight == 0:
             return  # the report asked for at connect time only tells the codec
         self._polls_in_flight -= 1
-        totals = Totals(
-            report.codec,
-            report.packets_sent,
-            report.packets_received,
-            report.bytes_sent,
-            report.bytes_received,
-            report.packets_lost,
-            report.jitter_ms,
-            report.rtt_ms,
-            report.audio_in_level,
-            report.audio_out_level,
-        )
-        sample, events = self._quality.feed(totals, self._session.clock.now())
+        sample, events = self._quality.feed(report, self._session.clock.now())
         for event in events:
             fields = dict(event.fields)
             if "name" in fields:

@@ -46,8 +46,9 @@ class Peer:
         return f"sip:{user}@{self.backend.contact_uri.split('@', 1)[1]}"
 
 
-async def next_signal(queue: asyncio.Queue[Signal], kind: type[S], timeout: float = 5.0,
-                      call_id: str | None = None) -> S:
+async def next_signal(
+    queue: asyncio.Queue[Signal], kind: type[S], timeout: float = 5.0, call_id: str | None = None
+) -> S:
     """The next signal in ``queue``, which must be a ``kind`` (for ``call_id`` if given)."""
     try:
         signal = await asyncio.wait_for(queue.get(), timeout)
@@ -113,10 +114,12 @@ async def test_pjsua2_stays_out_of_the_test_process() -> None:
 def test_invite_parsing() -> None:
     from voxpy.backends.pjsua2.sipmsg import local_uri, parse_invite
 
-    raw = ("INVITE sip:300@10.0.0.1:5060 SIP/2.0\r\n"
-           'f: "Ann \\"A\\"" <sip:1001@pbx.example;user=phone>;tag=1\r\n'
-           "t: <sip:200@10.0.0.1>\r\ni: abc@host\r\nX-Long: one\r\n two\r\n"
-           "User-to-User: 04ff;encoding=hex\r\nContent-Length: 0\r\n\r\n")
+    raw = (
+        "INVITE sip:300@10.0.0.1:5060 SIP/2.0\r\n"
+        'f: "Ann \\"A\\"" <sip:1001@pbx.example;user=phone>;tag=1\r\n'
+        "t: <sip:200@10.0.0.1>\r\ni: abc@host\r\nX-Long: one\r\n two\r\n"
+        "User-to-User: 04ff;encoding=hex\r\nContent-Length: 0\r\n\r\n"
+    )
     info = parse_invite(raw)
     assert (info.callerid, info.destination, info.display_name) == ("1001", "200", 'Ann "A"')
     assert info.from_uri == "sip:1001@pbx.example;user=phone"
@@ -127,8 +130,15 @@ def test_invite_parsing() -> None:
 
 async def test_answer_then_hangup_with_headers(ab: tuple[Peer, Peer]) -> None:
     a, b = ab
-    a.send(Dial(call_id="c1", uri=b.uri("bob"), callerid="1001", display_name="Alice",
-                headers=Headers({"X-Test": "hello"})))
+    a.send(
+        Dial(
+            call_id="c1",
+            uri=b.uri("bob"),
+            callerid="1001",
+            display_name="Alice",
+            headers=Headers({"X-Test": "hello"}),
+        )
+    )
     inc = await next_signal(b.queue, IncomingCall)
     assert inc.headers == {"X-Test": "hello"}
     assert (inc.callerid, inc.destination, inc.display_name) == ("1001", "bob", "Alice")

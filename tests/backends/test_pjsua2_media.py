@@ -15,22 +15,19 @@ import subprocess
 import time
 import wave
 from array import array
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import imageio_ffmpeg
 import pytest
 
-from voxpy.backends.process import ProcessBackend
+from tests.backends.conftest import Peer, PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
-    Command,
     Dial,
     Hangup,
     Play,
     Provisional,
-    ReportAudio,
     SendDigits,
     SendMedia,
     StartRecording,
@@ -40,7 +37,6 @@ from voxpy.core.commands import (
 )
 from voxpy.core.signals import (
     Answered,
-    AudioReport,
     CommandFailed,
     Ended,
     IncomingCall,
@@ -53,92 +49,16 @@ from voxpy.core.signals import (
     ToneReceived,
 )
 
-S = TypeVar("S", bound=Signal)
 RATE = 16000
-
-
-class Peer:
-    """A ProcessBackend whose signals are kept: ``log`` holds every one taken so far."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.backend = ProcessBackend(**kwargs)
-        self.queue: asyncio.Queue[Signal] = asyncio.Queue()
-        self.log: list[Signal] = []
-
-    def send(self, command: Command) -> None:
-        self.backend.send(command)
-
-    def uri(self, user: str = "bob") -> str:
-        return f"sip:{user}@{self.backend.contact_uri.split('@', 1)[1]}"
-
-    async def wait(self, kind: type[S], timeout: float = 5.0, **fields: Any) -> S:
-        """The first signal of ``kind`` whose attributes equal ``fields``; others are logged."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                signal = await asyncio.wait_for(self.queue.get(), max(remaining, 0.001))
-            except TimeoutError:
-                raise AssertionError(f"no {kind.__name__} {fields} within {timeout} s; "
-                                     f"got {self.log}") from None
-            self.log.append(signal)
-            if isinstance(signal, kind) and all(getattr(signal, k) == v
-                                                for k, v in fields.items()):
-                return signal
-
-    def drain(self) -> list[Signal]:
-        while not self.queue.empty():
-            self.log.append(self.queue.get_nowait())
-        return self.log
-
-    def taken(self, kind: type[S], **fields: Any) -> list[S]:
-        """Every signal of ``kind`` matching ``fields`` received so far."""
-        return [s for s in self.drain() if isinstance(s, kind)
-                and all(getattr(s, k) == v for k, v in fields.items())]
-
-    async def heard(self, call_id: str) -> float:
-        self.send(ReportAudio(call_id=call_id))
-        report = await self.wait(AudioReport, call_id=call_id)
-        assert report.seconds is not None
-        return report.seconds
-
-
-PeerFactory = Callable[..., Awaitable[Peer]]
-
-
-@pytest.fixture
-async def make_peer() -> AsyncIterator[PeerFactory]:
-    started: list[Peer] = []
-
-    async def make(**kwargs: Any) -> Peer:
-        peer = Peer(**kwargs)
-        started.append(peer)
-        await peer.backend.start(peer.queue.put_nowait)
-        return peer
-
-    yield make
-    await asyncio.gather(*(p.backend.stop() for p in started), return_exceptions=True)
-    for peer in started:
-        # A player or port outliving libDestroy would SIGABRT the peer: 0 proves the order.
-        assert peer.backend.returncode == 0, peer.backend.stderr_tail
-
-
-async def connect(a: Peer, b: Peer, call_id: str) -> str:
-    """A dials B, B answers; returns B's call_id."""
-    a.send(Dial(call_id=call_id, uri=b.uri()))
-    inc = await b.wait(IncomingCall)
-    b.send(Answer(call_id=inc.call_id))
-    await a.wait(Answered, call_id=call_id)
-    await b.wait(Answered, call_id=inc.call_id)
-    return inc.call_id
 
 
 def tone_wav(path: Path, seconds: float, freq: float = 440.0, level: float = 0.3) -> str:
     """A mono 16 kHz PCM16 sine tone."""
     count = round(seconds * RATE)
     amp = level * 32767
-    samples = array("h", (round(amp * math.sin(2 * math.pi * freq * i / RATE))
-                          for i in range(count)))
+    samples = array(
+        "h", (round(amp * math.sin(2 * math.pi * freq * i / RATE)) for i in range(count))
+    )
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
@@ -160,18 +80,22 @@ def tones(tmp_path: Path) -> dict[str, str]:
 def decode_mp3(path: str) -> tuple[int, array[int], array[int]]:
     """(channels in the file, left, right) as 8 kHz int16 samples."""
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    probe = subprocess.run([ffmpeg, "-hide_banner", "-i", path], capture_output=True,
-                           text=True, check=False)
+    probe = subprocess.run(
+        [ffmpeg, "-hide_banner", "-i", path], capture_output=True, text=True, check=False
+    )
     match = re.search(r"Audio: mp3.*?, (mono|stereo)", probe.stderr)
     assert match, probe.stderr
-    pcm = subprocess.run([ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "-ac", "2",
-                          "-ar", "8000", "-"], capture_output=True, check=True).stdout
+    pcm = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "-ac", "2", "-ar", "8000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     samples = array("h", pcm)
     return (2 if match.group(1) == "stereo" else 1), samples[0::2], samples[1::2]
 
 
 def rms(samples: array[int], start: float, end: float) -> float:
-    part = samples[int(start * 8000):int(end * 8000)]
+    part = samples[int(start * 8000) : int(end * 8000)]
     return math.sqrt(sum(x * x for x in part) / max(1, len(part)))
 
 
@@ -182,8 +106,7 @@ async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) 
         await asyncio.sleep(0.1)
 
 
-async def test_play_is_heard_and_finishes(make_peer: PeerFactory,
-                                          tones: dict[str, str]) -> None:
+async def test_play_is_heard_and_finishes(make_peer: PeerFactory, tones: dict[str, str]) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer(measure_audio=True))
     b_id = await connect(a, b, "p1")
     sent = time.monotonic()
@@ -199,8 +122,9 @@ async def test_play_is_heard_and_finishes(make_peer: PeerFactory,
     assert not a.taken(PlaybackFinished, error=None)[1:]  # exactly one
 
 
-async def test_loop_stop_replace_and_errors(make_peer: PeerFactory, tmp_path: Path,
-                                            tones: dict[str, str]) -> None:
+async def test_loop_stop_replace_and_errors(
+    make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]
+) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer(measure_audio=True))
     b_id = await connect(a, b, "l1")
 
@@ -237,8 +161,9 @@ async def _more_than(peer: Peer, call_id: str, seconds: float) -> bool:
     return await peer.heard(call_id) > seconds
 
 
-async def test_deferred_until_answer_and_dtmf(make_peer: PeerFactory,
-                                              tones: dict[str, str]) -> None:
+async def test_deferred_until_answer_and_dtmf(
+    make_peer: PeerFactory, tones: dict[str, str]
+) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer(measure_audio=True))
     b.send(Dial(call_id="d1", uri=a.uri()))
     inc = await a.wait(IncomingCall)
@@ -276,7 +201,8 @@ async def test_deferred_until_answer_and_dtmf(make_peer: PeerFactory,
 
 async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> None:
     a, b = await asyncio.gather(
-        make_peer(), make_peer(measure_audio=True, extra_args=["--no-telephone-event"]))
+        make_peer(), make_peer(measure_audio=True, extra_args=["--no-telephone-event"])
+    )
     b_id = await connect(a, b, "i1")
     a.send(SendDigits(call_id="i1", digits="123"))
     # 3 tones of 160 ms; pjsua has no in-band detector, so B only hears them as audio.
@@ -286,8 +212,9 @@ async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> N
     assert not a.taken(CommandFailed) and not b.taken(ToneReceived)
 
 
-async def test_stereo_recording_has_both_sides(make_peer: PeerFactory, tmp_path: Path,
-                                               tones: dict[str, str]) -> None:
+async def test_stereo_recording_has_both_sides(
+    make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]
+) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer())
     b_id = await connect(a, b, "r1")
     path = str(tmp_path / "stereo.mp3")
@@ -317,7 +244,8 @@ async def test_stereo_recording_has_both_sides(make_peer: PeerFactory, tmp_path:
 
 
 async def test_mono_recording_completes_when_the_call_ends(
-        make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]) -> None:
+    make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]
+) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer())
     b_id = await connect(a, b, "m1")
     path = str(tmp_path / "mono.mp3")
@@ -336,8 +264,9 @@ async def test_mono_recording_completes_when_the_call_ends(
 
 
 async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> None:
-    a, b, c = await asyncio.gather(make_peer(), make_peer(measure_audio=True),
-                                   make_peer(measure_audio=True))
+    a, b, c = await asyncio.gather(
+        make_peer(), make_peer(measure_audio=True), make_peer(measure_audio=True)
+    )
     b_id = await connect(a, b, "ab")
     c_id = await connect(a, c, "ac")
     a.send(SendMedia(call_id="ab", to_call_id="ac"))
@@ -361,8 +290,9 @@ async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> No
     await a.wait(PlaybackFinished, playback_id="after")
 
 
-async def test_stop_with_live_media_exits_cleanly(make_peer: PeerFactory, tmp_path: Path,
-                                                  tones: dict[str, str]) -> None:
+async def test_stop_with_live_media_exits_cleanly(
+    make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]
+) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer())
     await connect(a, b, "s1")
     path = str(tmp_path / "stop.mp3")
@@ -377,8 +307,9 @@ async def test_stop_with_live_media_exits_cleanly(make_peer: PeerFactory, tmp_pa
     assert not a.taken(PlaybackFinished)
 
 
-async def test_churn_reuses_media_ports(make_peer: PeerFactory, tmp_path: Path,
-                                        tones: dict[str, str]) -> None:
+async def test_churn_reuses_media_ports(
+    make_peer: PeerFactory, tmp_path: Path, tones: dict[str, str]
+) -> None:
     # Python media ports are pooled, never destroyed while the bridge runs (destroying them
     # crashed about once in a thousand cycles); this cycles them through short-lived
     # recordings, playbacks and legs. The fixture checks both peers exit with status 0.
@@ -388,8 +319,14 @@ async def test_churn_reuses_media_ports(make_peer: PeerFactory, tmp_path: Path,
         since = time.monotonic()
         b.send(Play(call_id=b_id, playback_id="far", path=tones["half"], loop=True))
         for k in range(6):
-            a.send(StartRecording(call_id=f"c{i}", recording_id=f"r{k}",
-                                  path=str(tmp_path / f"c{i}r{k}.mp3"), stereo=k % 2 == 1))
+            a.send(
+                StartRecording(
+                    call_id=f"c{i}",
+                    recording_id=f"r{k}",
+                    path=str(tmp_path / f"c{i}r{k}.mp3"),
+                    stereo=k % 2 == 1,
+                )
+            )
             a.send(Play(call_id=f"c{i}", playback_id=f"p{k}", path=tones["half"]))
             await asyncio.sleep(0.03)
             a.send(StopRecording(call_id=f"c{i}", recording_id=f"r{k}"))

@@ -13,25 +13,18 @@ import math
 import time
 import wave
 from array import array
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
-import pytest
-
-from voxpy.backends.process import ProcessBackend
+from tests.backends.conftest import PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
-    Command,
     Dial,
-    HandleTransfers,
     Hangup,
     Hold,
     Mute,
     NotifyTransfer,
     Play,
     Reject,
-    ReportAudio,
     ReportStats,
     SendDigits,
     SendInfo,
@@ -42,7 +35,6 @@ from voxpy.core.commands import (
 from voxpy.core.headers import Headers
 from voxpy.core.signals import (
     Answered,
-    AudioReport,
     CommandFailed,
     Ended,
     HoldChanged,
@@ -53,100 +45,10 @@ from voxpy.core.signals import (
     PlaybackStarted,
     Redirected,
     ReInviteReceived,
-    Signal,
-    StatsReport,
     ToneReceived,
     TransferRequested,
     TransferStatus,
 )
-
-S = TypeVar("S", bound=Signal)
-
-
-class Peer:
-    """A ProcessBackend whose signals are kept: ``log`` holds every one taken so far."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.backend = ProcessBackend(**kwargs)
-        self.queue: asyncio.Queue[Signal] = asyncio.Queue()
-        self.log: list[Signal] = []
-
-    def send(self, command: Command) -> None:
-        self.backend.send(command)
-
-    def uri(self, user: str = "bob") -> str:
-        return f"sip:{user}@{self.backend.contact_uri.split('@', 1)[1]}"
-
-    async def wait(self, kind: type[S], timeout: float = 5.0, **fields: Any) -> S:
-        """The first signal of ``kind`` whose attributes equal ``fields``; others are logged."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                signal = await asyncio.wait_for(self.queue.get(), max(remaining, 0.001))
-            except TimeoutError:
-                raise AssertionError(
-                    f"no {kind.__name__} {fields} within {timeout} s; got {self.log}"
-                ) from None
-            self.log.append(signal)
-            if isinstance(signal, kind) and all(getattr(signal, k) == v for k, v in fields.items()):
-                return signal
-
-    def taken(self, kind: type[S], **fields: Any) -> list[S]:
-        """Every signal of ``kind`` matching ``fields`` received so far."""
-        while not self.queue.empty():
-            self.log.append(self.queue.get_nowait())
-        return [
-            s
-            for s in self.log
-            if isinstance(s, kind) and all(getattr(s, k) == v for k, v in fields.items())
-        ]
-
-    async def stats(self, call_id: str) -> StatsReport:
-        self.send(ReportStats(call_id=call_id))
-        return await self.wait(StatsReport, call_id=call_id)
-
-    async def handle_transfers(self, call_id: str) -> None:
-        """HandleTransfers, applied once this returns (the peer reads stdin in order)."""
-        self.send(HandleTransfers(call_id=call_id, enabled=True))
-        await self.stats(call_id)
-
-    async def heard(self, call_id: str) -> float:
-        self.send(ReportAudio(call_id=call_id))
-        report = await self.wait(AudioReport, call_id=call_id)
-        assert report.seconds is not None
-        return report.seconds
-
-
-PeerFactory = Callable[..., Awaitable[Peer]]
-
-
-@pytest.fixture
-async def make_peer() -> AsyncIterator[PeerFactory]:
-    started: list[Peer] = []
-
-    async def make(**kwargs: Any) -> Peer:
-        peer = Peer(**kwargs)
-        started.append(peer)
-        await peer.backend.start(peer.queue.put_nowait)
-        return peer
-
-    yield make
-    await asyncio.gather(*(p.backend.stop() for p in started), return_exceptions=True)
-    for peer in started:
-        # A subscription or pj object outliving libDestroy would abort the peer: 0 proves the
-        # teardown order, REFER subscriptions included.
-        assert peer.backend.returncode == 0, peer.backend.stderr_tail
-
-
-async def connect(a: Peer, b: Peer, call_id: str) -> str:
-    """A dials B, B answers; returns B's call_id."""
-    a.send(Dial(call_id=call_id, uri=b.uri()))
-    inc = await b.wait(IncomingCall)
-    b.send(Answer(call_id=inc.call_id))
-    await a.wait(Answered, call_id=call_id)
-    await b.wait(Answered, call_id=inc.call_id)
-    return inc.call_id
 
 
 def tone_wav(path: Path, seconds: float, freq: float = 440.0) -> str:

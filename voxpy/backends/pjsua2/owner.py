@@ -92,6 +92,20 @@ class Owner(threading.Thread):
     # -- owner thread ----------------------------------------------------------------------
 
     def run(self) -> None:
+        # Python's cyclic GC runs on whichever thread happens to allocate. A pjsua2 object in
+        # a reference cycle freed on any other thread calls pjlib from an unregistered thread,
+        # and the compiled-in assert aborts the process (seen under say+hangup load). So while
+        # this endpoint lives, automatic collection is off and this thread collects instead.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._run()
+        finally:
+            gc.collect()
+            if gc_was_enabled:
+                gc.enable()
+
+    def _run(self) -> None:
         stack = Stack(self.options, self._logger)
         try:
             self._boot(stack)
@@ -138,6 +152,7 @@ class Owner(threading.Thread):
         poll_ms = self.options.poll_ms
         while not self._stop_requested.is_set():
             stack.ep.libHandleEvents(poll_ms)
+            _collect_if_due()
             self._drain()
             if self._calls is not None:
                 self._calls.poll()
@@ -195,3 +210,12 @@ class Owner(threading.Thread):
                 break
             self._emit(refusal(command, "backend is stopped"))
         self._wake_sock.close()
+
+
+def _collect_if_due() -> None:
+    """Do the collection Python would have done by now (same counters and thresholds)."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    for generation in (2, 1, 0):
+        if thresholds[generation] and counts[generation] > thresholds[generation]:
+            gc.collect(generation)
+            return

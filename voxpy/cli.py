@@ -1,14 +1,16 @@
 """The ``voxpy`` command: the composition root (settings -> logging -> backend -> engine).
 
 ``voxpy run SCENARIO`` serves inbound calls until SIGINT/SIGTERM; ``voxpy call SCENARIO`` runs
-one session without an inbound call and exits when it terminates. Bad configuration or a broken
-scenario is reported in one line on stderr with exit status 2.
+one session without an inbound call and exits when it terminates; ``voxpy serve SCENARIO`` runs
+a pool of ``voxpy run`` workers behind Kamailio with an HTTP management API (voxpy.server).
+Bad configuration or a broken scenario is reported in one line on stderr with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -43,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         help="skip .part files written in the last N seconds (live calls)",
     )
-    for sub in (run, call):
+    serve = commands.add_parser(
+        "serve", help="serve with N worker processes behind Kamailio, plus an HTTP API"
+    )
+    for sub in (run, call, serve):
         sub.add_argument("scenario", help="path to the scenario .py file")
         sub.add_argument("--config", help="TOML config file (default: config/voxpy.toml)")
         sub.add_argument("--sip-host", help="address to listen on (sip.host)")
@@ -51,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--public-address", help="address to advertise in SDP/Contact")
         sub.add_argument("--log-level", help="debug, info, warning or error")
         sub.add_argument("--log-format", help="auto, json or console")
+    for sub in (run, call):
         sub.add_argument("--custom-data", help="custom data for the session(s)")
+    # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-port N`.
+    run.add_argument("--control-port", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--workers", type=int, help="worker processes, 4 calls each")
+    serve.add_argument("--http-host", help="management API address (server.http_host)")
+    serve.add_argument("--http-port", type=int, help="management API port (server.http_port)")
     return parser
 
 
@@ -59,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "recordings":
         return _repair(Path(args.directory), args.older_than)
+    if args.command == "serve":
+        return _serve_pool(args)
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
         configure_logging(settings.log.level, settings.log.format)
@@ -71,13 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         return _fail(f"scenario error: {exc}")
     try:
-        return asyncio.run(_serve(args.command, scenario, settings, log))
+        control_port = getattr(args, "control_port", None)  # `voxpy run` only
+        return asyncio.run(_serve(args.command, scenario, settings, log, control_port))
     except BackendError as exc:
         log.error("backend_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
 
 
-async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any) -> int:
+async def _serve(
+    command: str, scenario: Scenario, settings: Settings, log: Any, control_port: int | None = None
+) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
     backend = PjsuaBackend(_pjsua_options(settings), logger=get_logger("voxpy.pjsua2"))
@@ -104,6 +120,10 @@ async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any)
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
+    control = await _start_control(engine, control_port, log) if control_port is not None else None
+    if control_port is not None and control is None:
+        await engine.shutdown()
+        return EXIT_BACKEND
     status = 0
     waiters = [asyncio.ensure_future(stop.wait())]
     if command == "call":
@@ -121,7 +141,62 @@ async def _serve(command: str, scenario: Scenario, settings: Settings, log: Any)
     if stop.is_set():
         log.info("signal_received", live_calls=engine.live_legs())
     await engine.shutdown()
+    if control is not None:
+        await control.stop()
     return status
+
+
+async def _start_control(engine: Engine, port: int, log: Any) -> Any:
+    """The loopback control API of a `voxpy serve` worker, or None if it cannot listen."""
+    from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
+
+    die_with_parent()
+    control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log)
+    try:
+        await control.start(port)
+    except OSError as exc:
+        log.error("control_failed", port=port, error=str(exc))
+        return None
+    return control
+
+
+def _serve_pool(args: argparse.Namespace) -> int:
+    """`voxpy serve`: check config, Kamailio and the scenario, then run the supervisor."""
+    from voxpy.server import Supervisor, kamailio_missing
+    from voxpy.server.kamailio import KamailioError
+
+    overrides = {
+        "sip.host": args.sip_host,
+        "sip.port": args.sip_port,
+        "sip.public_address": args.public_address,
+        "log.level": args.log_level,
+        "log.format": args.log_format,
+        "server.workers": args.workers,
+        "server.http_host": args.http_host,
+        "server.http_port": args.http_port,
+    }
+    try:
+        settings = load_settings(args.config, overrides=overrides)
+        configure_logging(settings.log.level, settings.log.format)
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}")
+    missing = kamailio_missing(settings.server.kamailio_bin)
+    if missing is not None:
+        return _fail(missing)
+    log = get_logger("voxpy")
+    try:
+        scenario = Scenario.load(args.scenario)
+        check(scenario, log, settings.scenario.custom_data)
+    except ScenarioError as exc:
+        return _fail(f"scenario error: {exc}")
+    try:
+        supervisor = Supervisor(settings, scenario.path, config_file=args.config)
+        return asyncio.run(supervisor.run())
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}")
+    except (KamailioError, OSError) as exc:
+        log.error("serve_failed", error=str(exc))
+        return _fail(f"cannot start: {exc}", EXIT_BACKEND)
 
 
 def _pjsua_options(settings: Settings) -> Any:

@@ -16,7 +16,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from voxpy.errors import ConfigError
@@ -24,6 +32,8 @@ from voxpy.errors import ConfigError
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
 ENV_PREFIX = "VOXPY_"
 MAX_CALLS_LIMIT = 4  # the pjsua2 wheel is built with PJSUA_MAX_CALLS=4
+SECRET_KEYS = ("server.token",)
+"Settings that :meth:`Settings.summary` masks."
 
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _CODEC = re.compile(r"^[A-Za-z0-9._-]+/\d+(/\d+)?$")
@@ -169,6 +179,44 @@ class MediaSettings(_Section):
     fetch_timeout: PositiveSeconds = 12.0
 
 
+class ServerSettings(_Section):
+    """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
+
+    workers: int = Field(default=2, ge=1, le=64)
+    worker_host: str = "127.0.0.1"
+    worker_port_base: int = Field(default=5071, ge=0, le=65535)
+    control_port_base: int = Field(default=7071, ge=0, le=65535)
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    token: OptionalStr = None
+    drain_timeout: float = Field(default=60.0, ge=0, allow_inf_nan=False)
+    request_timeout: PositiveSeconds = 30.0
+    restart_backoff: PositiveSeconds = 0.5
+    restart_backoff_max: PositiveSeconds = 30.0
+    kamailio_bin: str = Field(default="kamailio", min_length=1)
+    kamailio_children: int = Field(default=4, ge=1, le=64)
+    kamailio_shm_mb: int = Field(default=64, ge=16, le=4096)
+    probe_interval: int = Field(default=2, ge=1, le=300)
+    retry_after: int = Field(default=5, ge=1, le=3600)
+    pike_density: int = Field(default=64, ge=1)
+    run_dir: OptionalStr = None
+
+    @field_validator("worker_host", "http_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _check_host(value)
+
+    @field_validator("restart_backoff_max")
+    @classmethod
+    def _backoff(cls, value: float, info: ValidationInfo) -> float:
+        first = info.data.get("restart_backoff")
+        if first is not None and value < first:
+            raise PydanticCustomError(
+                "backoff", "should be at least restart_backoff ({first})", {"first": first}
+            )
+        return value
+
+
 class Settings(_Section):
     """All voxpy settings; build it with :func:`load_settings`."""
 
@@ -178,14 +226,22 @@ class Settings(_Section):
     log: LogSettings = Field(default_factory=LogSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     def summary(self) -> dict[str, Any]:
-        """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line."""
-        return {
+        """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.
+
+        Secrets (``server.token``) show as ``"***"`` when set: this goes to the logs.
+        """
+        flat = {
             f"{section}.{key}": value
             for section, fields in self.model_dump(mode="json").items()
             for key, value in fields.items()
         }
+        for key in SECRET_KEYS:
+            if flat.get(key):
+                flat[key] = "***"
+        return flat
 
 
 def _fields(section: str) -> list[str]:

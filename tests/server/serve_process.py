@@ -1,0 +1,245 @@
+"""Run ``voxpy serve`` as a real process tree (supervisor, Kamailio, workers) for tests.
+
+Every port is a free loopback port; the JSON log is parsed as it arrives. :meth:`close` kills
+whatever is left by pid: the supervisor's process group, each worker it logged and Kamailio's
+process group, so a failing test leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from voxpy.server.procs import free_port
+from voxpy.server.rpc import KamailioRpc
+
+LogLine = dict[str, Any]
+TOKEN = "test-token"
+
+
+class ServeProcess:
+    """``voxpy serve SCENARIO`` with ``workers`` workers; ``lines`` holds its JSON log."""
+
+    def __init__(
+        self,
+        scenario: Path,
+        *,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        outbound_via_front: bool = False,
+    ):
+        self.sip_port = free_port()
+        self.workers = workers
+        self.argv = [
+            sys.executable,
+            "-m",
+            "voxpy",
+            "serve",
+            str(scenario),
+            "--workers",
+            str(workers),
+            "--sip-host",
+            "127.0.0.1",
+            "--sip-port",
+            str(self.sip_port),
+            "--http-port",
+            "0",
+            "--log-format",
+            "json",
+        ]
+        self.env = {
+            **os.environ,
+            "VOXPY_SERVER__TOKEN": TOKEN,
+            "VOXPY_SERVER__WORKER_PORT_BASE": "0",
+            "VOXPY_SERVER__CONTROL_PORT_BASE": "0",
+            "VOXPY_SERVER__PROBE_INTERVAL": "1",
+            "VOXPY_SERVER__RESTART_BACKOFF": "0.2",
+            "VOXPY_SERVER__KAMAILIO_CHILDREN": "2",
+            # Other suites on this machine use RTP from 10000: keep out of their way.
+            "VOXPY_RTP__PORT": str(random.randrange(20000, 50000, 1000)),
+            "VOXPY_RTP__PORT_RANGE": "200",
+            **(env or {}),
+        }
+        if outbound_via_front:  # workers send their own INVITEs through Kamailio
+            self.env["VOXPY_SIP__OUTBOUND_PROXY"] = f"sip:127.0.0.1:{self.sip_port};lr"
+        self.lines: list[LogLine] = []
+        self.raw: list[str] = []
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+        self._changed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def sip_uri(self) -> str:
+        return f"sip:127.0.0.1:{self.sip_port}"
+
+    def uri(self, user: str = "100") -> str:
+        return f"sip:{user}@127.0.0.1:{self.sip_port}"
+
+    async def start(self) -> ServeProcess:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.env,
+            start_new_session=True,
+        )
+        self._reader = asyncio.create_task(self._read())
+        self._http = aiohttp.ClientSession()
+        ready = await self.wait_log(lambda line: line.get("event") == "serve_ready", timeout=20)
+        self.url = str(ready["http"])
+        await self.wait_healthy(self.workers)
+        return self
+
+    async def wait_healthy(self, workers: int, timeout: float = 20) -> dict[str, Any]:
+        """Wait until /healthz reports ``workers`` workers up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        health: dict[str, Any] = {}
+        while loop.time() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                _, health = await self.api("GET", "/healthz", token=None)
+                if health.get("workers_up") == workers and health.get("kamailio"):
+                    return health
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"not healthy in {timeout}s: {health}; log tail:\n{self.tail()}")
+
+    async def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: str | None = None,
+        token: str | None = TOKEN,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """One API request: (status, parsed JSON or text or None)."""
+        status, _, body = await self.api_raw(
+            method, path, json_body=json_body, data=data, token=token, headers=headers
+        )
+        try:
+            return status, json.loads(body) if body else None
+        except json.JSONDecodeError:
+            return status, body.decode()
+
+    async def api_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: str | None = None,
+        token: str | None = TOKEN,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, bytes]:
+        assert self._http is not None
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        async with self._http.request(
+            method,
+            self.url + path,
+            json=json_body,
+            data=data,
+            headers=sent,
+            timeout=aiohttp.ClientTimeout(total=15),
+        ) as response:
+            return response.status, response.headers.get("Content-Type", ""), await response.read()
+
+    async def workers_info(self) -> list[dict[str, Any]]:
+        status, body = await self.api("GET", "/workers")
+        assert status == 200, body
+        return list(body["workers"])
+
+    async def metrics(self) -> str:
+        status, body = await self.api("GET", "/metrics")
+        assert status == 200, body
+        return str(body)
+
+    def rpc(self) -> KamailioRpc:
+        """A JSON-RPC client for this server's Kamailio (dispatcher state and loads)."""
+        run_dir = Path(str(self.find_all("serve_ready")[0]["run_dir"]))
+        return KamailioRpc(run_dir / "kamailio_rpc.sock", run_dir)
+
+    def find_all(self, event: str) -> list[LogLine]:
+        return [line for line in self.lines if line.get("event") == event]
+
+    async def wait_log(self, predicate: Callable[[LogLine], bool], timeout: float = 10) -> LogLine:
+        async def poll() -> LogLine:
+            while True:
+                for line in self.lines:
+                    if predicate(line):
+                        return line
+                if self._reader is not None and self._reader.done():
+                    raise AssertionError(f"voxpy serve exited; log tail:\n{self.tail()}")
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(poll(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"log line not seen in {timeout}s; tail:\n{self.tail()}") from None
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.raw[-n:])
+
+    async def signal(self, signum: int = signal.SIGTERM) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    async def wait(self, timeout: float = 20) -> int:
+        assert self.proc is not None
+        try:
+            await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"voxpy serve still running; tail:\n{self.tail()}") from None
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, 5)
+        return self.proc.returncode if self.proc.returncode is not None else -1
+
+    async def close(self) -> None:
+        """Kill everything this server started, by pid, even if the test failed half-way."""
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            await self.proc.wait()
+        for line in self.find_all("worker_started"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line["pid"]), signal.SIGKILL)
+        for line in self.find_all("kamailio_started"):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(line["pid"]), signal.SIGKILL)
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._http is not None:
+            await self._http.close()
+        for line in self.find_all("serve_ready"):  # a killed supervisor leaves its run dir
+            shutil.rmtree(str(line["run_dir"]), ignore_errors=True)
+
+    async def _read(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            text = raw.decode(errors="replace").rstrip("\n")
+            self.raw.append(text)
+            try:
+                line = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(line, dict):
+                self.lines.append(line)
+                self._changed.set()
+        self._changed.set()

@@ -1,0 +1,233 @@
+"""The public HTTP management API of ``voxpy serve`` (aiohttp).
+
+Every route but ``/healthz`` needs ``Authorization: Bearer <server.token>``; with no token
+configured there is no authentication and the API binds 127.0.0.1 only. Errors are JSON,
+``{"error": "..."}``, including aiohttp's own 404/405. Session requests are passed to the
+worker that runs the session through its control API; a session's HttpRequest reply comes
+back unchanged (status, Content-Type, body).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from voxpy.config import ServerSettings
+from voxpy.log import get_logger
+from voxpy.server.control import error
+from voxpy.server.metrics import CONTENT_TYPE
+from voxpy.server.pool import NoFreeWorker, Pool, SessionStartFailed
+from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
+
+if TYPE_CHECKING:
+    from voxpy.server.supervisor import Supervisor
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_NOT_FORWARDED = frozenset(
+    {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
+)
+_SESSION_FIELDS = ("scenario", "custom_data")
+
+
+class BadRequest(Exception):
+    """A client error with the message the caller gets (400)."""
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object; raises BadRequest saying what is wrong."""
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"request body must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+class PublicApi:
+    """Routes of the management API, served by an aiohttp AppRunner."""
+
+    def __init__(self, supervisor: Supervisor, settings: ServerSettings) -> None:
+        self._sup = supervisor
+        self._token = settings.token
+        self._timeout = settings.request_timeout
+        self._retry_after = settings.retry_after
+        self._log = get_logger("voxpy.api")
+        self.host = settings.http_host if settings.token else "127.0.0.1"
+        if not settings.token and settings.http_host != "127.0.0.1":
+            self._log.warning("api_loopback_only", reason="server.token is empty")
+        self.port = settings.http_port
+        self._runner: web.AppRunner | None = None
+        app = web.Application(middlewares=[self._errors, self._auth])
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/workers", self._workers)
+        app.router.add_post("/sessions", self._start)
+        app.router.add_get("/sessions", self._list)
+        app.router.add_get("/sessions/{id}", self._get)
+        app.router.add_delete("/sessions/{id}", self._terminate)
+        app.router.add_route("*", "/sessions/{id}/request", self._request)
+        app.router.add_route("*", "/sessions/{id}/request/{tail:.*}", self._request)
+        self.app = app
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def _pool(self) -> Pool:
+        assert self._sup.pool is not None
+        return self._sup.pool
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:  # port 0: learn the one the OS picked
+            self.port = int(sockets[0].getsockname()[1])
+        self._log.info("api_started", url=self.url, auth=self._token is not None)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- middlewares -------------------------------------------------------------------------
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadRequest as exc:
+            return error(400, str(exc))
+        except ControlError as exc:  # the worker answered with an error: pass it on
+            return error(exc.status, str(exc))
+        except CONTROL_ERRORS as exc:  # the worker died or hung while we asked it
+            return error(502, f"the worker did not answer: {exc!r}")
+        except web.HTTPException as exc:  # aiohttp's 404/405/413: JSON like ours
+            if exc.status < 400:
+                raise
+            return error(exc.status, exc.reason)
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._token is not None and request.path != "/healthz":
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode()):
+                response = error(401, "missing or wrong bearer token (Authorization: Bearer ...)")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="voxpy"'
+                return response
+        return await handler(request)
+
+    # -- routes ------------------------------------------------------------------------------
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        health = self._sup.health()
+        return web.json_response(health, status=200 if health["ok"] else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        text = await self._sup.metrics()
+        return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
+
+    async def _workers(self, request: web.Request) -> web.Response:
+        workers = [
+            {
+                "worker": w.index,
+                "pid": w.pid,
+                "ready": w.ready,
+                "draining": w.draining,
+                "restarts": w.restarts,
+                "sip_uri": w.spec.sip_uri,
+                "last_exit": w.last_exit,
+            }
+            for w in self._pool.workers
+        ]
+        return web.json_response({"workers": workers})
+
+    async def _start(self, request: web.Request) -> web.Response:
+        body = await json_object(request)
+        unknown = sorted(set(body) - set(_SESSION_FIELDS))
+        if unknown:
+            raise BadRequest(f"unknown field {', '.join(unknown)}; expected scenario, custom_data")
+        scenario, custom_data = body.get("scenario"), body.get("custom_data")
+        if scenario is not None and not isinstance(scenario, str):
+            raise BadRequest("scenario must be a string")
+        if custom_data is not None and not isinstance(custom_data, str):
+            raise BadRequest("custom_data must be a string")
+        name = self._sup.scenario_name
+        if scenario is not None and scenario not in (name, f"{name}.py", str(self._sup.scenario)):
+            return error(404, f"unknown scenario {scenario!r}: this server runs {name!r}")
+        if self._sup.draining:
+            return self._unavailable("the server is draining")
+        try:
+            worker, session_id = await self._pool.start_session(custom_data)
+        except NoFreeWorker as exc:
+            return self._unavailable(str(exc))
+        except SessionStartFailed as exc:
+            return error(500, str(exc))
+        url = f"{request.scheme}://{request.host}/sessions/{session_id}/request"
+        self._log.info("session_created", session_id=session_id, worker=worker.index)
+        return web.json_response(
+            {"session_id": session_id, "worker": worker.index, "media_session_access_url": url},
+            status=201,
+        )
+
+    async def _list(self, request: web.Request) -> web.Response:
+        return web.json_response({"sessions": await self._pool.sessions()})
+
+    async def _owner(self, request: web.Request) -> Worker:
+        worker = await self._pool.find(request.match_info["id"])
+        if worker is None:
+            raise web.HTTPNotFound(reason="no such session (it may have ended)")
+        return worker
+
+    async def _get(self, request: web.Request) -> web.Response:
+        worker = await self._owner(request)
+        data = await worker.call_json("GET", f"/sessions/{request.match_info['id']}")
+        return web.json_response({**data, "worker": worker.index})
+
+    async def _terminate(self, request: web.Request) -> web.Response:
+        worker = await self._owner(request)
+        data = await worker.call_json("DELETE", f"/sessions/{request.match_info['id']}")
+        return web.json_response(data, status=202)
+
+    async def _request(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["id"]
+        worker = await self._owner(request)
+        path = "/" + request.match_info.get("tail", "")
+        if request.query_string:
+            path += "?" + request.query_string
+        payload = {
+            "method": request.method,
+            "path": path,
+            "body": await request.text(),
+            "headers": {
+                k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED
+            },
+        }
+        try:
+            status, content_type, body = await worker.call(
+                "POST", f"/sessions/{session_id}/request", payload, timeout=self._timeout
+            )
+        except TimeoutError:
+            return error(504, f"the session did not answer in {self._timeout:g} s")
+        except CONTROL_ERRORS as exc:
+            return error(502, f"worker {worker.index} did not answer: {exc}")
+        if status == 204:
+            return web.Response(status=204)
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
+    def _unavailable(self, message: str) -> web.Response:
+        response = error(503, message)
+        response.headers["Retry-After"] = str(self._retry_after)
+        return response

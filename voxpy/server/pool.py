@@ -1,0 +1,156 @@
+"""The worker pool as the API sees it: ports, session placement, and finding a session.
+
+Sessions live in workers and their ids are made there; the pool remembers which worker owns
+each session it started or saw, and asks every worker when it does not know (inbound calls
+start sessions the supervisor never hears about).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from voxpy.config import Settings
+from voxpy.errors import ConfigError, VoxpyError
+from voxpy.server.procs import free_port
+from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
+
+MIN_RTP_PORTS = 8
+"Four calls, an RTP and an RTCP port each."
+OWNERS_KEPT = 10_000
+
+
+class NoFreeWorker(VoxpyError):
+    """Every worker is full, draining or down."""
+
+
+class SessionStartFailed(VoxpyError):
+    """The scenario raised while its session started."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortPlan:
+    """The public SIP port and, per worker, (SIP, control, first RTP, RTP range)."""
+
+    sip: int
+    workers: list[tuple[int, int, int, int]]
+
+
+def plan_ports(settings: Settings) -> PortPlan:
+    """Fixed ports from the config, or free ones where it says 0; RTP split between workers."""
+    server, rtp = settings.server, settings.rtp
+    n = server.workers
+    taken: set[int] = set()
+
+    def pick(base: int, i: int, host: str) -> int:
+        port = base + i if base else free_port(host, exclude=taken)
+        if port in taken or port > 65535:
+            raise ConfigError(f"port {port} is given to two listeners", field="server")
+        taken.add(port)
+        return port
+
+    sip_host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
+    sip = pick(settings.sip.port, 0, sip_host)
+    worker_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
+    sip_ports = [pick(server.worker_port_base, i, worker_host) for i in range(n)]
+    control = [pick(server.control_port_base, i, "127.0.0.1") for i in range(n)]
+    if rtp.port_range:
+        share = rtp.port_range // n // 2 * 2  # even: RTP on even ports, RTCP next to it
+        if share < MIN_RTP_PORTS:
+            raise ConfigError(
+                f"{rtp.port_range} ports cannot be split between {n} workers "
+                f"(each needs {MIN_RTP_PORTS})",
+                field="rtp.port_range",
+            )
+    else:
+        share = 100  # no range: pjsua scans upwards from each worker's own first port
+    plan = [
+        (sip_ports[i], control[i], rtp.port + i * share, share if rtp.port_range else 0)
+        for i in range(n)
+    ]
+    return PortPlan(sip, plan)
+
+
+class Pool:
+    """The workers, and which of them owns which session."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._owners: OrderedDict[str, Worker] = OrderedDict()
+
+    def _remember(self, session_id: str, worker: Worker) -> None:
+        self._owners[session_id] = worker
+        self._owners.move_to_end(session_id)
+        while len(self._owners) > OWNERS_KEPT:
+            self._owners.popitem(last=False)
+
+    async def _statuses(self) -> list[tuple[Worker, dict[str, Any]]]:
+        ready = [w for w in self.workers if w.ready]
+        results = await asyncio.gather(*(w.status() for w in ready), return_exceptions=True)
+        return [(w, r) for w, r in zip(ready, results, strict=True) if isinstance(r, dict)]
+
+    async def live_calls(self) -> int:
+        return sum(int(status["live_calls"]) for _, status in await self._statuses())
+
+    async def start_session(self, custom_data: str | None) -> tuple[Worker, str]:
+        """Start a session on the worker with the fewest live legs that has a free one (ties:
+        the fewest sessions, then the lowest index)."""
+        candidates = sorted(
+            (
+                (int(st["live_calls"]), int(st["sessions"]), w.index, w)
+                for w, st in await self._statuses()
+                if not w.draining and not st["draining"] and st["live_calls"] < st["max_calls"]
+            ),
+            key=lambda item: item[:3],
+        )
+        for *_, worker in candidates:
+            try:
+                data = await worker.call_json("POST", "/sessions", {"custom_data": custom_data})
+            except ControlError as exc:
+                if exc.status == 500:
+                    raise SessionStartFailed(str(exc)) from None
+                continue  # it began draining meanwhile: try the next one
+            except CONTROL_ERRORS:
+                continue  # it died meanwhile
+            session_id = str(data["session_id"])
+            self._remember(session_id, worker)
+            return worker, session_id
+        raise NoFreeWorker("no worker has a free call slot")
+
+    async def find(self, session_id: str) -> Worker | None:
+        """The worker running ``session_id``, or None."""
+        known = self._owners.get(session_id)
+        if known is not None and known.ready:
+            return known
+        ready = [w for w in self.workers if w.ready]
+
+        async def probe(worker: Worker) -> Worker | None:
+            try:
+                status, _, _ = await worker.call("GET", f"/sessions/{session_id}")
+            except CONTROL_ERRORS:
+                return None
+            return worker if status == 200 else None
+
+        for found in await asyncio.gather(*(probe(w) for w in ready)):
+            if found is not None:
+                self._remember(session_id, found)
+                return found
+        self._owners.pop(session_id, None)
+        return None
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        """Every running session of every worker, each with its ``worker`` index."""
+        ready = [w for w in self.workers if w.ready]
+        lists = await asyncio.gather(
+            *(w.call_json("GET", "/sessions") for w in ready), return_exceptions=True
+        )
+        found: list[dict[str, Any]] = []
+        for worker, result in zip(ready, lists, strict=True):
+            if not isinstance(result, dict):
+                continue
+            for session in result.get("sessions", []):
+                self._remember(str(session["session_id"]), worker)
+                found.append({**session, "worker": worker.index})
+        return found

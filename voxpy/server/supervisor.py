@@ -1,0 +1,287 @@
+"""The supervisor of ``voxpy serve``: Kamailio, N workers, the HTTP API, and the drain.
+
+Start: render and check the Kamailio config, start Kamailio (every worker listed inactive),
+start the API, start the workers; each worker that answers its control API is marked active
+in the dispatcher. A worker that dies is marked inactive at once (no waiting for the OPTIONS
+probes) and restarted with backoff; a Kamailio that dies is restarted the same way.
+
+SIGTERM (or SIGINT) drains: every worker is disabled in the dispatcher (so Kamailio answers
+new INVITEs with 503 once all are), told to refuse new INVITEs and sessions, and given
+``server.drain_timeout`` seconds for its live calls to end; then the workers get SIGTERM (they
+hang up what is left and exit 0), then Kamailio; the supervisor exits 0. A second signal cuts
+the wait short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from voxpy.config import Settings
+from voxpy.errors import ConfigError
+from voxpy.log import get_logger
+from voxpy.server.api import PublicApi
+from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
+from voxpy.server.kamailio import Destination, Kamailio, KamailioError, check_config, which
+from voxpy.server.kamailio import write_config as write_kamailio_config
+from voxpy.server.metrics import WorkerSample, exposition
+from voxpy.server.pool import Pool, plan_ports
+from voxpy.server.rpc import RpcError
+from voxpy.server.workers import CONTROL_ERRORS, Worker, WorkerSpec, worker_argv
+
+DRAIN_POLL_S = 0.25
+DRAIN_REPORT_S = 5.0
+INSTALL_HINT = "apt-get install kamailio"
+
+
+def kamailio_missing(binary: str) -> str | None:
+    """The one-line complaint when ``binary`` is not installed, else None."""
+    if which(binary) is not None:
+        return None
+    return f"{binary} is not installed (voxpy serve needs it); install it with: {INSTALL_HINT}"
+
+
+class Supervisor:
+    """Runs one ``voxpy serve``; :meth:`run` returns the exit status."""
+
+    def __init__(
+        self, settings: Settings, scenario: Path, *, config_file: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.scenario = scenario.resolve()
+        self.scenario_name = scenario.stem
+        self.config_file = config_file
+        self.draining = False
+        self._log = get_logger("voxpy.supervisor")
+        self._token = secrets.token_urlsafe(24)
+        self._stop = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self.ports = plan_ports(settings)  # may raise ConfigError: before the temp dir exists
+        self._own_run_dir = not settings.server.run_dir
+        self.run_dir = Path(
+            settings.server.run_dir or tempfile.mkdtemp(prefix="voxpy-serve-", dir="/tmp")
+        )
+        self.kamailio: Kamailio | None = None
+        self.pool: Pool | None = None
+        self.api = PublicApi(self, settings.server)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Serve until SIGTERM/SIGINT, then drain; raises KamailioError/ConfigError at start."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        server = self.settings.server
+        http: aiohttp.ClientSession | None = None
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            specs = self._specs()
+            destinations = [Destination(s.sip_uri, f"w{s.index}", s.sip_port) for s in specs]
+            cfg = write_kamailio_config(self.settings, self.run_dir, self.ports.sip, destinations)
+            await check_config(server.kamailio_bin, cfg)
+            http = aiohttp.ClientSession()
+            self.kamailio = Kamailio(server.kamailio_bin, cfg, self.run_dir, server.kamailio_shm_mb)
+            await self.kamailio.start()
+            await self.api.start()
+            self.pool = Pool(
+                [
+                    Worker(
+                        spec,
+                        http,
+                        self._token,
+                        backoff=(server.restart_backoff, server.restart_backoff_max),
+                        on_up=self._worker_up,
+                        on_down=self._worker_down,
+                    )
+                    for spec in specs
+                ]
+            )
+            self._tasks = [asyncio.create_task(w.run()) for w in self.pool.workers]
+            self._tasks.append(asyncio.create_task(self._watch_kamailio()))
+            self._log.info(
+                "serve_ready",
+                scenario=str(self.scenario),
+                sip_port=self.ports.sip,
+                sip_host=self.settings.sip.host,
+                http=self.api.url,
+                workers=len(specs),
+                run_dir=str(self.run_dir),
+            )
+            await self._stop.wait()
+            await self._drain()
+        finally:
+            await self._shutdown(http)
+        self._log.info("serve_stopped")
+        return 0
+
+    def _specs(self) -> list[WorkerSpec]:
+        server, settings = self.settings.server, self.settings
+        extra = ["--log-level", settings.log.level]
+        if self.config_file:
+            extra += ["--config", str(Path(self.config_file).resolve())]
+        if settings.sip.public_address:
+            extra += ["--public-address", settings.sip.public_address]
+        dial_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
+        specs = []
+        for i, (sip_port, control_port, rtp_port, rtp_range) in enumerate(self.ports.workers):
+            env = {
+                **os.environ,
+                TOKEN_ENV: self._token,
+                SUPERVISOR_PID_ENV: str(os.getpid()),
+                "VOXPY_RTP__PORT": str(rtp_port),
+                "VOXPY_RTP__PORT_RANGE": str(rtp_range),
+            }
+            argv = worker_argv(
+                str(self.scenario), server.worker_host, sip_port, control_port, extra
+            )
+            uri = f"sip:{dial_host}:{sip_port}"
+            specs.append(WorkerSpec(i, sip_port, control_port, argv, env, uri))
+        return specs
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self._stop.is_set():
+            self._log.warning("signal_again_hurrying", signal=name)
+            self._hurry.set()
+            return
+        self._log.info("signal_received", signal=name)
+        self._stop.set()
+
+    # -- Kamailio steering -------------------------------------------------------------------
+
+    async def _set_state(self, worker: Worker, state: str) -> None:
+        if self.kamailio is None or not self.kamailio.running:
+            return
+        try:
+            await self.kamailio.rpc.set_state(state, worker.spec.sip_uri)
+        except RpcError as exc:
+            self._log.warning(
+                "dispatcher_state_failed", worker=worker.index, state=state, error=str(exc)
+            )
+
+    async def _worker_up(self, worker: Worker) -> None:
+        if self.draining:
+            await self._drain_worker(worker)
+        else:
+            await self._set_state(worker, "ap")
+
+    async def _worker_down(self, worker: Worker) -> None:
+        # Probes would notice in ds_probing_threshold * probe_interval seconds; until then new
+        # calls would wait fr_timer for a dead worker before failing over.
+        await self._set_state(worker, "ip")
+
+    async def _watch_kamailio(self) -> None:
+        server, failures = self.settings.server, 0
+        while self.kamailio is not None and not self._stop.is_set():
+            how = await self.kamailio.wait()
+            if self._stop.is_set():
+                return
+            failures += 1
+            delay = min(server.restart_backoff * 2 ** (failures - 1), server.restart_backoff_max)
+            self._log.error(
+                "kamailio_exited", stderr_tail=self.kamailio.tail()[-8:], restart_in=delay, **how
+            )
+            await asyncio.sleep(delay)
+            try:
+                await self.kamailio.start()
+            except KamailioError as exc:
+                self._log.error("kamailio_restart_failed", error=str(exc))
+                continue
+            for worker in self.pool.workers if self.pool else []:
+                if worker.ready:
+                    await self._worker_up(worker)
+
+    # -- drain and stop ----------------------------------------------------------------------
+
+    async def _drain_worker(self, worker: Worker) -> None:
+        worker.draining = True
+        await self._set_state(worker, "d")
+        if worker.ready:
+            with contextlib.suppress(*CONTROL_ERRORS):
+                await worker.call_json("POST", "/drain")
+
+    async def _drain(self) -> None:
+        self.draining = True
+        assert self.pool is not None
+        timeout = self.settings.server.drain_timeout
+        self._log.info("drain_started", timeout=timeout)
+        await asyncio.gather(*(self._drain_worker(w) for w in self.pool.workers))
+        loop = asyncio.get_running_loop()
+        deadline, report = loop.time() + timeout, loop.time() + DRAIN_REPORT_S
+        while True:
+            live = await self.pool.live_calls()
+            if live == 0:
+                self._log.info("drain_done")
+                return
+            if loop.time() >= deadline or self._hurry.is_set():
+                self._log.warning("drain_timeout", live_calls=live)
+                return
+            if loop.time() >= report:
+                self._log.info("draining", live_calls=live)
+                report = loop.time() + DRAIN_REPORT_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), DRAIN_POLL_S)
+
+    async def _shutdown(self, http: aiohttp.ClientSession | None) -> None:
+        self._stop.set()
+        if self.pool is not None:
+            wait = self.settings.timeouts.shutdown + 5
+            await asyncio.gather(*(w.stop(wait) for w in self.pool.workers))
+        if self.kamailio is not None:
+            await self.kamailio.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.api.stop()
+        if http is not None:
+            await http.close()
+        if self._own_run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    # -- what the API asks -------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``/healthz``: ok when Kamailio runs and at least one worker answers."""
+        workers = self.pool.workers if self.pool else []
+        up = sum(1 for w in workers if w.ready)
+        kamailio = self.kamailio is not None and self.kamailio.running
+        return {
+            "ok": kamailio and up > 0,
+            "kamailio": kamailio,
+            "workers_up": up,
+            "workers": len(workers),
+            "draining": self.draining,
+        }
+
+    async def metrics(self) -> str:
+        """Prometheus text from every worker's counters."""
+        workers = self.pool.workers if self.pool else []
+        statuses = await asyncio.gather(*(_status_or_none(w) for w in workers))
+        samples = [
+            WorkerSample(w.index, st is not None, w.restarts, st)
+            for w, st in zip(workers, statuses, strict=True)
+        ]
+        return exposition(samples, self.health()["kamailio"])
+
+
+async def _status_or_none(worker: Worker) -> dict[str, Any] | None:
+    if not worker.ready:
+        return None
+    try:
+        return await worker.status()
+    except CONTROL_ERRORS:
+        return None  # a worker that does not answer is reported as down, not as a failed scrape
+
+
+__all__ = ["ConfigError", "Supervisor", "kamailio_missing"]

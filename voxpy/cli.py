@@ -111,6 +111,7 @@ async def _serve(
         scenario,
         timeouts=timeouts,
         media=media,
+        thresholds=settings.quality.thresholds(),
         custom_data=settings.scenario.custom_data,
         log=log,
     )

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from voxpy.core.quality import Thresholds
 from voxpy.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
@@ -179,6 +180,27 @@ class MediaSettings(_Section):
     fetch_timeout: PositiveSeconds = 12.0
 
 
+class QualitySettings(_Section):
+    """Call-quality warning thresholds (Twilio's defaults) and VoxEngine's RTP timeout."""
+
+    max_rtt: PositiveSeconds = 400.0
+    min_mos: float = Field(default=3.0, ge=1.0, le=5.0)
+    max_jitter: PositiveSeconds = 30.0
+    max_packet_loss: float = Field(default=1.0, ge=0.0, le=100.0)
+    max_average_packet_loss: float = Field(default=3.0, ge=0.0, le=100.0)
+    rtp_timeout: PositiveSeconds = 7.0
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            max_rtt=self.max_rtt,
+            min_mos=self.min_mos,
+            max_jitter=self.max_jitter,
+            max_packet_loss=self.max_packet_loss,
+            max_average_packet_loss=self.max_average_packet_loss,
+            rtp_timeout=self.rtp_timeout,
+        )
+
+
 class ServerSettings(_Section):
     """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
 
@@ -227,6 +249,7 @@ class Settings(_Section):
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     def summary(self) -> dict[str, Any]:
         """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.

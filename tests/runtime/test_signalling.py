@@ -155,11 +155,14 @@ class TestQuality:
         assert engine_call.codec() == "PCMU"  # type: ignore[attr-defined]
 
     async def test_rtp_stopped_and_resumed(self, voxpy_harness: Harness) -> None:
-        h = await voxpy_harness(LAB)
+        """After quality.rtp_timeout seconds (set to 3 here; VoxEngine's 7 by default)."""
+        h = await voxpy_harness(LAB, config={"quality.rtp_timeout": 3})
         call, _ = await connected(h, "quality")
         await h.advance(1.5)
         call.set_rtp_loss(100)
+        stopped_at = h.engine.clock.now()
         await h.wait_event("Call.RtpStopped", call, timeout=15)
+        assert 3 <= h.engine.clock.now() - stopped_at < 6
         call.set_rtp_loss(0)
         await h.wait_event("Call.RtpResumed", call, timeout=10)
         order = [n for n in h.events(call) if n.startswith(("Call.Rtp", "Call.First"))]

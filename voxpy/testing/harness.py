@@ -90,6 +90,7 @@ class ScenarioHarness:
             custom_data=self.custom_data,
             clock=self.clock,
             media=self.media,
+            thresholds=self.settings.quality.thresholds(),
         )
         self.engine.observers.append(self.recorder)
         self.engine.observers.append(lambda _s, _e: self._changed.set())

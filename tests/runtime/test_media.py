@@ -121,20 +121,16 @@ class TestSay:
         await call.wait_progress(183)
         finished = await h.wait_event("Call.PlaybackFinished", call, timeout=20)
         assert finished.error is None
-        assert (
-            not call.answered
-            or call.signals.index(next(s for s in call.signals if type(s).__name__ == "Answered"))
-            > 0
-        )
         await call.wait_answered()
         # The scenario answers only once the announcement has finished and plays nothing
         # after: every second heard was heard as early media, before the 200 OK.
         assert await call.audio_seconds() > 1.0
-        assert h.events(call)[:3] == [
-            "Call.AudioStarted",
-            "Call.PlaybackReady",
-            "Call.PlaybackStarted",
-        ]
+        events = h.events(call)
+        # AudioStarted (our 183 echoed) and PlaybackReady (a cached prompt is ready at once)
+        # may come in either order; the playback starts after both, and before the answer.
+        assert set(events[:2]) == {"Call.AudioStarted", "Call.PlaybackReady"}
+        assert events[2:4] == ["Call.PlaybackStarted", "Call.PlaybackFinished"]
+        assert events.index("Call.Connected") > events.index("Call.PlaybackFinished")
 
 
 class TestPlayback:

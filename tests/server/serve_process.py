@@ -15,21 +15,22 @@ import random
 import shutil
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from tests.logproc import JsonLogProcess
 from voxpy.server.procs import free_port
 from voxpy.server.rpc import KamailioRpc
 
-LogLine = dict[str, Any]
 TOKEN = "test-token"
 
 
-class ServeProcess:
+class ServeProcess(JsonLogProcess):
     """``voxpy serve SCENARIO`` with ``workers`` workers; ``lines`` holds its JSON log."""
+
+    name = "voxpy serve"
 
     def __init__(
         self,
@@ -41,7 +42,7 @@ class ServeProcess:
     ):
         self.sip_port = free_port()
         self.workers = workers
-        self.argv = [
+        argv = [
             sys.executable,
             "-m",
             "voxpy",
@@ -58,7 +59,7 @@ class ServeProcess:
             "--log-format",
             "json",
         ]
-        self.env = {
+        env = {
             **os.environ,
             "VOXPY_SERVER__TOKEN": TOKEN,
             "VOXPY_SERVER__WORKER_PORT_BASE": "0",
@@ -72,13 +73,9 @@ class ServeProcess:
             **(env or {}),
         }
         if outbound_via_front:  # workers send their own INVITEs through Kamailio
-            self.env["VOXPY_SIP__OUTBOUND_PROXY"] = f"sip:127.0.0.1:{self.sip_port};lr"
-        self.lines: list[LogLine] = []
-        self.raw: list[str] = []
-        self.proc: asyncio.subprocess.Process | None = None
+            env["VOXPY_SIP__OUTBOUND_PROXY"] = f"sip:127.0.0.1:{self.sip_port};lr"
+        super().__init__(argv, env)
         self.url = ""
-        self._changed = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -89,15 +86,7 @@ class ServeProcess:
         return f"sip:{user}@127.0.0.1:{self.sip_port}"
 
     async def start(self) -> ServeProcess:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=self.env,
-            start_new_session=True,
-        )
-        self._reader = asyncio.create_task(self._read())
+        await self.spawn(start_new_session=True)
         self._http = aiohttp.ClientSession()
         ready = await self.wait_log(lambda line: line.get("event") == "serve_ready", timeout=20)
         self.url = str(ready["http"])
@@ -175,42 +164,6 @@ class ServeProcess:
         run_dir = Path(str(self.find_all("serve_ready")[0]["run_dir"]))
         return KamailioRpc(run_dir / "kamailio_rpc.sock", run_dir)
 
-    def find_all(self, event: str) -> list[LogLine]:
-        return [line for line in self.lines if line.get("event") == event]
-
-    async def wait_log(self, predicate: Callable[[LogLine], bool], timeout: float = 10) -> LogLine:
-        async def poll() -> LogLine:
-            while True:
-                for line in self.lines:
-                    if predicate(line):
-                        return line
-                if self._reader is not None and self._reader.done():
-                    raise AssertionError(f"voxpy serve exited; log tail:\n{self.tail()}")
-                self._changed.clear()
-                await self._changed.wait()
-
-        try:
-            return await asyncio.wait_for(poll(), timeout)
-        except TimeoutError:
-            raise AssertionError(f"log line not seen in {timeout}s; tail:\n{self.tail()}") from None
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.raw[-n:])
-
-    async def signal(self, signum: int = signal.SIGTERM) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signum)
-
-    async def wait(self, timeout: float = 20) -> int:
-        assert self.proc is not None
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            raise AssertionError(f"voxpy serve still running; tail:\n{self.tail()}") from None
-        if self._reader is not None:
-            await asyncio.wait_for(self._reader, 5)
-        return self.proc.returncode if self.proc.returncode is not None else -1
-
     async def close(self) -> None:
         """Kill everything this server started, by pid, even if the test failed half-way."""
         if self.proc is not None and self.proc.returncode is None:
@@ -229,17 +182,3 @@ class ServeProcess:
             await self._http.close()
         for line in self.find_all("serve_ready"):  # a killed supervisor leaves its run dir
             shutil.rmtree(str(line["run_dir"]), ignore_errors=True)
-
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        async for raw in self.proc.stderr:
-            text = raw.decode(errors="replace").rstrip("\n")
-            self.raw.append(text)
-            try:
-                line = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(line, dict):
-                self.lines.append(line)
-                self._changed.set()
-        self._changed.set()

@@ -107,7 +107,7 @@ class TestInbound:
             await peer.next(Answered, leg)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        assert await engine.signal(signal.SIGTERM) == 0
+        assert await engine.signal(signal.SIGTERM, timeout=10) == 0
         assert loop.time() - started < 5
         for leg in legs:
             assert (await peer.next(Ended, leg, timeout=2)).code == 200

@@ -30,7 +30,13 @@ asyncio.run(main())
 
 
 def test_memory_mode_loads_no_pjsua2_and_starts_no_threads_or_sockets() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[] 1 0"

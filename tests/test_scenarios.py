@@ -82,7 +82,7 @@ class TestOutbound:
         call = await h.expect_call()
         call.ring()
         assert await call.wait_hangup(timeout=10) == 487  # the peer saw CANCEL
-        failed = await h.recorder.wait("Call.Failed")
+        failed = await h.wait_event("Call.Failed")
         assert (failed.code, failed.reason) == (408, "Request Timeout")
         assert h.events(call) == ["Call.Ringing", "Call.Failed"]
 

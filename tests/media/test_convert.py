@@ -40,8 +40,21 @@ def write_stereo_tone(path: Path, seconds: float = SECONDS, rate: int = 44100) -
 
 def encode(src: Path, dst: Path) -> Path:
     codec = {".mp3": "libmp3lame", ".ogg": "libvorbis", ".flac": "flac", ".wav": "pcm_s16le"}
-    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(src),
-                    "-c:a", codec[dst.suffix], str(dst)], check=True, timeout=60)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-c:a",
+            codec[dst.suffix],
+            str(dst),
+        ],
+        check=True,
+        timeout=60,
+    )
     return dst
 
 
@@ -62,7 +75,8 @@ class Server:
             def do_GET(self) -> None:
                 server.hits.append(self.path)
                 status, ctype, body, delay = server.routes.get(
-                    self.path, (404, "text/plain", b"missing", 0.0))
+                    self.path, (404, "text/plain", b"missing", 0.0)
+                )
                 time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -80,8 +94,14 @@ class Server:
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("no_proxy", "*")
     srv = Server()
@@ -98,8 +118,7 @@ class TestToWav:
 
     @pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac", ".wav"])
     @pytest.mark.parametrize("rate", [8000, 16000])
-    def test_formats_round_trip(self, tone: Path, tmp_path: Path, suffix: str,
-                                rate: int) -> None:
+    def test_formats_round_trip(self, tone: Path, tmp_path: Path, suffix: str, rate: int) -> None:
         src = encode(tone, tmp_path / f"in{suffix}")
         out = tmp_path / "out.wav"
         duration = to_wav(src, out, rate)
@@ -136,8 +155,9 @@ class TestFfmpegExe:
     """imageio-ffmpeg's binary first, then PATH, else a clear error."""
 
     def test_found_and_runs(self) -> None:
-        result = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, timeout=30,
-                                check=True)
+        result = subprocess.run(
+            [ffmpeg_exe(), "-version"], capture_output=True, timeout=30, check=True
+        )
         assert result.stdout.startswith(b"ffmpeg version")
 
     def test_none_available(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,8 +177,14 @@ class TestFfmpegExe:
 
     def test_import_prints_nothing(self) -> None:
         code = "import voxpy.media.tts, voxpy.media.convert, voxpy.media.tones"
-        result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT,
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            [sys.executable, "-W", "error", "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
@@ -215,8 +241,7 @@ class TestFetch:
 class TestMediaCache:
     """``prepare`` converts once per file version or URL and reports the duration."""
 
-    def test_local_file(self, tone: Path, tmp_path: Path,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_local_file(self, tone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         src = encode(tone, tmp_path / "music.flac")
         cache = MediaCache(tmp_path / "cache", rate=8000)
         wav, duration = cache.prepare(str(src))
@@ -246,8 +271,12 @@ class TestMediaCache:
         assert duration == pytest.approx(1.5, rel=0.05)
 
     def test_url(self, tone: Path, server: Server, tmp_path: Path) -> None:
-        server.routes["/hold.mp3"] = (200, "audio/mpeg",
-                                      encode(tone, tmp_path / "hold.mp3").read_bytes(), 0.0)
+        server.routes["/hold.mp3"] = (
+            200,
+            "audio/mpeg",
+            encode(tone, tmp_path / "hold.mp3").read_bytes(),
+            0.0,
+        )
         cache = MediaCache(tmp_path / "cache")
         wav, duration = cache.prepare(f"{server.base}/hold.mp3")
         assert duration == pytest.approx(SECONDS, rel=0.05)
@@ -265,9 +294,16 @@ class TestPackageBoundary:
     @pytest.mark.parametrize("module", ["__init__", "convert", "espeak", "tones", "tts"])
     def test_imports(self, module: str) -> None:
         tree = ast.parse((ROOT / "voxpy" / "media" / f"{module}.py").read_text(encoding="utf-8"))
-        imported = [node.module for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) and node.module]
-        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                     for alias in node.names]
+        imported = [
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        ]
+        imported += [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
         ours = {name for name in imported if name.split(".")[0] == "voxpy"}
         assert ours <= {"voxpy.errors", "voxpy.media.convert", "voxpy.media.espeak"}

@@ -22,7 +22,7 @@ def read(path: Path) -> tuple[array[int], int]:
 
 
 def window(samples: array[int], rate: int, start: float, end: float) -> list[int]:
-    return list(samples[round(start * rate):round(end * rate)])
+    return list(samples[round(start * rate) : round(end * rate)])
 
 
 def power(samples: list[int], rate: int, freq: float) -> float:

@@ -41,8 +41,13 @@ def rms(path: Path) -> float:
 
 
 def write_tone(out: Path, seconds: float = 0.2, rate: int = 8000) -> None:
-    samples = array("h", (round(8000 * math.sin(2 * math.pi * 440 * i / rate))
-                          for i in range(round(seconds * rate))))
+    samples = array(
+        "h",
+        (
+            round(8000 * math.sin(2 * math.pi * 440 * i / rate))
+            for i in range(round(seconds * rate))
+        ),
+    )
     with wave.open(str(out), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
@@ -58,8 +63,9 @@ class FakeProvider:
         self.error = error
         self.calls: list[str] = []
 
-    def synthesize(self, text: str, language: str, voice: str | None, rate: float | None,
-                   out: Path) -> None:
+    def synthesize(
+        self, text: str, language: str, voice: str | None, rate: float | None, out: Path
+    ) -> None:
         self.calls.append(text)
         if self.error is not None:
             raise self.error
@@ -69,8 +75,14 @@ class FakeProvider:
 class TestEspeak:
     """espeak-ng through ctypes, fully offline."""
 
-    def synth(self, tmp_path: Path, text: str = PROMPT, language: str = "en",
-              rate: float | None = None, voice: str | None = None) -> Path:
+    def synth(
+        self,
+        tmp_path: Path,
+        text: str = PROMPT,
+        language: str = "en",
+        rate: float | None = None,
+        voice: str | None = None,
+    ) -> Path:
         out = tmp_path / f"{abs(hash((text, language, rate, voice)))}.wav"
         EspeakProvider().synthesize(text, language, voice, rate, out)
         return out
@@ -159,8 +171,9 @@ class TestTtsCache:
         assert len(fake.calls) == 1
 
     @pytest.mark.parametrize(("text", "rate"), [("   ", None), (PROMPT, 0.0), (PROMPT, 9.0)])
-    def test_bad_arguments_are_media_errors(self, tmp_path: Path, text: str,
-                                            rate: float | None) -> None:
+    def test_bad_arguments_are_media_errors(
+        self, tmp_path: Path, text: str, rate: float | None
+    ) -> None:
         with pytest.raises(MediaError):
             TtsCache(tmp_path).speak(FakeProvider(), text, rate=rate)
 
@@ -172,8 +185,9 @@ class TestTtsCache:
 
     def test_garbage_output_is_not_cached(self, tmp_path: Path) -> None:
         class Garbage(FakeProvider):
-            def synthesize(self, text: str, language: str, voice: str | None,
-                           rate: float | None, out: Path) -> None:
+            def synthesize(
+                self, text: str, language: str, voice: str | None, rate: float | None, out: Path
+            ) -> None:
                 out.write_bytes(b"not a wav")
 
         with pytest.raises(MediaError, match="cannot read WAV"):
@@ -241,8 +255,9 @@ class TestFallback:
 class TestGtts:
     """gTTS with its network call replaced: fallback when it fails, MP3 -> WAV when it works."""
 
-    def test_gtts_failure_falls_back_to_espeak(self, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_gtts_failure_falls_back_to_espeak(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         def offline(self: gtts.gTTS, savefile: str) -> None:
             raise gtts.gTTSError("Failed to connect")
 
@@ -256,15 +271,18 @@ class TestGtts:
         assert rms(path) > 300
         assert [e["primary"] for e in logs if e["event"] == "tts_fallback"] == ["gtts"]
 
-    def test_gtts_mp3_is_converted_with_tempo(self, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_gtts_mp3_is_converted_with_tempo(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         tone = tmp_path / "tone.wav"
         write_tone(tone, seconds=2.0)
         mp3 = tmp_path / "tone.mp3"
-        subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(tone), str(mp3)],
-                       check=True, timeout=60)
-        monkeypatch.setattr(gtts.gTTS, "save",
-                            lambda self, savefile: Path(savefile).write_bytes(mp3.read_bytes()))
+        subprocess.run(
+            [ffmpeg_exe(), "-loglevel", "error", "-i", str(tone), str(mp3)], check=True, timeout=60
+        )
+        monkeypatch.setattr(
+            gtts.gTTS, "save", lambda self, savefile: Path(savefile).write_bytes(mp3.read_bytes())
+        )
         out = tmp_path / "speech.wav"
         GttsProvider().synthesize(PROMPT, "en-GB", None, None, out)
         assert wav_duration(out) == pytest.approx(2.0, abs=0.15)

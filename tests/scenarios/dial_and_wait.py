@@ -2,5 +2,6 @@
 
 from voxpy import AppEvents, VoxEngine
 
-VoxEngine.add_event_listener(AppEvents.Started,
-                             lambda e: VoxEngine.call_sip(VoxEngine.custom_data()))
+VoxEngine.add_event_listener(
+    AppEvents.Started, lambda e: VoxEngine.call_sip(VoxEngine.custom_data())
+)

@@ -53,7 +53,6 @@ class Engine:
         self._calls: dict[str, Call] = {}
         self.sessions: dict[str, Session] = {}
         self._accepting = True
-        self._idle = asyncio.Event()
         self.observers: list[Callable[[Session, Event], None]] = []
         "Called with every event the engine dispatches, before its handlers (tests, metrics)."
 
@@ -96,10 +95,6 @@ class Engine:
         await self.backend.stop()
         self.log.info("engine_stopped")
 
-    async def wait_idle(self) -> None:
-        """Return once no session is running (after at least one ran)."""
-        await self._idle.wait()
-
     def live_legs(self) -> int:
         return sum(1 for c in self._calls.values() if c.live)
 
@@ -127,8 +122,6 @@ class Engine:
         self.sessions.pop(session.id, None)
         for call_id in [i for i, c in self._calls.items() if c._session is session]:
             del self._calls[call_id]
-        if not self.sessions:
-            self._idle.set()
 
     # -- signals -----------------------------------------------------------------------------
 
@@ -200,7 +193,6 @@ class Engine:
     def _new_session(self, custom_data: str | None) -> Session:
         session = Session(self, custom_data)
         self.sessions[session.id] = session
-        self._idle.clear()
         return session
 
 

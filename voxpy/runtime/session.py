@@ -78,6 +78,7 @@ class Session(Emitter):
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
         self._timers: dict[int, Timer] = {}
+        self._deadlines: dict[str, list[Timer]] = {}
         self._timer_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._grace: Timer | None = None
@@ -131,7 +132,7 @@ class Session(Emitter):
                 password=password,
             )
         )
-        self.after(self._host.timeouts.dial, lambda: self._expire(call, CallState.DIALING, 408))
+        self._deadline(call, self._host.timeouts.dial, {CallState.DIALING, CallState.EARLY})
         return call
 
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
@@ -142,7 +143,7 @@ class Session(Emitter):
 
         def fire() -> None:
             self._timers.pop(timer_id, None)
-            self.run_handler(lambda _e: fn(), _TimerTick(name="timer", session_id=self.id))
+            self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id))
 
         self._timers[timer_id] = self._host.clock.call_later(float(seconds), fire)
         return timer_id
@@ -247,7 +248,7 @@ class Session(Emitter):
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run engine work concurrently; a failure is reported like a handler's."""
         task = asyncio.get_running_loop().create_task(coro)
-        self.track(task, _TimerTick(name=what, session_id=self.id))
+        self.track(task, _Work(name=what, session_id=self.id))
 
     def start(self) -> None:
         """Fire Started (after the scenario's top level ran) and arm the idle grace timer."""
@@ -261,11 +262,11 @@ class Session(Emitter):
     def adopt_inbound(self, call: Call) -> None:
         """Take an inbound leg; it is dropped with 408 if nobody answers it in time."""
         self._adopt(call)
-        self.after(
-            self._host.timeouts.no_answer, lambda: self._expire(call, CallState.INCOMING, 408)
-        )
+        self._deadline(call, self._host.timeouts.no_answer, {CallState.INCOMING})
 
     def call_ended(self, call: Call) -> None:
+        for timer in self._deadlines.pop(call.id(), []):
+            timer.cancel()  # an ended call no longer needs (or pins) its no-answer timer
         if self.live_calls():
             return
         self._no_live_calls.set()
@@ -312,16 +313,20 @@ class Session(Emitter):
         self._host.register_call(call)
         self._cancel_grace()
 
-    def _expire(self, call: Call, while_in: CallState, code: int) -> None:
-        still = call._machine.state is while_in or (
-            while_in is CallState.DIALING and call._machine.state is CallState.EARLY
+    def _deadline(self, call: Call, seconds: float, unanswered: set[CallState]) -> None:
+        """End ``call`` with 408 if it is still in one of ``unanswered`` after ``seconds``."""
+
+        def expire() -> None:
+            if call._machine.state in unanswered:
+                call._log.info("call_timeout", state=call.state(), code=408)
+                if call.incoming():
+                    call.reject(408)
+                else:
+                    call._end(408)
+
+        self._deadlines.setdefault(call.id(), []).append(
+            self._host.clock.call_later(seconds, expire)
         )
-        if still:
-            call._log.info("call_timeout", state=call.state(), code=code)
-            if call.incoming():
-                call.reject(code)
-            else:
-                call._end(code)
 
     def _arm_grace(self) -> None:
         self._cancel_grace()
@@ -362,8 +367,9 @@ class Session(Emitter):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _TimerTick(AppEvent):
-    """Stands in for an event when a set_timeout callback fails (``event_name='timer'``)."""
+class _Work(AppEvent):
+    """Stands in for the event when a timer callback or engine work (a playback being
+    prepared) fails: HandlerError.event then says ``timer`` or ``playback``."""
 
 
 __all__ = ["Session", "SessionHost", "Timeouts", "session_scope"]

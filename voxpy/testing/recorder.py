@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from voxpy.runtime.session import Session
@@ -13,11 +12,9 @@ class Recorder:
 
     def __init__(self) -> None:
         self.log: list[tuple[Session, Any]] = []
-        self._changed = asyncio.Event()
 
     def __call__(self, session: Session, event: Any) -> None:
         self.log.append((session, event))
-        self._changed.set()
 
     def events(self, call_id: str | None, *, state_changes: bool = False) -> list[str]:
         """Names of the call events of one leg, in order (StateChanged left out by default)."""
@@ -43,21 +40,7 @@ class Recorder:
                 return e
         raise AssertionError(f"{name} was not dispatched; history: {self.describe()}")
 
-    async def wait(self, name: str, call_id: str | None = None, timeout: float = 5.0) -> Any:
-        async def poll() -> Any:
-            while True:
-                try:
-                    return self.find(name, call_id)
-                except AssertionError:
-                    self._changed.clear()
-                    await self._changed.wait()
-
-        try:
-            return await asyncio.wait_for(poll(), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"{name} not dispatched within {timeout}s; history: {self.describe()}"
-            ) from None
+    # Waiting lives in ScenarioHarness.wait_event, which also moves the virtual clock.
 
     def describe(self) -> str:
         rows = []

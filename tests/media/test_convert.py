@@ -255,10 +255,8 @@ class TestMediaCache:
             return 0.0
 
         monkeypatch.setattr(convert, "to_wav", counting_to_wav)
-        started = time.perf_counter()
         assert cache.prepare(str(src)) == (wav, duration)
-        assert time.perf_counter() - started < 0.05
-        assert calls == []
+        assert calls == []  # served from the cache: nothing converted
 
     def test_edited_file_is_converted_again(self, tone: Path, tmp_path: Path) -> None:
         src = tmp_path / "prompt.wav"

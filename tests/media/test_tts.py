@@ -141,9 +141,7 @@ class TestTtsCache:
     def test_hit_returns_same_path_without_synthesis(self, tmp_path: Path) -> None:
         cache, fake = TtsCache(tmp_path), FakeProvider()
         first = cache.speak(fake, PROMPT)
-        started = time.perf_counter()
         second = cache.speak(fake, PROMPT)
-        assert time.perf_counter() - started < 0.05
         assert first == second
         assert fake.calls == [PROMPT]
 

@@ -49,7 +49,9 @@ class TestAuth:
         assert b"bearer token" in body
 
     async def test_post_without_token_starts_nothing(self, server: ServeProcess) -> None:
-        status, _ = await server.api("POST", "/sessions", json_body={}, token=None)
+        status, _ = await server.api(
+            "POST", "/sessions", json_body={"custom_data": "nope"}, token=None
+        )
         assert status == 401
         status, body = await server.api("GET", "/sessions")
         assert status == 200 and all(s["custom_data"] != "nope" for s in body["sessions"])

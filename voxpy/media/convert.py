@@ -178,14 +178,15 @@ class MediaCache:
     a URL is keyed by the URL (downloads never expire). Blocking; thread-safe.
     """
 
-    def __init__(self, cache_dir: Path, rate: int = 16000) -> None:
+    def __init__(self, cache_dir: Path, rate: int = 16000, fetch_timeout: float = 12.0) -> None:
         self.cache_dir = cache_dir
         self.rate = rate
+        self.fetch_timeout = fetch_timeout
 
     def prepare(self, source: str) -> tuple[Path, float]:
         """Return ``(wav_path, duration_seconds)`` for ``source``; MediaError on any failure."""
         if "://" in source:
-            src = fetch(source, self.cache_dir / "download")
+            src = fetch(source, self.cache_dir / "download", timeout=self.fetch_timeout)
             identity = f"url:{source}"
         else:
             src = Path(source).expanduser().resolve()

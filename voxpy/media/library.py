@@ -23,11 +23,13 @@ BRIDGE_RATE = 16000
 class FileMediaLibrary:
     """Media prepared as WAV files under ``cache_dir``; recordings under ``recordings_dir``."""
 
-    def __init__(self, tts: Tts, cache_dir: Path, recordings_dir: Path) -> None:
+    def __init__(
+        self, tts: Tts, cache_dir: Path, recordings_dir: Path, fetch_timeout: float = 12.0
+    ) -> None:
         self.tts = tts
         self.cache_dir = cache_dir
         self.recordings_dir = recordings_dir
-        self._media = MediaCache(cache_dir / "media", rate=BRIDGE_RATE)
+        self._media = MediaCache(cache_dir / "media", rate=BRIDGE_RATE, fetch_timeout=fetch_timeout)
 
     @classmethod
     def from_settings(cls, settings: Any, logger: Any = None) -> FileMediaLibrary:
@@ -37,6 +39,7 @@ class FileMediaLibrary:
             make_tts(media.tts_provider, cache / "tts", logger),
             cache,
             Path(media.recordings_dir).expanduser(),
+            media.fetch_timeout,
         )
 
     async def speech(

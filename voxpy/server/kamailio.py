@@ -193,7 +193,7 @@ class Kamailio:
         deadline = loop.time() + READY_TIMEOUT_S
         while True:
             if self.proc.returncode is not None:
-                await self._reader
+                await self.wait()  # its children may hold stderr open: kill them, bounded
                 tail = " | ".join(list(self._relay.tail)[-3:])
                 raise KamailioError(f"kamailio exited at start ({self.proc.returncode}): {tail}")
             try:

@@ -17,6 +17,7 @@ their client transaction reaches CALLING synchronously inside the sending call, 
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -70,7 +71,10 @@ class LegDialog:
         logger: Logger,
         subscriptions: SubscriptionHooks | None = None,
     ) -> None:
-        self.leg = leg
+        # Weak: the leg owns its dialog. A strong back-reference made every leg a reference
+        # cycle, freed by Python's GC on whatever thread ran it, and pjsua2 objects freed off
+        # the owner thread abort the process.
+        self.leg: DialogLeg = weakref.proxy(leg)
         self.handle_transfers = False
         "HandleTransfers: accept incoming REFERs (off: 603)."
         self.xfer_sub = 0
@@ -269,11 +273,11 @@ class LegDialog:
 
 
 def _event_message(event: Any) -> str:
-    if event.type == pj.PJSIP_EVENT_TSX_STATE:
-        return str(event.body.tsxState.src.rdata.wholeMsg)
-    if event.type == pj.PJSIP_EVENT_RX_MSG:
-        return str(event.body.rxMsg.rdata.wholeMsg)
-    return ""
+    # received_message checks that the event really carries a received message before it
+    # reads rdata (a union member that is not set otherwise).
+    from voxpy.backends.pjsua2.call import received_message
+
+    return received_message(event) or ""
 
 
 def _same_target(contact: str, target: str) -> bool:

@@ -211,8 +211,8 @@ class Calls:
         else:
             if not 300 <= cmd.code <= 699:
                 raise InvalidArgumentError(f"reject code must be 300-699, got {cmd.code}")
-            leg.final_sent = True
             leg.hangup(call_op(cmd.code, headers))
+            leg.final_sent = True  # only once it went out: a pj.Error leaves the leg answerable
 
     def _sdp_sent(self, leg: Leg) -> None:
         if not leg.sdp_sent:

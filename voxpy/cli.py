@@ -22,7 +22,6 @@ from voxpy.errors import BackendError, ConfigError, ScenarioError
 from voxpy.log import configure_logging, get_logger
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.scenario import Scenario, check
-from voxpy.runtime.session import Timeouts
 
 EXIT_USAGE = 2
 EXIT_BACKEND = 1
@@ -97,12 +96,7 @@ async def _serve(
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
     backend = PjsuaBackend(_pjsua_options(settings), logger=get_logger("voxpy.pjsua2"))
-    timeouts = Timeouts(
-        no_answer=settings.timeouts.no_answer,
-        dial=settings.timeouts.dial,
-        session_grace=settings.timeouts.session_grace,
-        terminate_wait=settings.timeouts.shutdown,
-    )
+    timeouts = settings.timeouts.timeouts()
     from voxpy.media.library import FileMediaLibrary
 
     media = FileMediaLibrary.from_settings(settings, get_logger("voxpy.media"))

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from voxpy.core.quality import Thresholds
+from voxpy.core.timeouts import Timeouts
 from voxpy.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
@@ -151,6 +152,15 @@ class TimeoutSettings(_Section):
     dial: PositiveSeconds = 60.0
     session_grace: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     shutdown: PositiveSeconds = 4.0
+
+    def timeouts(self) -> Timeouts:
+        """The runtime's view (``shutdown`` is how long terminating sessions wait for calls)."""
+        return Timeouts(
+            no_answer=self.no_answer,
+            dial=self.dial,
+            session_grace=self.session_grace,
+            terminate_wait=self.shutdown,
+        )
 
 
 class LogSettings(_Section):

@@ -21,6 +21,7 @@ from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.state import CallMachine, CallState
+from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
@@ -34,16 +35,6 @@ from voxpy.runtime.events import (
     Terminating,
 )
 from voxpy.runtime.timers import Clock, Timer
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds; see ``config/voxpy.toml``."""
-
-    no_answer: float = 60.0
-    dial: float = 60.0
-    session_grace: float = 60.0
-    terminate_wait: float = 4.0
 
 
 class SessionHost(Protocol):

@@ -7,11 +7,11 @@ whose real length is read.
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 from voxpy.core.ports import PreparedMedia
 from voxpy.errors import MediaError
+from voxpy.media.convert import wav_duration
 
 SECONDS_PER_WORD = 0.3
 
@@ -42,8 +42,7 @@ class FakeMedia:
             return PreparedMedia(path=f"memory:media:{source}", duration=float(known))
         path = Path(source)
         if path.suffix.lower() == ".wav" and path.is_file():
-            with wave.open(str(path)) as w:
-                return PreparedMedia(path=str(path), duration=w.getnframes() / w.getframerate())
+            return PreparedMedia(path=str(path), duration=wav_duration(path))
         raise MediaError(
             f"memory mode does not know {source!r}: register it with "
             "h.media.register(source, duration) or use a local .wav file"

@@ -86,7 +86,7 @@ class ScenarioHarness:
         self.engine = Engine(
             self._tap,
             self.scenario,
-            timeouts=_timeouts(self.settings),
+            timeouts=self.settings.timeouts.timeouts(),
             custom_data=self.custom_data,
             clock=self.clock,
             media=self.media,
@@ -275,12 +275,3 @@ class ScenarioHarness:
         if self.clock is not None:
             await settle()
         self.check_errors()
-
-
-def _timeouts(settings: Settings) -> Any:
-    from voxpy.runtime.session import Timeouts
-
-    t = settings.timeouts
-    return Timeouts(
-        no_answer=t.no_answer, dial=t.dial, session_grace=t.session_grace, terminate_wait=t.shutdown
-    )

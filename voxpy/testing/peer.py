@@ -7,7 +7,6 @@ network and the real pjsua2 peer process.
 from __future__ import annotations
 
 import re
-import wave
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -23,6 +22,7 @@ from voxpy.core.signals import (
     Signal,
     ToneReceived,
 )
+from voxpy.media.convert import wav_duration
 
 S = TypeVar("S", bound=Signal)
 
@@ -64,8 +64,7 @@ class PeerCall:
     def play(self, wav: str | Path, loop: bool = False) -> None:
         """Play a WAV file into the call, as the caller speaking (replaces what it played)."""
         path = Path(wav)
-        with wave.open(str(path)) as w:
-            duration = w.getnframes() / w.getframerate()
+        duration = wav_duration(path)
         self._plays += 1
         self._send(
             cmd.Play(

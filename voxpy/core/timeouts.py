@@ -1,0 +1,15 @@
+"""How long calls and sessions may wait (pure data; values come from config ``timeouts``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; see ``config/voxpy.toml``."""
+
+    no_answer: float = 60.0
+    dial: float = 60.0
+    session_grace: float = 60.0
+    terminate_wait: float = 4.0

@@ -42,6 +42,8 @@ class PjsuaOptions:
     poll_ms: int = 20
     "How long one libHandleEvents() may block; SIP traffic and send() wake it earlier."
     measure_rx_audio: bool = False
+    edge_guard: bool = True
+    "Refuse hostile requests before pjsua sees them (``guard.py``); off only to study pjsua."
     telephone_event: bool = True
     "Offer RFC 2833 telephone-event in SDP; off, far ends must send DTMF by INFO or in-band."
 

@@ -21,6 +21,7 @@ import time
 from voxpy.backends.pjsua2.account import Accounts
 from voxpy.backends.pjsua2.dispatch import Calls, refusal
 from voxpy.backends.pjsua2.endpoint import Stack
+from voxpy.backends.pjsua2.guard import EdgeGuard
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import Media
 from voxpy.backends.pjsua2.options import PjsuaOptions
@@ -57,6 +58,7 @@ class Owner(threading.Thread):
         self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._wake_sock.setblocking(False)
         self._calls: Calls | None = None
+        self.guard: EdgeGuard | None = None
 
     # -- any thread ------------------------------------------------------------------------
 
@@ -133,6 +135,10 @@ class Owner(threading.Thread):
 
     def _boot(self, stack: Stack) -> None:
         stack.boot()
+        if self.options.edge_guard:
+            # Lives as long as this object: pjsip calls into its thunks until libDestroy.
+            self.guard = EdgeGuard(user_agent=self.options.user_agent, logger=self._logger)
+            self.guard.install(tcp_port=stack.port if self.options.tcp else 0)
         self.port = stack.port
         host = self.options.advertised_host or stack.published_host
         self.contact_uri = f"sip:{self.options.user}@{host}:{self.port}"
@@ -153,6 +159,8 @@ class Owner(threading.Thread):
         while not self._stop_requested.is_set():
             stack.ep.libHandleEvents(poll_ms)
             _collect_if_due()
+            if self.guard is not None:
+                self.guard.poll(time.monotonic())
             self._drain()
             if self._calls is not None:
                 self._calls.poll()
@@ -197,6 +205,8 @@ class Owner(threading.Thread):
             # Leg/Account objects in reference cycles must die now, not after libDestroy.
             gc.collect()
         finally:
+            if self.guard is not None:
+                self.guard.release()
             stack.destroy()
             self._logger.info("pjsua2 stopped")
 

@@ -46,6 +46,8 @@ class Calls:
         self.accounts: Accounts | None = None
         self.media: Media | None = None
         self.signalling: Signalling | None = None
+        self.admit_dial: Callable[[], str | None] | None = None
+        "The edge guard's ioqueue-key budget: a reason to refuse a new outbound leg, or None."
         self.stopping = False
         self._emit = emit
         self._accepting = accepting
@@ -149,6 +151,11 @@ class Calls:
             return
         except BackendError as exc:
             self._emit(Ended(call_id=cmd.call_id, code=503, reason=str(exc)))
+            return
+        refused = self.admit_dial() if self.admit_dial is not None else None
+        if refused is not None:
+            self._logger.warning("dial refused", call_id=cmd.call_id, reason=refused)
+            self._emit(Ended(call_id=cmd.call_id, code=503, reason=refused))
             return
         op = call_op(0, headers)
         if cmd.callerid or cmd.display_name:

@@ -284,6 +284,19 @@ class EdgeGuard:
             self._admitted.popitem(last=False)
         return None
 
+    def admit_dial(self) -> str | None:
+        """An outbound leg opens RTP/RTCP sockets too: the same budget decides (owner thread)."""
+        if not self.enabled:
+            return None
+        use = self.budget.admit(
+            time.monotonic(), calls=int(self._lib.pjsua_call_get_count()), transports=1
+        )
+        return (
+            None
+            if use.admitted
+            else f"ioqueue key budget spent ({use.keys} of {self.budget.total})"
+        )
+
     def _tpmgr(self) -> int:
         return int(self._lib.pjsip_endpt_get_tpmgr(self._endpt) or 0)
 

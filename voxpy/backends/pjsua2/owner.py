@@ -147,6 +147,8 @@ class Owner(threading.Thread):
         calls.accounts = Accounts(self.options, self.contact_uri, calls.on_incoming, self._logger)
         calls.media = Media(self.options, self._emit, calls.legs.get, self._wake, self._logger)
         calls.signalling = Signalling(calls.legs.get, self._emit, self._logger)
+        if self.guard is not None and self.guard.enabled:
+            calls.admit_dial = self.guard.admit_dial
         self._logger.info(
             "pjsua2 listening",
             contact_uri=self.contact_uri,

@@ -1,5 +1,7 @@
-"""Die (SIGKILL) on the first INVITE, after pjsua sent 100 Trying: a poison INVITE."""
+"""Ring (180), then die (SIGKILL) a moment later: a poison INVITE that killed its worker
+after a provisional reply, so Kamailio stopped retransmitting it."""
 
+import asyncio
 import os
 import signal
 
@@ -7,7 +9,8 @@ from voxpy import AppEvents, VoxEngine
 
 
 def on_alerting(e):
-    os.kill(os.getpid(), signal.SIGKILL)
+    e.call.ring()
+    asyncio.get_running_loop().call_later(0.3, os.kill, os.getpid(), signal.SIGKILL)
 
 
 VoxEngine.add_event_listener(AppEvents.CallAlerting, on_alerting)

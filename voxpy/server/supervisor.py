@@ -3,7 +3,9 @@
 Start: render and check the Kamailio config, start Kamailio (every worker listed inactive),
 start the API, start the workers; each worker that answers its control API is marked active
 in the dispatcher. A worker that dies is marked inactive at once (no waiting for the OPTIONS
-probes) and restarted with backoff; a Kamailio that dies is restarted the same way.
+probes) and restarted with backoff; the restart re-joins the dispatcher under a new duid, so
+the calls Kamailio still counted for the dead one are forgotten. A Kamailio that dies is
+restarted the same way.
 
 SIGTERM (or SIGINT) drains: every worker is disabled in the dispatcher (so Kamailio answers
 new INVITEs with 503 once all are), told to refuse new INVITEs and sessions, and given

@@ -230,7 +230,9 @@ class ServerSettings(_Section):
     kamailio_shm_mb: int = Field(default=64, ge=16, le=4096)
     probe_interval: int = Field(default=2, ge=1, le=300)
     retry_after: int = Field(default=5, ge=1, le=3600)
-    pike_density: int = Field(default=64, ge=1)
+    pike_density: int = Field(default=64, ge=1, le=100000)
+    pike_loopback: bool = False
+    invite_rate: int = Field(default=50, ge=1, le=100000)
     run_dir: OptionalStr = None
 
     @field_validator("worker_host", "http_host")

@@ -20,6 +20,7 @@ from voxpy.server.kamailio import (
     KamailioError,
     check_config,
     dispatcher_list,
+    duid,
     render,
     write_config,
 )
@@ -74,6 +75,36 @@ class TestGeneratedConfig:
             "1 sip:127.0.0.1:5071 9 0 duid=w0;maxload=4",
             "1 sip:127.0.0.1:5072 9 0 duid=w1;maxload=4",
         ]
+
+    async def test_edge_settings_are_rendered(self, run_dir: Path) -> None:
+        cfg = write_config(
+            settings(
+                **{
+                    "sip.user_agent": 'edge "ua"\\x',
+                    "server.pike_loopback": True,
+                    "server.invite_rate": 7,
+                }
+            ),
+            run_dir,
+            5060,
+            WORKERS,
+        )
+        await check_config("kamailio", cfg)
+        text = cfg.read_text()
+        assert 'server_header="Server: edge \\"ua\\"\\\\x"' in text
+        assert "if (!route(FROMWORKER) && (1 || " in text
+        assert "> 7) {" in text and "$ml > 4000" in text
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [{"server.invite_rate": 0}, {"server.pike_density": 0}, {"server.pike_loopback": "maybe"}],
+    )
+    def test_bad_edge_settings(self, overrides: dict[str, object]) -> None:
+        with pytest.raises(ConfigError, match="server"):
+            settings(**overrides)
+
+    def test_restarted_worker_gets_a_new_duid(self) -> None:
+        assert [duid(0, 0), duid(0, 1), duid(3, 2)] == ["w0", "w0.1", "w3.2"]
 
     def test_unknown_placeholder_is_an_error(self) -> None:
         assert render("a {{x}} b", {"x": 1}) == "a 1 b"

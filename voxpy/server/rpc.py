@@ -77,6 +77,15 @@ class KamailioRpc:
         """``dispatcher.set_state``: "ap" active, "ip" inactive (probed), "d" disabled."""
         await self.call("dispatcher.set_state", state, group, uri)
 
+    async def replace_destination(
+        self, old_uri: str, new_uri: str, attrs: str, flags: int = 8, group: int = 1
+    ) -> None:
+        """``dispatcher.remove`` then ``dispatcher.add``: a destination with new attributes
+        (a new duid) and no call load, active and probed (flags 8). The other destinations
+        keep their state and load."""
+        await self.call("dispatcher.remove", group, old_uri)
+        await self.call("dispatcher.add", group, new_uri, flags, 0, attrs)
+
     async def destinations(self) -> dict[str, dict[str, Any]]:
         """``dispatcher.list`` as ``{uri: {"flags": "AP", "load": 2, "duid": "w0"}}``."""
         result = await self.call("dispatcher.list")

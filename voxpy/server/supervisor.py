@@ -3,7 +3,9 @@
 Start: render and check the Kamailio config, start Kamailio (every worker listed inactive),
 start the API, start the workers; each worker that answers its control API is marked active
 in the dispatcher. A worker that dies is marked inactive at once (no waiting for the OPTIONS
-probes) and restarted with backoff; a Kamailio that dies is restarted the same way.
+probes) and restarted with backoff; the restart re-joins the dispatcher under a new duid, so
+the calls Kamailio still counted for the dead one are forgotten. A Kamailio that dies is
+restarted the same way.
 
 SIGTERM (or SIGINT) drains: every worker is disabled in the dispatcher (so Kamailio answers
 new INVITEs with 503 once all are), told to refuse new INVITEs and sessions, and given
@@ -31,7 +33,15 @@ from voxpy.errors import ConfigError
 from voxpy.log import get_logger
 from voxpy.server.api import PublicApi
 from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
-from voxpy.server.kamailio import Destination, Kamailio, KamailioError, check_config, which
+from voxpy.server.kamailio import (
+    Destination,
+    Kamailio,
+    KamailioError,
+    check_config,
+    dispatcher_attrs,
+    duid,
+    which,
+)
 from voxpy.server.kamailio import write_config as write_kamailio_config
 from voxpy.server.metrics import WorkerSample, exposition
 from voxpy.server.pool import Pool, plan_ports
@@ -74,6 +84,9 @@ class Supervisor:
         self.pool: Pool | None = None
         self.api = PublicApi(self, settings.server)
         self._tasks: list[asyncio.Task[None]] = []
+        self._duids: dict[int, str] = {}
+        "The duid Kamailio knows each worker by, when not the initial ``w<index>``."
+        self._dispatcher_lock = asyncio.Lock()
 
     # -- running -----------------------------------------------------------------------------
 
@@ -170,7 +183,26 @@ class Supervisor:
                 "dispatcher_state_failed", worker=worker.index, state=state, error=str(exc)
             )
 
+    async def _renew_destination(self, worker: Worker) -> None:
+        """A restarted worker becomes a new dispatcher destination (duid ``w<i>.<restarts>``)
+        with no call load: Kamailio still counts the calls its dead predecessor held."""
+        wanted = duid(worker.index, worker.restarts)
+        if self._duids.get(worker.index, duid(worker.index, 0)) == wanted:
+            return
+        if self.kamailio is None or not self.kamailio.running:
+            return
+        uri, attrs = worker.spec.sip_uri, dispatcher_attrs(wanted, self.settings.sip.max_calls)
+        async with self._dispatcher_lock:
+            try:
+                await self.kamailio.rpc.replace_destination(uri, uri, attrs)
+            except RpcError as exc:
+                self._log.warning("dispatcher_renew_failed", worker=worker.index, error=str(exc))
+                return
+        self._duids[worker.index] = wanted
+        self._log.info("dispatcher_renewed", worker=worker.index, duid=wanted)
+
     async def _worker_up(self, worker: Worker) -> None:
+        await self._renew_destination(worker)
         if self.draining:
             await self._drain_worker(worker)
         else:
@@ -198,6 +230,7 @@ class Supervisor:
             except KamailioError as exc:
                 self._log.error("kamailio_restart_failed", error=str(exc))
                 continue
+            self._duids.clear()  # a new Kamailio read the list file: w<index>, no load
             for worker in self.pool.workers if self.pool else []:
                 if worker.ready:
                     await self._worker_up(worker)

@@ -107,7 +107,7 @@ class TestFrontChecks:
             assert not server.find_all("call_incoming")  # none of it reached the worker
 
             # Global INVITE rate (3/s here), whatever the User-Agent: poison INVITEs that
-            # pass it reach the worker, are dropped there and end in 503 after fr_timer.
+            # pass it reach the worker, whose edge guard answers 400 (pjsua would drop them).
             ids = [
                 udp.request("INVITE", body=sdp(), cseq=POISON_CSEQ, user_agent=f"ua{i}")
                 for i in range(8)
@@ -116,14 +116,18 @@ class TestFrontChecks:
             limited = [r for r in finals if r.reason == "Rate Limited"]
             assert 8 - 3 * 2 <= len(limited) <= 8 - 3  # the 8 may straddle a second
             assert all(r.code == 503 and r.headers["retry-after"] for r in limited)
-            assert {r.reason for r in finals} <= {"Rate Limited", "No Worker Available"}
+            assert {r.reason for r in finals} <= {"Rate Limited", "Bad Request"}
             await wait_loads(server, {"w0": ("AP", 0)})
         finally:
             udp.close()
 
 
 class TestPhantomLoad:
-    """INVITEs a worker drops without a reply neither mark it down nor hold its capacity."""
+    """Malformed INVITEs neither mark a worker down nor hold its capacity.
+
+    pjsua drops an INVITE with CSeq 2^32 without a word; the worker's edge guard now answers
+    it 400, and Kamailio releases the load of every non-2xx final at once.
+    """
 
     async def test_nine_unanswered_invites_then_eight_calls(
         self, serve_factory: ServeFactory, peer_factory: PeerFactory
@@ -135,13 +139,12 @@ class TestPhantomLoad:
             sent = loop.time()
             ids = [udp.request("INVITE", body=sdp(), cseq=POISON_CSEQ) for _ in range(9)]
             finals = [await udp.final(call_id, timeout=15) for call_id in ids]
-            # 8 fill both workers (4 each) for fr_timer; the ninth finds no room at once.
-            assert (
-                sorted(r.reason for r in finals)
-                == ["All Workers Busy"] + ["No Worker Available"] * 8
-            )
+            # Sent at once, 8 fill both workers' load (4 each) until their 400s come back, so
+            # the ninth may find no room at that instant: 503 All Workers Busy.
+            codes = sorted(r.code for r in finals)
+            assert codes in ([400] * 9, [400] * 8 + [503]), codes
             await wait_loads(server, {"w0": ("AP", 0), "w1": ("AP", 0)}, timeout=2)
-            LOG.info(f"9 dropped INVITEs: load back to 0 {loop.time() - sent:.1f} s after sending")
+            LOG.info(f"9 malformed INVITEs: load 0 {loop.time() - sent:.1f} s after sending")
         finally:
             udp.close()
         peers = [await peer_factory() for _ in range(2)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from voxpy.core.admission import ConnectionCount, KeyBudget
-from voxpy.core.edge import inspect_request, sdp_problem, stateless_response
+from voxpy.core.edge import inspect_request, sdp_problem
 from voxpy.core.ratelimit import LogBudget
+from voxpy.core.sipraw import stateless_response
 
 SDP = (
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 {c}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"

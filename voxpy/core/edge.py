@@ -72,7 +72,7 @@ _COMPACT = {
     "b": "referred-by",
     "x": "session-expires",
 }
-_TAG = re.compile(r";\s*tag\s*=", re.IGNORECASE)
+TAG = re.compile(r";\s*tag\s*=", re.IGNORECASE)
 _DIGITS = re.compile(r"\d{1,10}")
 
 
@@ -104,7 +104,7 @@ class Request:
     @property
     def in_dialog(self) -> bool:
         to = self.first("to")
-        return to is not None and _TAG.search(_outside_brackets(to)) is not None
+        return to is not None and TAG.search(outside_brackets(to)) is not None
 
     @property
     def call_id(self) -> str:
@@ -317,59 +317,10 @@ def _valid_replaces(value: str) -> bool:
     return bool(call_id) and bool(names.get("to-tag")) and bool(names.get("from-tag"))
 
 
-def _outside_brackets(value: str) -> str:
+def outside_brackets(value: str) -> str:
     """A name-addr's parameters: the part after ``>`` (a URI's own ;tag does not count)."""
     return value.rpartition(">")[2] if ">" in value else value
 
 
 def _bad(why: str) -> Refusal:
     return Refusal(code=400, reason="Bad Request", why=why)
-
-
-_ECHOED = (b"via", b"v", b"from", b"f", b"to", b"t", b"call-id", b"i", b"cseq")
-MAX_ECHOED_LINE = 1024
-
-
-def stateless_response(raw: bytes, *, code: int, reason: str, server: str) -> bytes | None:
-    """A response to a request pjsip could not parse, built from its raw lines (or ``None``).
-
-    RFC 3261 8.2.6: copy Via, From, To (adding a tag), Call-ID and CSeq. Bytes are echoed as
-    received, so a From that is not UTF-8 still matches the sender's transaction. ``None`` when
-    the request lacks what a response must carry, or is an ACK or a response itself.
-    """
-    head = raw.partition(b"\r\n\r\n")[0]
-    lines = head.split(b"\r\n")
-    method = lines[0].split(b" ", 1)[0]
-    if not method or method.startswith(b"SIP/") or method == b"ACK":
-        return None
-    kept: list[bytes] = []
-    seen: set[bytes] = set()
-    for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        key = name.strip().lower()
-        if not colon or key not in _ECHOED or len(line) > MAX_ECHOED_LINE:
-            continue
-        full = {b"v": b"via", b"f": b"from", b"t": b"to", b"i": b"call-id"}.get(key, key)
-        if full != b"via" and full in seen:
-            continue
-        seen.add(full)
-        value = value.strip()
-        if full == b"to" and not _TAG.search(_outside_brackets(value.decode("latin-1"))):
-            value += b";tag=edge" + str(abs(hash(raw)) % 10**8).encode()
-        kept.append(_CANONICAL[full] + b": " + value)
-    if not {b"via", b"from", b"to", b"call-id"} <= seen:
-        return None
-    if b"cseq" not in seen:
-        kept.append(b"CSeq: 1 " + method[:32])
-    status = f"SIP/2.0 {code} {reason}".encode()
-    tail = f"Server: {server}\r\nContent-Length: 0\r\n\r\n".encode()
-    return b"\r\n".join([status, *kept]) + b"\r\n" + tail
-
-
-_CANONICAL = {
-    b"via": b"Via",
-    b"from": b"From",
-    b"to": b"To",
-    b"call-id": b"Call-ID",
-    b"cseq": b"CSeq",
-}

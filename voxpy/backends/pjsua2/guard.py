@@ -9,110 +9,63 @@ answers a refusal statelessly so nothing of it is kept. On the way out it rename
 names and our host name there), and logs every error response pjsua sends, which pjsua itself
 never does.
 
-The struct offsets below are those of this wheel (pjsua2-python 2.15.1, x86_64, PJSIP_MAX_PKT_LEN
-4000). They are checked on every message against what pjsip reports through its own accessors
-(``pjsip_rx_data_get_info``, ``pjsip_tx_data_get_info``); one mismatch disables the guard with
-an error line rather than reading memory it does not understand.
+The struct offsets (``pjsip_abi.py``) are those of this wheel. They are checked on every
+message against what pjsip reports through its own accessors (``pjsip_rx_data_get_info``,
+``pjsip_tx_data_get_info``); one mismatch disables the guard with an error line rather than
+reading memory it does not understand.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.metadata
+import platform
 import time
 from collections import OrderedDict
 from typing import Any
 
-import pjsua2 as pj
-
 from voxpy.backends.pjsua2.logsupport import Logger
-from voxpy.backends.pjsua2.tcpgate import TcpGate, find_listener
-from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, ConnectionCount, KeyBudget
-from voxpy.core.edge import MAX_PKT_LEN, Refusal, inspect_request, stateless_response
+from voxpy.backends.pjsua2.pjsip_abi import (
+    DROP_CB,
+    HDR_NAME,
+    HDR_SNAME,
+    INT,
+    MSG_STATUS_CODE,
+    PJ_EIGNORED,
+    PJSIP_ERXOVERFLOW,
+    PJSIP_RESPONSE_MSG,
+    PRIORITY,
+    RX_CB,
+    RX_MSG_BUF,
+    RX_MSG_LEN,
+    RX_PACKET,
+    RX_PKT_LEN,
+    RX_POOL,
+    RX_SRC_ADDR,
+    RX_SRC_ADDR_LEN,
+    RX_SRC_NAME,
+    RX_SRC_PORT,
+    TRANSPORT_UDP,
+    TX_CB,
+    TX_MSG,
+    VERIFIED_WHEEL,
+    VP,
+    DroppedData,
+    PjsipHdr,
+    PjsipModule,
+    PjStr,
+    c_string,
+    hdr_name,
+    load,
+)
+from voxpy.backends.pjsua2.tcpgate import TcpWatch
+from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, KeyBudget
+from voxpy.core.edge import MAX_PKT_LEN, Refusal, inspect_request
 from voxpy.core.ratelimit import LogBudget
+from voxpy.core.sipraw import raw_header, stateless_response, to_params, top_branch
 
-_VP = ctypes.c_void_p
-_INT = ctypes.c_int
-PRIORITY = 12
-
-# pjsip_rx_data (sip_transport.h): tp_info {pool, transport, tp_data, op_key[34 ptrs + rdata]}
-# = 304 bytes; pkt_info {timestamp 16, packet[4000], zero u32, len ssize_t, src_addr 28,
-# src_addr_len, src_name[46], src_port}; then msg_info {msg_buf, len, msg, ...}.
-RX_POOL = 0
-RX_PACKET = 320
-RX_PKT_LEN = 4328
-RX_SRC_ADDR = 4336
-RX_SRC_ADDR_LEN = 4364
-RX_SRC_NAME = 4368
-RX_SRC_PORT = 4416
-RX_MSG_BUF = 4424
-RX_MSG_LEN = 4432
-# pjsip_tx_data: list 16, pool 8, obj_name[32], info, rx_timestamp 16, mgr, op_key 296, lock,
-# msg. pjsip_msg: type (int), line.status.code at 8. pjsip_hdr: prev, next, type, name at 24.
-TX_MSG = 392
-MSG_STATUS_CODE = 8
-HDR_NAME = 24
-HDR_SNAME = 40
-PJSIP_RESPONSE_MSG = 1
 _RETRANSMIT_MEMORY = 512
 "Admitted INVITE branches remembered, so a retransmission is not counted (or refused) again."
-
-
-class PjStr(ctypes.Structure):
-    _fields_ = [("ptr", _VP), ("slen", ctypes.c_long)]
-
-
-class PjsipHdr(ctypes.Structure):
-    """The generic part of pjsip_hdr, used as a list sentinel."""
-
-    _fields_ = [
-        ("prev", _VP),
-        ("next", _VP),
-        ("type", _INT),
-        ("name", PjStr),
-        ("sname", PjStr),
-        ("vptr", _VP),
-    ]
-
-
-class DroppedData(ctypes.Structure):
-    """pjsip_tp_dropped_data: what the transport manager drops, and why."""
-
-    _fields_ = [("tp", _VP), ("data", _VP), ("len", ctypes.c_size_t), ("status", _INT)]
-
-
-PJ_EIGNORED = 70020
-PJSIP_ERXOVERFLOW = 171062
-"A TCP message that does not fit the 4000-byte buffer (PJSIP_ERRNO_START_PJSIP + 62)."
-_TRANSPORT_UDP = 1
-_DROP = ctypes.CFUNCTYPE(None, _VP)
-_TP_STATE = ctypes.CFUNCTYPE(None, _VP, _INT, _VP)
-PJSIP_TP_STATE_CONNECTED = 0
-_RX = ctypes.CFUNCTYPE(_INT, _VP)
-_TX = ctypes.CFUNCTYPE(_INT, _VP)
-
-
-class PjsipModule(ctypes.Structure):
-    _fields_ = [
-        ("prev", _VP),
-        ("next", _VP),
-        ("name", PjStr),
-        ("id", _INT),
-        ("priority", _INT),
-        ("load", _VP),
-        ("start", _VP),
-        ("stop", _VP),
-        ("unload", _VP),
-        ("on_rx_request", _RX),
-        ("on_rx_response", _VP),
-        ("on_tx_request", _VP),
-        ("on_tx_response", _TX),
-        ("on_tsx_state", _VP),
-    ]
-
-
-def _buffer(text: str) -> tuple[ctypes.Array[ctypes.c_char], PjStr]:
-    raw = ctypes.create_string_buffer(text.encode())
-    return raw, PjStr(ctypes.cast(raw, _VP), len(text))
 
 
 class EdgeGuard:
@@ -122,50 +75,22 @@ class EdgeGuard:
         self._log = logger
         # Calls get the keys TCP does not: the UDP transport and the listener are in reserve.
         self.budget = budget or KeyBudget(total=IOQUEUE_KEYS - TCP_KEYS, reserve=4)
-        self.connections = ConnectionCount()
-        self.gate: TcpGate | None = None
-        self._prev_state_cb: Any = None
+        self.tcp: TcpWatch | None = None
         self.enabled = False
         self.refused = 0
         self._lines = LogBudget()
         self._admitted: OrderedDict[tuple[bytes, bytes], None] = OrderedDict()
-        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        lib = load()
         self._lib = lib
-        for name, restype, argtypes in (
-            ("pjsua_get_pjsip_endpt", _VP, []),
-            ("pjsip_endpt_register_module", _INT, [_VP, _VP]),
-            ("pjsip_endpt_respond_stateless", _INT, [_VP, _VP, _INT, _VP, _VP, _VP]),
-            ("pjsip_generic_string_hdr_create", _VP, [_VP, _VP, _VP]),
-            ("pj_list_insert_before", None, [_VP, _VP]),
-            ("pj_list_erase", None, [_VP]),
-            ("pjsip_rx_data_get_info", ctypes.c_char_p, [_VP]),
-            ("pjsip_tx_data_get_info", ctypes.c_char_p, [_VP]),
-            ("pjsip_msg_find_hdr_by_name", _VP, [_VP, _VP, _VP]),
-            ("pjsip_tx_data_invalidate_msg", None, [_VP]),
-            ("pjsua_call_get_count", ctypes.c_uint, []),
-            ("pjsip_endpt_get_tpmgr", _VP, [_VP]),
-            ("pjsip_tpmgr_set_drop_data_cb", _INT, [_VP, _DROP]),
-            ("pjsip_tpmgr_get_state_cb", _VP, [_VP]),
-            ("pjsip_tpmgr_set_state_cb", _INT, [_VP, _TP_STATE]),
-            (
-                "pjsip_tpmgr_send_raw",
-                _INT,
-                [_VP, _INT, _VP, _VP, _VP, ctypes.c_size_t, _VP, _INT, _VP, _VP],
-            ),
-        ):
-            fn = getattr(lib, name)
-            fn.restype = restype
-            fn.argtypes = argtypes
-        self._server_raw, self._server = _buffer("Server")
-        self._ua_raw, self._ua_name = _buffer("User-Agent")
-        self._warn_raw, self._warn_name = _buffer("Warning")
-        self._agent_raw, self._agent = _buffer(user_agent)
-        self._name_raw, module_name = _buffer("mod-voxpy-edge-guard")
+        self._server_raw, self._server = c_string("Server")
+        self._ua_raw, self._ua_name = c_string("User-Agent")
+        self._warn_raw, self._warn_name = c_string("Warning")
+        self._agent_raw, self._agent = c_string(user_agent)
+        self._name_raw, module_name = c_string("mod-voxpy-edge-guard")
         # The module struct and its thunks must outlive every pjsip call into them.
-        self._on_rx = _RX(self._rx_request)
-        self._on_tx = _TX(self._tx_response)
-        self._on_drop = _DROP(self._dropped)
-        self._on_state = _TP_STATE(self._tp_state)
+        self._on_rx = RX_CB(self._rx_request)
+        self._on_tx = TX_CB(self._tx_response)
+        self._on_drop = DROP_CB(self._dropped)
         self._module = PjsipModule(
             name=module_name,
             id=-1,
@@ -178,6 +103,13 @@ class EdgeGuard:
 
     def install(self, *, tcp_port: int = 0) -> None:
         """Register the module and the TCP gate (owner thread, after libStart)."""
+        wheel = (importlib.metadata.version("pjsua2-python"), platform.machine())
+        if wheel != VERIFIED_WHEEL:
+            # Reading rx_data at the wrong offsets could crash; an unguarded worker only can.
+            self._log.error(
+                "edge_guard_disabled", why=f"pjsua2 {wheel} is not the verified {VERIFIED_WHEEL}"
+            )
+            return
         self._endpt = int(self._lib.pjsua_get_pjsip_endpt() or 0)
         status = self._lib.pjsip_endpt_register_module(self._endpt, ctypes.byref(self._module))
         if status != 0:
@@ -187,15 +119,7 @@ class EdgeGuard:
         tpmgr = self._tpmgr()
         self._lib.pjsip_tpmgr_set_drop_data_cb(tpmgr, self._on_drop)
         if tcp_port:
-            listener = find_listener(tcp_port)
-            if listener is None:
-                self._log.error("tcp_gate_disabled", why=f"no TCP listener on port {tcp_port}")
-            else:
-                self.gate = TcpGate(listener, self._log)
-                # pjsua reports transport states through this callback too: chain to it.
-                previous = self._lib.pjsip_tpmgr_get_state_cb(tpmgr)
-                self._prev_state_cb = _TP_STATE(previous) if previous else None
-                self._lib.pjsip_tpmgr_set_state_cb(tpmgr, self._on_state)
+            self.tcp = TcpWatch.install(self._lib, tpmgr, tcp_port, self._log)
         self._log.info("edge_guard_installed", priority=PRIORITY, keys=self.budget.total)
 
     # -- requests --------------------------------------------------------------------------
@@ -216,14 +140,14 @@ class EdgeGuard:
             return 0
         pkt_len = ctypes.c_ssize_t.from_address(rdata + RX_PKT_LEN).value
         # The top Via names the transport; on TCP pjsip frames by Content-Length itself.
-        datagram = b"/TCP" not in _header(raw, b"via", b"v")[:16].upper()
+        datagram = b"/TCP" not in raw_header(raw, b"via", b"v")[:16].upper()
         refusal = inspect_request(
             raw, datagram=datagram, truncated=datagram and pkt_len >= MAX_PKT_LEN
         )
         if (
             refusal is None
             and raw.startswith(b"INVITE ")
-            and b";tag=" not in _to_header(raw).lower()
+            and b";tag=" not in to_params(raw).lower()
         ):
             refusal = self._admit(raw)
         if refusal is None:
@@ -239,10 +163,10 @@ class EdgeGuard:
 
     def _raw(self, rdata: int) -> bytes | None:
         """The request's bytes, after checking the layout against pjsip's own description."""
-        buf = _VP.from_address(rdata + RX_MSG_BUF).value or 0
-        length = _INT.from_address(rdata + RX_MSG_LEN).value
+        buf = VP.from_address(rdata + RX_MSG_BUF).value or 0
+        length = INT.from_address(rdata + RX_MSG_LEN).value
         packet = rdata + RX_PACKET
-        port = _INT.from_address(rdata + RX_SRC_PORT).value
+        port = INT.from_address(rdata + RX_SRC_PORT).value
         info = self._lib.pjsip_rx_data_get_info(rdata) or b""
         if not (
             packet <= buf < packet + MAX_PKT_LEN and 0 < length <= MAX_PKT_LEN and 0 <= port < 65536
@@ -262,10 +186,10 @@ class EdgeGuard:
 
     def _source(self, rdata: int) -> str:
         name = ctypes.string_at(rdata + RX_SRC_NAME).decode("ascii", "replace")
-        return f"{name}:{_INT.from_address(rdata + RX_SRC_PORT).value}"
+        return f"{name}:{INT.from_address(rdata + RX_SRC_PORT).value}"
 
     def _admit(self, raw: bytes) -> Refusal | None:
-        key = (_header(raw, b"call-id", b"i"), _branch(raw))
+        key = (raw_header(raw, b"call-id", b"i"), top_branch(raw))
         if key in self._admitted:
             return None  # a retransmission of a request already let in
         # TCP connections have keys of their own (TCP_KEYS): only the UDP transport counts.
@@ -301,17 +225,17 @@ class EdgeGuard:
         return int(self._lib.pjsip_endpt_get_tpmgr(self._endpt) or 0)
 
     def _respond(self, rdata: int, refusal: Refusal) -> None:
-        pool = _VP.from_address(rdata + RX_POOL).value
+        pool = VP.from_address(rdata + RX_POOL).value
         sentinel = PjsipHdr()
         address = ctypes.addressof(sentinel)
         sentinel.prev = sentinel.next = address
         keep: list[Any] = []
         for name, value in (("Server", None), *refusal.headers):
-            name_raw, name_str = _buffer(name)
+            name_raw, name_str = c_string(name)
             if value is None:
                 value_str = self._agent
             else:
-                value_raw, value_str = _buffer(value)
+                value_raw, value_str = c_string(value)
                 keep.append(value_raw)
             keep.append(name_raw)
             hdr = self._lib.pjsip_generic_string_hdr_create(
@@ -319,7 +243,7 @@ class EdgeGuard:
             )
             if hdr:
                 self._lib.pj_list_insert_before(address, hdr)
-        reason_raw, reason = _buffer(refusal.reason)
+        reason_raw, reason = c_string(refusal.reason)
         self._own_response = True  # logged already, as edge_refused
         try:
             status = self._lib.pjsip_endpt_respond_stateless(
@@ -346,35 +270,16 @@ class EdgeGuard:
 
     # -- TCP connections -----------------------------------------------------------------------
 
-    def _tp_state(self, tp: int | None, state: int, info: int | None) -> None:
-        try:
-            if tp and ctypes.string_at(tp, 3) == b"tcp":
-                now = time.monotonic()
-                if state == PJSIP_TP_STATE_CONNECTED:
-                    self.connections.opened(tp)
-                else:
-                    self.connections.closed(now, tp)
-                self.poll(now)
-        except Exception:  # noqa: BLE001 - nothing may propagate into C
-            self._log.exception("edge_guard_failed")
-        if self._prev_state_cb is not None:
-            self._prev_state_cb(tp, state, info)
-
     def poll(self, now: float) -> None:
-        """Close or reopen the TCP gate (owner thread; every poll and every TCP state change)."""
-        gate = self.gate
-        if gate is None:
-            return
-        if self.connections.should_accept(now):
-            gate.open()
-        else:
-            gate.close(now, f"{self.connections.keys(now)} TCP connections hold ioqueue keys")
+        """Close or reopen the TCP gate (the owner thread calls this every poll)."""
+        if self.tcp is not None:
+            self.tcp.poll(now)
 
     def release(self) -> None:
         """Before libDestroy: no more kernel filtering once pjsip stops reading."""
-        if self.gate is not None:
-            self.gate.release()
-            self.gate = None
+        if self.tcp is not None:
+            self.tcp.release()
+            self.tcp = None
 
     # -- requests pjsip could not parse -------------------------------------------------------
 
@@ -424,13 +329,13 @@ class EdgeGuard:
             return
         self._lib.pjsip_tpmgr_send_raw(
             self._tpmgr(),
-            _TRANSPORT_UDP,
+            TRANSPORT_UDP,
             None,
             None,
             response,
             len(response),
             rdata + RX_SRC_ADDR,
-            _INT.from_address(rdata + RX_SRC_ADDR_LEN).value,
+            INT.from_address(rdata + RX_SRC_ADDR_LEN).value,
             None,
             None,
         )
@@ -439,7 +344,7 @@ class EdgeGuard:
         """The UDP rx_data whose packet buffer starts (after CR/LF) at ``data``."""
         for skipped in range(8):
             rdata = data - RX_PACKET - skipped
-            if _VP.from_address(rdata + RX_MSG_BUF).value == data:
+            if VP.from_address(rdata + RX_MSG_BUF).value == data:
                 return rdata
         return None
 
@@ -460,18 +365,18 @@ class EdgeGuard:
         if len(parts) < 3 or parts[0] != b"Response":
             return
         code_text, _, method = parts[2].partition(b"/")
-        msg = _VP.from_address(tdata + TX_MSG).value
+        msg = VP.from_address(tdata + TX_MSG).value
         if not msg or not code_text.isdigit():
             return
         code = int(code_text)
-        if _INT.from_address(msg).value != PJSIP_RESPONSE_MSG or (
-            _INT.from_address(msg + MSG_STATUS_CODE).value != code
+        if INT.from_address(msg).value != PJSIP_RESPONSE_MSG or (
+            INT.from_address(msg + MSG_STATUS_CODE).value != code
         ):
             self._layout_mismatch(f"tx_data message does not match {info[:64]!r}")
             return
         changed = False
         ua = self._lib.pjsip_msg_find_hdr_by_name(msg, ctypes.byref(self._ua_name), None)
-        if ua and _hdr_name(ua).lower() == b"user-agent":
+        if ua and hdr_name(ua).lower() == b"user-agent":
             for offset in (HDR_NAME, HDR_SNAME):
                 ctypes.memmove(ua + offset, ctypes.byref(self._server), ctypes.sizeof(PjStr))
             changed = True
@@ -491,29 +396,3 @@ class EdgeGuard:
                     method=method.decode("ascii", "replace"),
                     **({"suppressed": skipped} if skipped else {}),
                 )
-
-
-def _hdr_name(hdr: int) -> bytes:
-    name = PjStr.from_address(hdr + HDR_NAME)
-    if not name.ptr or not 0 < name.slen < 64:
-        return b""
-    return ctypes.string_at(name.ptr, name.slen)
-
-
-def _header(raw: bytes, name: bytes, compact: bytes) -> bytes:
-    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\n")[1:]:
-        key, colon, value = line.partition(b":")
-        if colon and key.strip().lower() in (name, compact):
-            return value.strip()
-    return b""
-
-
-def _to_header(raw: bytes) -> bytes:
-    value = _header(raw, b"to", b"t")
-    return value.rpartition(b">")[2] if b">" in value else value
-
-
-def _branch(raw: bytes) -> bytes:
-    via = _header(raw, b"via", b"v")
-    _, _, rest = via.partition(b"branch=")
-    return rest.split(b";", 1)[0].split(b",", 1)[0].strip()

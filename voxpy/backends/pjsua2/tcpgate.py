@@ -15,8 +15,12 @@ import contextlib
 import ctypes
 import os
 import socket
+import time
+from typing import Any
 
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjsip_abi import PJSIP_TP_STATE_CONNECTED, TP_STATE_CB
+from voxpy.core.admission import ConnectionCount
 from voxpy.core.ratelimit import LogBudget
 
 SO_ATTACH_FILTER = 26
@@ -97,3 +101,51 @@ class TcpGate:
     def release(self) -> None:
         self.open()
         self._sock.close()
+
+
+class TcpWatch:
+    """Counts pjsip's TCP connections from its transport-state callback and works the gate."""
+
+    def __init__(self, gate: TcpGate, logger: Logger) -> None:
+        self.gate = gate
+        self.connections = ConnectionCount()
+        self._log = logger
+        self._previous: Any = None
+        self._on_state = TP_STATE_CB(self._state)
+
+    @classmethod
+    def install(cls, lib: Any, tpmgr: int, port: int, logger: Logger) -> TcpWatch | None:
+        listener = find_listener(port)
+        if listener is None:
+            logger.error("tcp_gate_disabled", why=f"no TCP listener on port {port}")
+            return None
+        watch = cls(TcpGate(listener, logger), logger)
+        # pjsua reports transport states through this same callback: chain to it.
+        previous = lib.pjsip_tpmgr_get_state_cb(tpmgr)
+        watch._previous = TP_STATE_CB(previous) if previous else None
+        lib.pjsip_tpmgr_set_state_cb(tpmgr, watch._on_state)
+        return watch
+
+    def _state(self, tp: int | None, state: int, info: int | None) -> None:
+        try:
+            # pjsip_transport starts with its object name: "tcps..."/"tcpc..." for TCP.
+            if tp and ctypes.string_at(tp, 3) == b"tcp":
+                now = time.monotonic()
+                if state == PJSIP_TP_STATE_CONNECTED:
+                    self.connections.opened(tp)
+                else:
+                    self.connections.closed(now, tp)
+                self.poll(now)
+        except Exception:  # noqa: BLE001 - nothing may propagate into C
+            self._log.exception("edge_guard_failed")
+        if self._previous is not None:
+            self._previous(tp, state, info)
+
+    def poll(self, now: float) -> None:
+        if self.connections.should_accept(now):
+            self.gate.open()
+        else:
+            self.gate.close(now, f"{self.connections.keys(now)} TCP connections hold ioqueue keys")
+
+    def release(self) -> None:
+        self.gate.release()

@@ -1,0 +1,135 @@
+"""The pjsip ABI of this wheel that the edge guard reads: offsets, structs, C signatures.
+
+Offsets are those of pjsua2-python 2.15.1 on x86_64 (PJSIP_MAX_PKT_LEN 4000), read from
+pjsip's headers (sip_transport.h, sip_msg.h, sip_module.h). ``guard.py`` checks them against
+pjsip's own accessors on every message and refuses to run on another wheel or machine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import pjsua2 as pj
+
+VP = ctypes.c_void_p
+INT = ctypes.c_int
+PRIORITY = 12
+
+# pjsip_rx_data (sip_transport.h): tp_info {pool, transport, tp_data, op_key[34 ptrs + rdata]}
+# = 304 bytes; pkt_info {timestamp 16, packet[4000], zero u32, len ssize_t, src_addr 28,
+# src_addr_len, src_name[46], src_port}; then msg_info {msg_buf, len, msg, ...}.
+RX_POOL = 0
+RX_PACKET = 320
+RX_PKT_LEN = 4328
+RX_SRC_ADDR = 4336
+RX_SRC_ADDR_LEN = 4364
+RX_SRC_NAME = 4368
+RX_SRC_PORT = 4416
+RX_MSG_BUF = 4424
+RX_MSG_LEN = 4432
+# pjsip_tx_data: list 16, pool 8, obj_name[32], info, rx_timestamp 16, mgr, op_key 296, lock,
+# msg. pjsip_msg: type (int), line.status.code at 8. pjsip_hdr: prev, next, type, name at 24.
+TX_MSG = 392
+MSG_STATUS_CODE = 8
+HDR_NAME = 24
+HDR_SNAME = 40
+PJSIP_RESPONSE_MSG = 1
+VERIFIED_WHEEL = ("2.15.1.post1", "x86_64")
+"The pjsua2-python release and machine whose struct layout the offsets above were read from."
+
+
+class PjStr(ctypes.Structure):
+    _fields_ = [("ptr", VP), ("slen", ctypes.c_long)]
+
+
+class PjsipHdr(ctypes.Structure):
+    """The generic part of pjsip_hdr, used as a list sentinel."""
+
+    _fields_ = [
+        ("prev", VP),
+        ("next", VP),
+        ("type", INT),
+        ("name", PjStr),
+        ("sname", PjStr),
+        ("vptr", VP),
+    ]
+
+
+class DroppedData(ctypes.Structure):
+    """pjsip_tp_dropped_data: what the transport manager drops, and why."""
+
+    _fields_ = [("tp", VP), ("data", VP), ("len", ctypes.c_size_t), ("status", INT)]
+
+
+PJ_EIGNORED = 70020
+PJSIP_ERXOVERFLOW = 171062
+"A TCP message that does not fit the 4000-byte buffer (PJSIP_ERRNO_START_PJSIP + 62)."
+TRANSPORT_UDP = 1
+DROP_CB = ctypes.CFUNCTYPE(None, VP)
+TP_STATE_CB = ctypes.CFUNCTYPE(None, VP, INT, VP)
+PJSIP_TP_STATE_CONNECTED = 0
+RX_CB = ctypes.CFUNCTYPE(INT, VP)
+TX_CB = ctypes.CFUNCTYPE(INT, VP)
+
+
+class PjsipModule(ctypes.Structure):
+    _fields_ = [
+        ("prev", VP),
+        ("next", VP),
+        ("name", PjStr),
+        ("id", INT),
+        ("priority", INT),
+        ("load", VP),
+        ("start", VP),
+        ("stop", VP),
+        ("unload", VP),
+        ("on_rx_request", RX_CB),
+        ("on_rx_response", VP),
+        ("on_tx_request", VP),
+        ("on_tx_response", TX_CB),
+        ("on_tsx_state", VP),
+    ]
+
+
+def c_string(text: str) -> tuple[ctypes.Array[ctypes.c_char], PjStr]:
+    raw = ctypes.create_string_buffer(text.encode())
+    return raw, PjStr(ctypes.cast(raw, VP), len(text))
+
+
+def hdr_name(hdr: int) -> bytes:
+    name = PjStr.from_address(hdr + HDR_NAME)
+    if not name.ptr or not 0 < name.slen < 64:
+        return b""
+    return ctypes.string_at(name.ptr, name.slen)
+
+
+def load() -> Any:
+    """The extension module as a C library, with the signatures the guard calls."""
+    lib = ctypes.CDLL(pj._pjsua2.__file__)
+    for name, restype, argtypes in (
+        ("pjsua_get_pjsip_endpt", VP, []),
+        ("pjsip_endpt_register_module", INT, [VP, VP]),
+        ("pjsip_endpt_respond_stateless", INT, [VP, VP, INT, VP, VP, VP]),
+        ("pjsip_generic_string_hdr_create", VP, [VP, VP, VP]),
+        ("pj_list_insert_before", None, [VP, VP]),
+        ("pj_list_erase", None, [VP]),
+        ("pjsip_rx_data_get_info", ctypes.c_char_p, [VP]),
+        ("pjsip_tx_data_get_info", ctypes.c_char_p, [VP]),
+        ("pjsip_msg_find_hdr_by_name", VP, [VP, VP, VP]),
+        ("pjsip_tx_data_invalidate_msg", None, [VP]),
+        ("pjsua_call_get_count", ctypes.c_uint, []),
+        ("pjsip_endpt_get_tpmgr", VP, [VP]),
+        ("pjsip_tpmgr_set_drop_data_cb", INT, [VP, DROP_CB]),
+        ("pjsip_tpmgr_get_state_cb", VP, [VP]),
+        ("pjsip_tpmgr_set_state_cb", INT, [VP, TP_STATE_CB]),
+        (
+            "pjsip_tpmgr_send_raw",
+            INT,
+            [VP, INT, VP, VP, VP, ctypes.c_size_t, VP, INT, VP, VP],
+        ),
+    ):
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib

@@ -297,8 +297,9 @@ class EdgeGuard:
         The source address lives in the rx_data, which this callback is not given. A UDP
         transport reads each datagram into the start of its rx_data's packet buffer (after
         any CR/LF it skips), so the rx_data is found from the data pointer and confirmed by
-        its msg_buf. A TCP buffer can hold several messages at any offset: there the request
-        is only logged (behind ``voxpy serve``, Kamailio answers those before a worker).
+        its msg_buf. On TCP the request is only logged: answering it through
+        ``pjsip_tpmgr_send_raw`` made pjsip try to open a new connection, which asserted
+        (``lis_create_transport``, seen here); behind ``voxpy serve`` Kamailio answers 400/513.
         """
         if dd.status == PJ_EIGNORED or not dd.data or not dd.len or not dd.tp:
             return  # CRLF keep-alives, our own wake-ups among them

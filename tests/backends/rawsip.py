@@ -20,26 +20,30 @@ class RawUac:
         self.port = self.sock.getsockname()[1]
         self.call_id = uuid.uuid4().hex
         self.tag = uuid.uuid4().hex[:8]
+        self.cseq = 0
         self.received: list[str] = []
 
     def close(self) -> None:
         self.sock.close()
 
-    def invite(self, extra: str = "") -> None:
-        """An INVITE with a PCMU offer; ``extra``: more header lines, each ending in CRLF."""
+    def invite(self, extra: str = "", *, to: str = "", direction: str = "sendrecv") -> None:
+        """An INVITE with a PCMU offer; ``extra``: more header lines, each ending in CRLF.
+        With ``to`` (the To of the 200 OK, with its tag) it is a re-INVITE in the dialog."""
         host, port = self.target
+        self.cseq += 1
         sdp = (
-            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            f"m=audio {self.port + 2} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+            f"v=0\r\no=- 1 {self.cseq} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+            f"t=0 0\r\nm=audio {self.port + 2} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+            f"a={direction}\r\n"
         )
         self._send(
             f"INVITE sip:test@{host}:{port} SIP/2.0\r\n"
             f"{self._via('z9hG4bK' + uuid.uuid4().hex[:12])}"
             "Max-Forwards: 70\r\n"
             f"From: <sip:raw@127.0.0.1:{self.port}>;tag={self.tag}\r\n"
-            f"To: <sip:test@{host}:{port}>\r\n"
+            f"To: {to or f'<sip:test@{host}:{port}>'}\r\n"
             f"Call-ID: {self.call_id}\r\n"
-            "CSeq: 1 INVITE\r\n"
+            f"CSeq: {self.cseq} INVITE\r\n"
             f"Contact: <sip:raw@127.0.0.1:{self.port}>\r\n"
             f"{extra}"
             "Content-Type: application/sdp\r\n"
@@ -56,7 +60,7 @@ class RawUac:
             f"From: <sip:raw@127.0.0.1:{self.port}>;tag={self.tag}\r\n"
             f"To: {header(ok, 'To')}\r\n"
             f"Call-ID: {self.call_id}\r\n"
-            "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+            f"CSeq: {self.cseq} ACK\r\nContent-Length: 0\r\n\r\n"
         )
 
     def answer_request(self, request: str, code: int = 200) -> None:

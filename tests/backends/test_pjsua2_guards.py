@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.backends.conftest import Peer, PeerFactory
 from tests.backends.rawsip import RawUac, header
 from voxpy.core.commands import Answer, Hangup
-from voxpy.core.signals import Answered, Ended, IncomingCall
+from voxpy.core.signals import Answered, Ended, HoldChanged, IncomingCall
 
 
 def target(peer: Peer) -> tuple[str, int]:
@@ -41,6 +43,28 @@ async def test_session_timer_is_negotiated_in_our_200(make_peer: PeerFactory) ->
         peer.send(Hangup(call_id=call_id))
         uac.answer_request(await uac.wait_for("BYE", 5))
         assert (await peer.wait(Ended, call_id=call_id)).code == 200
+    finally:
+        uac.close()
+
+
+@pytest.mark.parametrize("direction", ["sendonly", "inactive", "recvonly"])
+async def test_every_far_end_hold_is_reported(make_peer: PeerFactory, direction: str) -> None:
+    """A far end that stops sending on purpose is on hold (HoldChanged): a=sendonly (pjsua's
+    REMOTE_HOLD), but also a=inactive and a=recvonly, which pjsua reports as plain media
+    states - the RTP-timeout hangup must not take them for a vanished caller."""
+    peer = await make_peer()
+    uac = RawUac(target(peer))
+    try:
+        call_id, ok = await answered_invite(peer, uac, "")
+        uac.ack(ok)
+        await peer.wait(Answered, call_id=call_id)
+        for held, sdp_direction in ((True, direction), (False, "sendrecv")):
+            uac.invite(to=header(ok, "To"), direction=sdp_direction)
+            uac.ack(await uac.wait_for("SIP/2.0 200", 5))
+            await peer.wait(HoldChanged, call_id=call_id, on_hold=held)
+        peer.send(Hangup(call_id=call_id))
+        uac.answer_request(await uac.wait_for("BYE", 5))
+        await peer.wait(Ended, call_id=call_id)
     finally:
         uac.close()
 

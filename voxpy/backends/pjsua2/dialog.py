@@ -278,14 +278,17 @@ class LegDialog:
         if not self.live:
             return
         ci = self.leg.getInfo()
-        statuses = [mi.status for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO]
+        audio = [(mi.status, mi.dir) for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO]
         del ci
-        if not statuses:
+        if not audio:
             return
-        if statuses[0] == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+        status, direction = audio[0]
+        if status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:  # the far end's sendonly or inactive
             held = True
-        elif statuses[0] == pj.PJSUA_CALL_MEDIA_ACTIVE:
-            held = False
+        elif status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            # pjsua calls a far end's a=recvonly ACTIVE, yet it sends us nothing either: it
+            # is a hold too (and no RTP-timeout hangup must take it for a vanished caller).
+            held = not direction & pj.PJMEDIA_DIR_DECODING
         else:
             return  # our own hold, or no media: says nothing about the far end
         if held != self.remote_hold:

@@ -232,7 +232,8 @@ class Leg(pj.Call):  # type: ignore[misc]
             return None
         if code == 408 and reason.lower().startswith("no session refresh"):
             return EndCause.SESSION_TIMER.value
-        if not self.outbound and self.final_sent and self.sdp_sent and not self.confirmed:
+        unacked = self.final_sent and self.sdp_sent and not self.confirmed
+        if code == 408 and unacked and not self.outbound:  # not a BYE that overtook the ACK
             return EndCause.ACK_TIMEOUT.value
         return None
 

@@ -53,6 +53,11 @@ class TestDefaults:
         assert s.timeouts.session_grace == 60 and s.timeouts.shutdown == 4
         assert (s.log.level, s.log.format) == ("info", "auto")
         assert s.scenario.custom_data is None
+        assert (s.sip.session_timer, s.sip.session_expires, s.sip.min_se) == ("optional", 1800, 90)
+        assert s.timeouts.max_call_duration == 4 * 3600
+        assert s.quality.rtp_timeout_hangup == 60
+        assert s.timeouts.timeouts().max_call_duration == 4 * 3600
+        assert s.quality.thresholds().rtp_timeout_hangup == 60
 
     def test_settings_are_frozen(self) -> None:
         s = load_settings(env={})
@@ -158,6 +163,30 @@ class TestErrors:
         assert "at most 4" in str(err)
         assert "pjsua2 wheel caps a process at 4 calls" in str(err)
         assert "from command line" in str(err)
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "text"),
+        [
+            ({"sip.min_se": 60}, "sip.min_se", "greater than or equal to 90"),
+            ({"sip.session_expires": 600, "sip.min_se": 900}, "sip.min_se", "at most session"),
+            ({"sip.session_timer": "sometimes"}, "sip.session_timer", "'always'"),
+            ({"quality.rtp_timeout_hangup": -1}, "quality.rtp_timeout_hangup", "greater"),
+            ({"timeouts.max_call_duration": -5}, "timeouts.max_call_duration", "greater"),
+        ],
+    )
+    def test_slot_guard_settings_are_checked(
+        self, overrides: dict[str, object], field: str, text: str
+    ) -> None:
+        err = error_of(overrides=overrides)
+        assert err.field == field
+        assert text in str(err)
+
+    def test_slot_guards_can_be_turned_off(self) -> None:
+        s = load_settings(
+            overrides={"quality.rtp_timeout_hangup": 0, "timeouts.max_call_duration": 0},
+            env={},
+        )
+        assert s.quality.rtp_timeout_hangup == 0 and s.timeouts.max_call_duration == 0
 
     @pytest.mark.parametrize("host", ["::1", "[::1]", "2001:db8::5"])
     def test_ipv6_host_rejected(self, tmp_path: Path, host: str) -> None:

@@ -210,6 +210,9 @@ def _pjsua_options(settings: Settings) -> Any:
         outbound_proxy=sip.outbound_proxy,
         user_agent=sip.user_agent,
         sip_log_level=5 if settings.log.level == "debug" else 0,
+        session_timer=sip.session_timer,
+        session_expires=sip.session_expires,
+        min_se=sip.min_se,
     )
 
 

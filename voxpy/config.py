@@ -34,6 +34,7 @@ from voxpy.errors import ConfigError
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
 ENV_PREFIX = "VOXPY_"
 MAX_CALLS_LIMIT = 4  # the pjsua2 wheel is built with PJSUA_MAX_CALLS=4
+MIN_SE_FLOOR = 90  # RFC 4028 section 4: Min-SE is never below 90 s
 SECRET_KEYS = ("server.token",)
 "Settings that :meth:`Settings.summary` masks."
 
@@ -90,6 +91,20 @@ class SipSettings(_Section):
     user_agent: str = Field(default="voxpy", min_length=1)
     codecs: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
     max_calls: int = Field(default=MAX_CALLS_LIMIT, ge=1)
+    session_timer: Literal["off", "optional", "required", "always"] = "optional"
+    "RFC 4028: optional = offered, and used whenever the far end asks (see voxpy.toml)."
+    session_expires: int = Field(default=1800, ge=MIN_SE_FLOOR, le=86400)
+    min_se: int = Field(default=MIN_SE_FLOOR, ge=MIN_SE_FLOOR, le=86400)
+
+    @field_validator("min_se")
+    @classmethod
+    def _min_se(cls, value: int, info: ValidationInfo) -> int:
+        expires = info.data.get("session_expires")
+        if expires is not None and value > expires:
+            raise PydanticCustomError(
+                "min_se", "should be at most session_expires ({expires})", {"expires": expires}
+            )
+        return value
 
     @field_validator("host", "public_address")
     @classmethod
@@ -152,6 +167,7 @@ class TimeoutSettings(_Section):
     dial: PositiveSeconds = 60.0
     session_grace: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     shutdown: PositiveSeconds = 4.0
+    max_call_duration: float = Field(default=4 * 3600.0, ge=0, allow_inf_nan=False)
 
     def timeouts(self) -> Timeouts:
         """The runtime's view (``shutdown`` is how long terminating sessions wait for calls)."""
@@ -160,6 +176,7 @@ class TimeoutSettings(_Section):
             dial=self.dial,
             session_grace=self.session_grace,
             terminate_wait=self.shutdown,
+            max_call_duration=self.max_call_duration,
         )
 
 
@@ -199,6 +216,7 @@ class QualitySettings(_Section):
     max_packet_loss: float = Field(default=1.0, ge=0.0, le=100.0)
     max_average_packet_loss: float = Field(default=3.0, ge=0.0, le=100.0)
     rtp_timeout: PositiveSeconds = 7.0
+    rtp_timeout_hangup: float = Field(default=60.0, ge=0, allow_inf_nan=False)
 
     def thresholds(self) -> Thresholds:
         return Thresholds(
@@ -208,6 +226,7 @@ class QualitySettings(_Section):
             max_packet_loss=self.max_packet_loss,
             max_average_packet_loss=self.max_average_packet_loss,
             rtp_timeout=self.rtp_timeout,
+            rtp_timeout_hangup=self.rtp_timeout_hangup,
         )
 
 

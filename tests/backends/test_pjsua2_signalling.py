@@ -205,6 +205,19 @@ async def test_hold_unhold_and_media_survives(make_peer: PeerFactory, tmp_path: 
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
 
 
+async def test_back_to_back_holds_queue(make_peer: PeerFactory) -> None:
+    """Hold, unhold, hold, unhold with no wait: each re-INVITE goes out when the one before
+    has completed (pjsua would refuse it with PJ_EINVALIDOP), in order, none fails."""
+    a, b = await asyncio.gather(make_peer(), make_peer())
+    b_id = await connect(a, b, "q1")
+    for on in (True, False, True, False):
+        b.send(Hold(call_id=b_id, on=on))
+    for on in (True, False, True, False):
+        await a.wait(HoldChanged, call_id="q1", on_hold=on, timeout=10)
+    assert [s.on_hold for s in a.taken(HoldChanged)] == [True, False, True, False]
+    assert not b.taken(CommandFailed)
+
+
 async def test_mute_silences_what_we_send(make_peer: PeerFactory, tmp_path: Path) -> None:
     a, b = await asyncio.gather(make_peer(), make_peer(measure_audio=True))
     b_id = await connect(a, b, "m1")

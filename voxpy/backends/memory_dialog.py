@@ -111,6 +111,9 @@ class DialogSim:
                 state.loss_percent = command.percent
         elif isinstance(command, cmd.ReportStats):
             leg.emit(self.report(leg))
+        elif isinstance(command, cmd.ReportRx):
+            received = self.report(leg).packets_received
+            leg.emit(sig.RxReport(call_id=leg.call_id, packets_received=received))
         else:
             return False
         return True

@@ -211,6 +211,12 @@ class ReportStats(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReportRx(Command):
+    """Ask for an RxReport: the packets received so far. The always-on RTP-timeout watch
+    sends this every few seconds per call, so it must stay far cheaper than ReportStats."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetRtpLoss(Command):
     """Fault injection for tests: drop ``percent`` of the RTP this side sends on the leg."""
 
@@ -239,5 +245,6 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     Hold,
     Mute,
     ReportStats,
+    ReportRx,
     SetRtpLoss,
 )

@@ -48,6 +48,8 @@ class Thresholds:
     "constant-audio-input-level: the input level's standard deviation over the samples"
     rtp_timeout: float = 7.0
     "seconds without a received packet before RtpStopped (VoxEngine's 7 s)"
+    rtp_timeout_hangup: float = 60.0
+    "seconds without a received packet (off hold) before voxpy sends BYE; 0: never"
 
 
 @dataclass(frozen=True, slots=True)

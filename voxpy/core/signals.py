@@ -199,6 +199,13 @@ class StatsReport(Signal):
     audio_out_level: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RxReport(Signal):
+    """RTP packets received on the leg so far, over every stream it had (answers ReportRx)."""
+
+    packets_received: int
+
+
 SIGNAL_TYPES: tuple[type[Signal], ...] = (
     IncomingCall,
     Progress,
@@ -220,4 +227,5 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     ReInviteReceived,
     HoldChanged,
     StatsReport,
+    RxReport,
 )

@@ -141,6 +141,8 @@ class CallMachine:
     "start_early_media() was sent: audio may flow before the answer."
     local_code: int | None = None
     "Status we chose when cancelling an outbound leg; reported in Failed."
+    end_cause: str | None = None
+    "Why voxpy hung up by itself (a guards.EndCause); Disconnected's reason when set."
 
     @classmethod
     def inbound(cls, now: float) -> CallMachine:
@@ -181,11 +183,16 @@ class CallMachine:
             )
         return row[inp][0]
 
-    def command(self, inp: Input, *, code: int | None = None) -> None:
-        """Apply a scenario command (after ``check``); commands emit nothing by themselves."""
+    def command(self, inp: Input, *, code: int | None = None, cause: str | None = None) -> None:
+        """Apply a scenario command (after ``check``); commands emit nothing by themselves.
+
+        ``cause``: a hangup voxpy decided itself (rtp_timeout, max_duration), reported as
+        the reason of the Disconnected that follows."""
         self.check(inp)
         if inp is In.HANGUP and self.state in (S.DIALING, S.EARLY):
             self.local_code = code
+        if inp is In.HANGUP and cause is not None:
+            self.end_cause = cause
         if inp is In.EARLY_MEDIA:
             self.early_media = True
         self._move(inp, now=None, fields={})
@@ -227,7 +234,7 @@ class CallMachine:
             duration = 0.0 if start is None or now is None else max(0.0, now - start)
             return {
                 "code": fields["code"],
-                "reason": fields.get("reason", ""),
+                "reason": self.end_cause or fields.get("reason", ""),
                 "duration": duration,
                 "headers": headers,
             }

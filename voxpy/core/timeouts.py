@@ -13,3 +13,5 @@ class Timeouts:
     dial: float = 60.0
     session_grace: float = 60.0
     terminate_wait: float = 4.0
+    max_call_duration: float = 4 * 3600.0
+    "A connected call gets BYE after this long (0: no limit)."

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from voxpy.core import commands as cmd
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
-from voxpy.core.signals import CommandFailed, Signal
+from voxpy.core.signals import CommandFailed, RxReport, Signal
 from voxpy.core.state import CallMachine, CallState, Input, input_for
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.event_types import call_event
 from voxpy.runtime.events import CallError
+from voxpy.runtime.guards import CallGuards
 from voxpy.runtime.media import CallMedia
 from voxpy.runtime.signalling import QUALITY_EVENTS, CallSignalling
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
-class Call(Emitter, CallMedia, CallSignalling):
+class Call(Emitter, CallMedia, CallSignalling, CallGuards):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -56,6 +57,7 @@ class Call(Emitter, CallMedia, CallSignalling):
         self._from_uri = from_uri
         self._media_init()
         self._signalling_init()
+        self._guards_init()
 
     def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
         """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
@@ -140,10 +142,10 @@ class Call(Emitter, CallMedia, CallSignalling):
         with contextlib.suppress(InvalidStateError):
             self.hangup()
 
-    def _end(self, code: int, headers: Headers | None = None) -> None:
+    def _end(self, code: int, headers: Headers | None = None, cause: str | None = None) -> None:
         self._machine.check(Input.HANGUP)
-        self._machine.command(Input.HANGUP, code=code)
-        self._log.info("command", op="hangup", code=code)
+        self._machine.command(Input.HANGUP, code=code, cause=cause)
+        self._log.info("command", op="hangup", code=code, cause=cause)
         self._session.send(cmd.Hangup(call_id=self._id, code=code, headers=headers or Headers()))
 
     def _command(self, inp: Input, command: cmd.Command) -> None:
@@ -157,7 +159,7 @@ class Call(Emitter, CallMedia, CallSignalling):
             if not self.live:  # the far end hung up before the command ran: nothing to report
                 self._log.debug("command_overtaken_by_hangup", op=signal.op)
                 return
-            if signal.op == "ReportStats":  # best effort: no stream yet, or a backend without
+            if signal.op in ("ReportStats", "ReportRx"):  # best effort: no stream yet, or a
                 self._log.debug("stats_unavailable", error=signal.message)
                 return
             self._log.warning("command_failed", op=signal.op, error=signal.message)
@@ -171,6 +173,9 @@ class Call(Emitter, CallMedia, CallSignalling):
                 )
             )
             return
+        if isinstance(signal, RxReport):
+            self._on_rx(signal)
+            return
         if self._media_signal(signal) or self._signalling_signal(signal):
             return
         inp = input_for(signal)
@@ -183,6 +188,7 @@ class Call(Emitter, CallMedia, CallSignalling):
             self._dispatch(call_event(emit.name, self, emit.fields))
             if emit.name is CallEvents.Connected:
                 self._signalling_connected()
+                self._guards_connected()
         if not self._machine.live:
             self._media_ended()
             self._session.call_ended(self)

@@ -232,6 +232,14 @@ class Session(Emitter):
     def clock(self) -> Clock:
         return self._host.clock
 
+    @property
+    def timeouts(self) -> Timeouts:
+        return self._host.timeouts
+
+    def deadline(self, call_id: str, delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after ``delay`` seconds unless call ``call_id`` has ended by then."""
+        self._deadlines.setdefault(call_id, []).append(self._host.clock.call_later(delay, fn))
+
     def after(self, delay: float, fn: Callable[[], None]) -> None:
         """Run engine code ``fn`` after ``delay`` seconds on the session's clock."""
         self._host.clock.call_later(delay, fn)

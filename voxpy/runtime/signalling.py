@@ -118,10 +118,14 @@ class CallSignalling:
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
         self._require_connected("hold")
+        self._call.local_hold = True  # the far end may stop sending: not RTP silence
         self._send(cmd.Hold(call_id=self._id, on=True))
 
     def unhold(self) -> None:
+        """Take the far end off hold (re-INVITE a=sendrecv). Called right after hold(), the
+        second re-INVITE goes out once the first transaction has completed."""
         self._require_connected("unhold")
+        self._call.local_hold = False
         self._send(cmd.Hold(call_id=self._id, on=False))
 
     def mute(self) -> None:
@@ -236,6 +240,7 @@ class CallSignalling:
                 {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
             )
         elif isinstance(signal, sig.HoldChanged):
+            self._call.remote_hold = signal.on_hold
             self._fire(CallEvents.OnHold if signal.on_hold else CallEvents.OffHold, {})
         else:
             return False

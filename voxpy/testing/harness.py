@@ -132,6 +132,9 @@ class ScenarioHarness:
                 rtp_port=0,
                 rtp_port_range=0,
                 outbound_proxy=f"{self.peer_backend.contact_uri};lr",
+                session_timer=sip.session_timer,
+                session_expires=sip.session_expires,
+                min_se=sip.min_se,
             )
         )
 

@@ -50,6 +50,16 @@ def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | N
     if auth is not None:
         cred = pj.AuthCredInfo("digest", "*", auth[0], 0, auth[1])
         cfg.sipConfig.authCreds.append(cred)
+    # RFC 4028: a dialog whose far end vanished ends when it stops refreshing the session.
+    timer = cfg.callConfig
+    timer.timerUse = {
+        "off": pj.PJSUA_SIP_TIMER_INACTIVE,
+        "optional": pj.PJSUA_SIP_TIMER_OPTIONAL,
+        "required": pj.PJSUA_SIP_TIMER_REQUIRED,
+        "always": pj.PJSUA_SIP_TIMER_ALWAYS,
+    }[options.session_timer]
+    timer.timerSessExpiresSec = options.session_expires
+    timer.timerMinSESec = options.min_se
     # RFC 5626 outbound adds ";ob" and reg-id machinery we have no use for without a registrar.
     cfg.natConfig.sipOutboundUse = 0
     media = cfg.mediaConfig.transportConfig

@@ -20,6 +20,7 @@ from voxpy.backends.pjsua2.dtmf import received_method
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.sipmsg import message_headers
 from voxpy.backends.pjsua2.stats import StreamState
+from voxpy.core.guards import EndCause
 from voxpy.core.headers import Headers
 from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
 
@@ -88,6 +89,10 @@ class Leg(pj.Call):  # type: ignore[misc]
         self.connected = False
         "A 2xx went out or came in: a hangup is a BYE and must not carry a status code."
         self.ended = False
+        self.confirmed = False
+        "The INVITE transaction was ACKed (CONFIRMED)."
+        self.hung_up = False
+        "We asked pjsua to end the leg (Hangup, Reject, stop)."
         self.sdp_sent = False
         "Inbound: a 183 or 200 carried our SDP answer, so the caller can hear us."
         self._media = None if silent else media
@@ -190,7 +195,10 @@ class Leg(pj.Call):  # type: ignore[misc]
         del ci
         if state in (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED):
             self.connected = True
+        if state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.confirmed = True
         if state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            reason = self._stack_cause(code, reason) or reason
             self.finish(code, reason, message_headers(received_message(prm.e)))
         elif self.ended or self.silent:
             return
@@ -209,6 +217,25 @@ class Leg(pj.Call):  # type: ignore[misc]
                 self._answer_headers if self.outbound else message_headers(received_message(prm.e))
             )
             self._emit(Answered(call_id=self.call_id, headers=headers))
+
+    def hangup(self, prm: Any) -> None:  # pjsua2's name; every hangup of ours passes here
+        self.hung_up = True
+        super().hangup(prm)
+
+    def _stack_cause(self, code: int, reason: str) -> str | None:
+        """Why pjsua ended a dialog on its own, as a voxpy EndCause (None: someone hung up).
+
+        Session timer: as refreshee pjsua ends the session with 408 "No session refresh
+        received." (pjsip timer.c). ACK timeout: our 200 OK was retransmitted for 64*T1
+        (32 s) without an ACK and pjsua gave up on the INVITE session."""
+        if self.hung_up:
+            return None
+        if code == 408 and reason.lower().startswith("no session refresh"):
+            return EndCause.SESSION_TIMER.value
+        unacked = self.final_sent and self.sdp_sent and not self.confirmed
+        if code == 408 and unacked and not self.outbound:  # not a BYE that overtook the ACK
+            return EndCause.ACK_TIMEOUT.value
+        return None
 
     def finish(self, code: int, reason: str, headers: Headers | None = None) -> None:
         """Report Ended (once) and drop the leg from the registry."""

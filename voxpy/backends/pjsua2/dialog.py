@@ -50,6 +50,7 @@ class DialogLeg(Protocol):
     outbound: bool
     ended: bool
     silent: bool
+    hung_up: bool
 
     def getInfo(self) -> Any: ...  # pjsua2's name
 
@@ -82,6 +83,12 @@ class LegDialog:
         self.transfer_pending = False
         "A REFER we sent has not had its final TransferStatus yet."
         self.remote_hold = False
+        self.queued_holds: deque[Any] = deque()
+        "Hold commands waiting for the INVITE transaction in flight (see Signalling._hold)."
+        self.invite_settled = False
+        "An INVITE transaction of this dialog ended since the queued holds were last tried."
+        self.doomed_bye = 0
+        "A BYE pjsua sent on its own: its transaction ends at the owner loop's next turn."
         self._emit = emit
         self._logger = logger
         self._subscriptions = subscriptions
@@ -121,6 +128,10 @@ class LegDialog:
         tsx_state = event.body.tsxState
         tsx = tsx_state.tsx
         method, state = str(tsx.method), tsx.state
+        if method == "BYE" and tsx.role == pj.PJSIP_ROLE_UAC:
+            self._watch_own_bye(int(tsx.pjTransaction), state)
+        elif method == "INVITE" and state in _FINAL_STATES:
+            self.invite_settled = True
         if tsx.role == pj.PJSIP_ROLE_UAS:
             if state == pj.PJSIP_TSX_STATE_TRYING and method in ("REFER", "INFO"):
                 rdata = tsx_state.src.rdata
@@ -136,6 +147,16 @@ class LegDialog:
                 self._ops[int(tsx.pjTransaction)] = pending.popleft()
         elif state in _FINAL_STATES and tsx.statusCode >= 200:
             self._outcome(method, int(tsx.pjTransaction), int(tsx.statusCode), str(tsx.statusText))
+
+    def _watch_own_bye(self, pointer: int, state: int) -> None:
+        """pjsua sends BYE by itself only for a far end it considers gone: our 200 OK went
+        unACKed for 64*T1 (32 s), or the session timer expired unrefreshed. It would then
+        wait up to another 32 s for that BYE's answer before freeing the call slot, so the
+        BYE is sent once and its transaction ended at once (see ``Calls.poll``)."""
+        if state == pj.PJSIP_TSX_STATE_CALLING and not self.leg.hung_up:
+            self.doomed_bye = pointer
+        elif state in _FINAL_STATES and pointer == self.doomed_bye:
+            self.doomed_bye = 0  # answered after all: nothing left to end (or to point at)
 
     def _outcome(self, method: str, tsx: int, code: int, reason: str) -> None:
         op = self._ops.pop(tsx, None)
@@ -257,14 +278,17 @@ class LegDialog:
         if not self.live:
             return
         ci = self.leg.getInfo()
-        statuses = [mi.status for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO]
+        audio = [(mi.status, mi.dir) for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO]
         del ci
-        if not statuses:
+        if not audio:
             return
-        if statuses[0] == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+        status, direction = audio[0]
+        if status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:  # the far end's sendonly or inactive
             held = True
-        elif statuses[0] == pj.PJSUA_CALL_MEDIA_ACTIVE:
-            held = False
+        elif status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            # pjsua calls a far end's a=recvonly ACTIVE, yet it sends us nothing either: it
+            # is a hold too (and no RTP-timeout hangup must take it for a vanished caller).
+            held = not direction & pj.PJMEDIA_DIR_DECODING
         else:
             return  # our own hold, or no media: says nothing about the far end
         if held != self.remote_hold:

@@ -13,12 +13,14 @@ from voxpy.backends.pjsua2.call import Emit, Leg, call_op
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, dial_failure, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
+from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
-from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject
+from voxpy.backends.pjsua2.stats import rx_packets
+from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject, ReportRx
 from voxpy.core.headers import outgoing_headers
-from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, Signal
+from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, RxReport, Signal
 from voxpy.errors import BackendError, InvalidArgumentError
 
 
@@ -118,6 +120,8 @@ class Calls:
                 self._dial(command)
             elif isinstance(command, Provisional | Answer | Reject | Hangup):
                 self._on_leg(command)
+            elif isinstance(command, ReportRx):
+                self._report_rx(command)
             elif isinstance(command, MEDIA_COMMANDS) and self.media is not None:
                 self.media.handle(command)
             elif isinstance(command, SIGNALLING_COMMANDS) and self.signalling is not None:
@@ -181,6 +185,13 @@ class Calls:
             # e.g. a non-string URI from the wire; the registered leg must still end once.
             self._logger.exception("dial failed", call_id=cmd.call_id)
             leg.finish(400, f"cannot dial {cmd.uri!r}: {exc}")
+
+    def _report_rx(self, cmd: ReportRx) -> None:
+        leg = self.legs.get(cmd.call_id)
+        if leg is None or leg.ended or leg.silent:
+            self._failed(cmd, NO_SUCH_CALL)
+            return
+        self._emit(RxReport(call_id=leg.call_id, packets_received=rx_packets(leg)))
 
     def _busy(self, account: SipAccount) -> bool:
         return any(leg.account is account for leg in self.legs.values())
@@ -261,6 +272,10 @@ class Calls:
 
     def poll(self) -> None:
         """Owner loop, between polls: deferred work of the media and signalling registries."""
+        for leg in list(self.legs.values()):
+            bye, leg.dialog.doomed_bye = leg.dialog.doomed_bye, 0
+            if bye:  # still pending: its final state would have cleared it
+                native().tsx_terminate(bye, 408)  # the leg ends (ack_timeout), slot freed
         if self.media is not None:
             self.media.poll()  # playbacks that ended, objects due for destruction
         if self.signalling is not None:

@@ -1,12 +1,13 @@
 """pjsip/pjmedia C calls that pjsua2 does not wrap, made through ctypes. Owner thread only.
 
 The wheel links pjproject statically and exports most of its C symbols, so they can be called
-on the already loaded extension module. Three gaps of pjsua2 are filled here:
+on the already loaded extension module. Four gaps of pjsua2 are filled here:
 
 * answering an in-dialog request pjsua would otherwise answer itself (generic INFO gets
   "500 Unhandled by dialog usages"; REFER would be accepted *and dialled by pjsua*),
 * the server side of a REFER subscription (RFC 3515): 202, NOTIFY with a sipfrag, terminate,
-* per-transport RTP loss (``medConfig.txDropPct`` is global and fixed at libInit).
+* per-transport RTP loss (``medConfig.txDropPct`` is global and fixed at libInit),
+* ending a transaction early (the BYE pjsua sends a caller that never ACKed, see dialog).
 
 Pointers are plain ints: ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData`` convert
 with ``int()``. Every function returns the pj status (0 = success) rather than raising, and
@@ -87,6 +88,7 @@ class Native:
         self._sig("pjsip_evsub_terminate", _INT, [_VP, _INT])
         self._sig("pjsip_evsub_get_state", _INT, [_VP])
         self._sig("pjmedia_stream_get_transport", _VP, [_VP])
+        self._sig("pjsip_tsx_terminate", _INT, [_VP, _INT])
         self.on_evsub_state: EvsubStateHandler | None = None
         # pjsip keeps calling this pointer for as long as a subscription lives: the ctypes
         # thunk must never be collected, so it lives as long as this (process-wide) object.
@@ -177,6 +179,12 @@ class Native:
     def evsub_terminate(self, sub: int) -> int:
         """Drop a subscription without a NOTIFY (its dialog is going away)."""
         return int(self._lib.pjsip_evsub_terminate(sub, 1))
+
+    def tsx_terminate(self, tsx: int, code: int) -> int:
+        """End transaction ``tsx`` now with ``code`` (no more retransmissions)."""
+        if not tsx or code < 200:  # pjsip asserts both
+            return PJ_EINVAL
+        return int(self._lib.pjsip_tsx_terminate(tsx, code))
 
     # -- RTP loss --------------------------------------------------------------------------------
 

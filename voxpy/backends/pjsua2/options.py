@@ -9,6 +9,9 @@ from voxpy.errors import ConfigError
 MAX_CALLS_LIMIT = 4
 "PJSUA_MAX_CALLS of the pjsua2-python wheel: a compile-time cap, incoming and outgoing together."
 
+SESSION_TIMER_USES = ("off", "optional", "required", "always")
+"In the order of pjsua's PJSUA_SIP_TIMER_INACTIVE .. PJSUA_SIP_TIMER_ALWAYS."
+
 _USER_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/"
 )
@@ -46,6 +49,10 @@ class PjsuaOptions:
     "Refuse hostile requests before pjsua sees them (``guard.py``); off only to study pjsua."
     telephone_event: bool = True
     "Offer RFC 2833 telephone-event in SDP; off, far ends must send DTMF by INFO or in-band."
+    session_timer: str = "optional"
+    "RFC 4028 use: off, optional, required or always (pjsua's timerUse)."
+    session_expires: int = 1800
+    min_se: int = 90
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.
@@ -58,6 +65,13 @@ class PjsuaOptions:
         _check_range("max_calls", self.max_calls, 1, MAX_CALLS_LIMIT)
         _check_range("sip_log_level", self.sip_log_level, 0, 6)
         _check_range("poll_ms", self.poll_ms, 1, 1000)
+        if self.session_timer not in SESSION_TIMER_USES:
+            raise ConfigError(
+                f"must be one of {', '.join(SESSION_TIMER_USES)}, got {self.session_timer!r}",
+                field="session_timer",
+            )
+        _check_range("min_se", self.min_se, 90, 86400)  # RFC 4028's floor is 90 s
+        _check_range("session_expires", self.session_expires, self.min_se, 86400)
         if not self.user or not set(self.user) <= _USER_CHARS:
             raise ConfigError(f"{self.user!r} is not a valid SIP user part", field="user")
         if not self.codecs or not all(isinstance(c, str) and c for c in self.codecs):

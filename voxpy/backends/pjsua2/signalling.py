@@ -16,7 +16,7 @@ import pjsua2 as pj
 
 from voxpy.backends.pjsua2.call import Emit, call_op
 from voxpy.backends.pjsua2.dialog import LegDialog
-from voxpy.backends.pjsua2.errors import NO_SUCH_CALL
+from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.sipmsg import refer_target
@@ -27,6 +27,9 @@ from voxpy.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from voxpy.backends.pjsua2.call import Leg
+
+PJ_EINVALIDOP = 70013
+"pjsua's answer to a re-INVITE while an INVITE transaction is unfinished."
 
 SIGNALLING_COMMANDS = (
     cmd.Transfer,
@@ -90,6 +93,8 @@ class Signalling:
 
     def __init__(self, lookup: Callable[[str], Leg | None], emit: Emit, logger: Logger) -> None:
         self.subscriptions = Subscriptions()
+        self._queued: set[str] = set()
+        "Legs with hold re-INVITEs waiting for an INVITE transaction to end."
         self._lookup = lookup
         self._emit = emit
         self._logger = logger
@@ -119,8 +124,10 @@ class Signalling:
             self._hold(leg, command)
 
     def poll(self) -> None:
-        """Owner loop: housekeeping of subscriptions."""
+        """Owner loop: housekeeping of subscriptions, queued hold re-INVITEs."""
         self.subscriptions.poll()
+        if self._queued:
+            self._retry_holds()
 
     def release(self) -> None:
         """Before the legs and accounts go: no subscription may outlive the endpoint."""
@@ -194,6 +201,50 @@ class Signalling:
             raise
 
     def _hold(self, leg: Leg, command: cmd.Hold) -> None:
+        """Send a hold/unhold re-INVITE, or queue it behind the INVITE transaction in flight.
+
+        pjsua refuses a re-INVITE (PJ_EINVALIDOP) while another INVITE transaction of the
+        dialog, ours or the far end's, is unfinished: hold() then unhold() in quick
+        succession would fail. Such a command waits in the leg's queue, in order, and is
+        retried after the dialog's next INVITE transaction ends (see :meth:`poll`)."""
+        queue = leg.dialog.queued_holds
+        if queue:
+            queue.append(command)
+            return
+        try:
+            self._send_hold(leg, command)
+        except pj.Error as exc:
+            if status_of(exc) != PJ_EINVALIDOP:
+                raise
+            queue.append(command)
+            self._queued.add(leg.call_id)
+
+    def _retry_holds(self) -> None:
+        for call_id in list(self._queued):
+            leg = self._live(call_id)
+            if leg is None:
+                self._queued.discard(call_id)
+                continue
+            dialog = leg.dialog
+            if not dialog.invite_settled:
+                continue  # still waiting for the transaction in flight
+            dialog.invite_settled = False
+            while dialog.queued_holds:
+                command = dialog.queued_holds[0]
+                try:
+                    self._send_hold(leg, command)
+                except pj.Error as exc:
+                    if status_of(exc) == PJ_EINVALIDOP:
+                        break  # another transaction came first: wait for its end too
+                    dialog.queued_holds.popleft()
+                    self._failed(command, reason_of(exc), status_of(exc))
+                    continue
+                dialog.queued_holds.popleft()
+                break  # the next one waits for this re-INVITE to finish
+            if not dialog.queued_holds:
+                self._queued.discard(call_id)
+
+    def _send_hold(self, leg: Leg, command: cmd.Hold) -> None:
         op = call_op()
         leg.dialog.expect("INVITE", "Hold")
         try:

@@ -152,6 +152,22 @@ def report(leg: Any, audio: Any, *, listened: bool) -> StatsReport:
     )
 
 
+def rx_packets(leg: Any) -> int:
+    """RTP packets ``leg`` received so far (ReportRx): one getStreamStat of stream 0, no
+    CallInfo, no stream info, no levels - the RTP-timeout watch reads it on every call."""
+    total = int(leg.streams.carried.packets_received)
+    if not leg.streams.stream:
+        return total  # between streams (or none yet): what the earlier ones received
+    try:
+        stat = leg.getStreamStat(0)  # our one audio stream is media index 0 (onStreamCreated)
+    except pj.Error:
+        return total
+    rx = stat.rtcp.rxStat
+    total += int(rx.pkt)
+    del rx, stat
+    return total
+
+
 def drop_setting(percent: float) -> int:
     """The value for pjmedia's ``simulate_lost`` that drops ``percent`` of the packets.
 

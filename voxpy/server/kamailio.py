@@ -112,6 +112,15 @@ def find_template() -> Path:
     return local if local.is_file() else SOURCE_TEMPLATE
 
 
+def check_socket_dir(run_dir: Path) -> None:
+    """Raise ConfigError if the longest unix socket path in ``run_dir`` would not fit."""
+    if len(str(run_dir / "kamailio_rpc.sock")) > SOCKET_PATH_MAX:
+        raise ConfigError(
+            f"{run_dir} is too long for unix socket paths; use a shorter directory",
+            field="server.run_dir",
+        )
+
+
 def write_config(
     settings: Settings,
     run_dir: Path,
@@ -121,11 +130,7 @@ def write_config(
 ) -> Path:
     """Write ``kamailio.cfg`` and ``dispatcher.list`` into ``run_dir``; return the cfg path."""
     template = template or find_template()
-    if len(str(run_dir / "kamailio_rpc.sock")) > SOCKET_PATH_MAX:
-        raise ConfigError(
-            f"{run_dir} is too long for unix socket paths; use a shorter directory",
-            field="server.run_dir",
-        )
+    check_socket_dir(run_dir)
     try:
         text = template.read_text(encoding="utf-8")
     except OSError as exc:
@@ -228,6 +233,10 @@ class Kamailio:
 
     def tail(self) -> list[str]:
         return list(self._relay.tail)
+
+    def bind_conflict(self) -> bool:
+        """Whether Kamailio's last lines say its SIP port was taken (EADDRINUSE)."""
+        return any("Address already in use" in line for line in self._relay.tail)
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after 5 s; safe to call when not running."""

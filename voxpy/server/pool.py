@@ -32,30 +32,38 @@ class SessionStartFailed(VoxpyError):
 
 @dataclass(frozen=True, slots=True)
 class PortPlan:
-    """The public SIP port and, per worker, (SIP, control, first RTP, RTP range)."""
+    """The public SIP port and, per worker, (SIP, first RTP, RTP range).
+
+    A worker SIP port of 0 means the worker binds one the OS picks and reports it; the control
+    APIs are unix sockets and need no port.
+    """
 
     sip: int
-    workers: list[tuple[int, int, int, int]]
+    workers: list[tuple[int, int, int]]
 
 
 def plan_ports(settings: Settings) -> PortPlan:
-    """Fixed ports from the config, or free ones where it says 0; RTP split between workers."""
+    """Fixed ports from the config; RTP split between workers.
+
+    ``sip.port = 0`` picks a free port for Kamailio now, which cannot report one the OS chose
+    (the supervisor retries with another if it is taken before Kamailio binds it);
+    ``worker_port_base = 0`` stays 0 for the workers to bind and report.
+    """
     server, rtp = settings.server, settings.rtp
     n = server.workers
     taken: set[int] = set()
 
-    def pick(base: int, i: int, host: str) -> int:
-        port = base + i if base else free_port(host, exclude=taken)
+    def pick(base: int, i: int) -> int:
+        if not base:
+            return 0
+        port = base + i
         if port in taken or port > 65535:
             raise ConfigError(f"port {port} is given to two listeners", field="server")
         taken.add(port)
         return port
 
-    sip_host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
-    sip = pick(settings.sip.port, 0, sip_host)
-    worker_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
-    sip_ports = [pick(server.worker_port_base, i, worker_host) for i in range(n)]
-    control = [pick(server.control_port_base, i, "127.0.0.1") for i in range(n)]
+    sip = pick(settings.sip.port, 0) or kamailio_port(settings, taken)
+    sip_ports = [pick(server.worker_port_base, i) for i in range(n)]
     if rtp.port_range:
         share = rtp.port_range // n // 2 * 2  # even: RTP on even ports, RTCP next to it
         if share < MIN_RTP_PORTS:
@@ -66,11 +74,15 @@ def plan_ports(settings: Settings) -> PortPlan:
             )
     else:
         share = 100  # no range: pjsua scans upwards from each worker's own first port
-    plan = [
-        (sip_ports[i], control[i], rtp.port + i * share, share if rtp.port_range else 0)
-        for i in range(n)
-    ]
+    plan = [(sip_ports[i], rtp.port + i * share, share if rtp.port_range else 0) for i in range(n)]
     return PortPlan(sip, plan)
+
+
+def kamailio_port(settings: Settings, exclude: set[int] | None = None) -> int:
+    """A free port for Kamailio's SIP listener on ``sip.host`` (bind-then-release, see
+    :func:`free_port`: the caller retries when Kamailio finds it taken)."""
+    host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
+    return free_port(host, exclude=exclude)
 
 
 class Pool:

@@ -159,7 +159,7 @@ def _serve_pool(args: argparse.Namespace) -> int:
     """`voxpy serve`: check config, Kamailio and the scenario, then run the supervisor."""
     from voxpy.server import Supervisor, kamailio_missing
     from voxpy.server.kamailio import KamailioError
-    from voxpy.server.supervisor import WorkersNotPlaced
+    from voxpy.server.pool import WorkersNotPlaced
 
     overrides = {
         "sip.host": args.sip_host,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from voxpy.server.kamailio import (
     check_config,
     dispatcher_list,
     render,
+    start,
     write_config,
 )
 from voxpy.server.pool import plan_ports
@@ -100,6 +102,33 @@ class TestPorts:
     def test_rtp_range_too_small(self) -> None:
         with pytest.raises(ConfigError, match="cannot be split between 4 workers"):
             plan_ports(settings(**{"rtp.port_range": 20, "server.workers": 4}))
+
+
+class TestPortTaken:
+    """Kamailio cannot report a port the OS chose, so the one we picked may be taken."""
+
+    @staticmethod
+    def front(**overrides: object) -> Settings:
+        return settings(**{"sip.host": "127.0.0.1", "server.kamailio_children": 1, **overrides})
+
+    async def test_picked_port_taken_retries_another(self, run_dir: Path) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+            held.bind(("127.0.0.1", 0))
+            taken = held.getsockname()[1]
+            kamailio, port = await start(self.front(**{"sip.port": 0}), run_dir, taken, WORKERS)
+            try:
+                assert port != taken and kamailio.running
+                assert f"listen=udp:127.0.0.1:{port}" in (run_dir / "kamailio.cfg").read_text()
+            finally:
+                await kamailio.stop()
+
+    async def test_configured_port_taken_fails(self, run_dir: Path) -> None:
+        """A port the operator chose is not ours to change: the start fails, saying why."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+            held.bind(("127.0.0.1", 0))
+            taken = held.getsockname()[1]
+            with pytest.raises(KamailioError, match="exited at start"):
+                await start(self.front(**{"sip.port": taken}), run_dir, taken, WORKERS)
 
 
 class TestCommandLine:

@@ -14,7 +14,7 @@ from typing import Any
 
 from voxpy.config import Settings
 from voxpy.errors import ConfigError, VoxpyError
-from voxpy.server.procs import free_port
+from voxpy.server.kamailio import free_sip_port
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 
 MIN_RTP_PORTS = 8
@@ -28,6 +28,10 @@ class NoFreeWorker(VoxpyError):
 
 class SessionStartFailed(VoxpyError):
     """The scenario raised while its session started."""
+
+
+class WorkersNotPlaced(VoxpyError):
+    """Some worker never came up at start, so its SIP port is unknown to the dispatcher."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def plan_ports(settings: Settings) -> PortPlan:
         taken.add(port)
         return port
 
-    sip = pick(settings.sip.port, 0) or kamailio_port(settings, taken)
+    sip = pick(settings.sip.port, 0) or free_sip_port(settings)
     sip_ports = [pick(server.worker_port_base, i) for i in range(n)]
     if rtp.port_range:
         share = rtp.port_range // n // 2 * 2  # even: RTP on even ports, RTCP next to it
@@ -78,11 +82,24 @@ def plan_ports(settings: Settings) -> PortPlan:
     return PortPlan(sip, plan)
 
 
-def kamailio_port(settings: Settings, exclude: set[int] | None = None) -> int:
-    """A free port for Kamailio's SIP listener on ``sip.host`` (bind-then-release, see
-    :func:`free_port`: the caller retries when Kamailio finds it taken)."""
-    host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
-    return free_port(host, exclude=exclude)
+async def wait_placed(workers: list[Worker], stop: asyncio.Event, timeout: float) -> bool:
+    """Wait until every worker's SIP port is known (its first ready; a crash is retried by
+    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced on timeout."""
+    waits: list[asyncio.Future[Any]] = [
+        asyncio.ensure_future(asyncio.gather(*(w.placed.wait() for w in workers))),
+        asyncio.ensure_future(stop.wait()),
+    ]
+    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
+    if stop.is_set():
+        return False
+    missing = [w.index for w in workers if not w.placed.is_set()]
+    if missing:
+        raise WorkersNotPlaced(
+            f"worker(s) {missing} did not come up in {timeout:.0f} s (see their log)"
+        )
+    return True
 
 
 class Pool:

@@ -29,21 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from voxpy.config import Settings
-from voxpy.errors import ConfigError, VoxpyError
+from voxpy.errors import ConfigError
 from voxpy.log import get_logger
 from voxpy.server.api import PublicApi
 from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
-from voxpy.server.kamailio import (
-    Destination,
-    Kamailio,
-    KamailioError,
-    check_config,
-    check_socket_dir,
-    which,
-)
-from voxpy.server.kamailio import write_config as write_kamailio_config
+from voxpy.server.kamailio import Destination, Kamailio, KamailioError, check_socket_dir, which
+from voxpy.server.kamailio import start as start_front
 from voxpy.server.metrics import WorkerSample, exposition
-from voxpy.server.pool import Pool, kamailio_port, plan_ports
+from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, wait_placed
 from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
 from voxpy.server.workers import CONTROL_ERRORS, Worker, WorkerSpec, worker_argv
@@ -53,11 +46,6 @@ DRAIN_REPORT_S = 5.0
 INSTALL_HINT = "apt-get install kamailio"
 PLACE_TIMEOUT_S = 60.0
 "How long start-up waits for every worker's first ready (each try has READY_TIMEOUT_S)."
-KAMAILIO_PORT_TRIES = 5
-
-
-class WorkersNotPlaced(VoxpyError):
-    """Some worker never came up at start, so its SIP port is unknown to the dispatcher."""
 
 
 def kamailio_missing(binary: str) -> str | None:
@@ -116,9 +104,15 @@ class Supervisor:
                 ]
             )
             self._tasks = [asyncio.create_task(w.run()) for w in self.pool.workers]
-            if not await self._placed():
+            if not await wait_placed(self.pool.workers, self._stop, PLACE_TIMEOUT_S):
                 return 0  # a signal during start: nothing to drain
-            await self._start_kamailio()
+            destinations = [
+                Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
+            ]
+            self.kamailio, sip_port = await start_front(
+                self.settings, self.run_dir, self.ports.sip, destinations
+            )
+            self.ports = dataclasses.replace(self.ports, sip=sip_port)
             for worker in self.pool.workers:  # those that came up before Kamailio ran
                 if worker.ready:
                     await self._worker_up(worker)
@@ -170,57 +164,6 @@ class Supervisor:
                 )
             )
         return specs
-
-    async def _placed(self) -> bool:
-        """Wait until every worker's SIP port is known (its first ready, retried on crash);
-        False if a signal came first."""
-        assert self.pool is not None
-        workers = self.pool.workers
-        waits: list[asyncio.Future[Any]] = [
-            asyncio.ensure_future(asyncio.gather(*(w.placed.wait() for w in workers))),
-            asyncio.ensure_future(self._stop.wait()),
-        ]
-        await asyncio.wait(waits, timeout=PLACE_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
-        for wait in waits:
-            wait.cancel()
-        if self._stop.is_set():
-            return False
-        missing = [w.index for w in workers if not w.placed.is_set()]
-        if missing:
-            raise WorkersNotPlaced(
-                f"worker(s) {missing} did not come up in {PLACE_TIMEOUT_S:.0f} s (see their log)"
-            )
-        return True
-
-    async def _start_kamailio(self) -> None:
-        """Write Kamailio's config with the workers' ports, check it and start Kamailio.
-
-        Kamailio cannot bind port 0 and report the port it got, so with ``sip.port = 0`` its
-        port was picked by bind-then-release and another process may have taken it since: a
-        bind conflict then means another free port and another try, not a failed start.
-        """
-        assert self.pool is not None
-        server = self.settings.server
-        destinations = [
-            Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
-        ]
-        for attempt in range(1, KAMAILIO_PORT_TRIES + 1):
-            cfg = write_kamailio_config(self.settings, self.run_dir, self.ports.sip, destinations)
-            await check_config(server.kamailio_bin, cfg)
-            self.kamailio = Kamailio(server.kamailio_bin, cfg, self.run_dir, server.kamailio_shm_mb)
-            try:
-                await self.kamailio.start()
-                return
-            except KamailioError:
-                chosen = self.settings.sip.port == 0
-                if not chosen or not self.kamailio.bind_conflict():
-                    raise
-                if attempt == KAMAILIO_PORT_TRIES:
-                    raise
-            taken = {self.ports.sip, *(w.sip_port for w in self.pool.workers)}
-            port = kamailio_port(self.settings, exclude=taken)
-            self._log.warning("kamailio_port_taken", port=self.ports.sip, retry_port=port)
-            self.ports = dataclasses.replace(self.ports, sip=port)
 
     def _on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name

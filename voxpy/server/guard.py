@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from itertools import accumulate
 from typing import Any
 
 from aiohttp import web
@@ -30,10 +31,14 @@ MAX_BODY_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
 "Deepest nesting of a JSON body we parse; our bodies are flat objects."
 
-# A JSON string (with its escapes), written as an unrolled loop so it never backtracks: the
-# scan of a 1 MiB body takes about 10 ms.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A JSON string with its escapes, as an unrolled loop; an unterminated one (with or without a
+# last lone backslash) runs to the end. Every match attempt from a quote succeeds, so the
+# scan is linear: a plain '"..."' pattern fails on an unterminated string and is retried
+# from each escaped quote inside it: quadratic, 6.5 s for 64 KiB of 'x\\"' (half an hour for
+# 1 MiB); this one takes 25 ms for that 1 MiB.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class BadRequest(VoxpyError):
@@ -136,14 +141,10 @@ def check_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
     Linear and without recursion; malformed JSON may be counted wrong, but then ``json.loads``
     refuses it anyway.
     """
-    depth = 0
-    for match in _BRACKET.finditer(_STRING.sub('""', text)):
-        if match[0] in "[{":
-            depth += 1
-            if depth > limit:
-                raise BadRequest(f"request body nests deeper than {limit} levels")
-        else:
-            depth -= 1
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    # All in C (map, accumulate, max): about 50 ms for 1 MiB of "[]", the worst case.
+    if brackets and max(accumulate(map(_STEP.__getitem__, brackets))) > limit:
+        raise BadRequest(f"request body nests deeper than {limit} levels")
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

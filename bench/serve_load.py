@@ -60,7 +60,6 @@ def bench_voxpy(n: int, rates: list[float], seconds: float) -> tuple[list[Step],
         **os.environ,
         "VOXPY_SERVER__TOKEN": token,
         "VOXPY_SERVER__WORKER_PORT_BASE": "0",
-        "VOXPY_SERVER__CONTROL_PORT_BASE": "0",
     }
     log = Path(tempfile.mkstemp(prefix="voxpy-serve-bench-", suffix=".log")[1])
     with log.open("w") as sink:

@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--log-format", help="auto, json or console")
     for sub in (run, call):
         sub.add_argument("--custom-data", help="custom data for the session(s)")
-    # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-port N`.
-    run.add_argument("--control-port", type=int, help=argparse.SUPPRESS)
+    # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
+    run.add_argument("--control-socket", type=Path, help=argparse.SUPPRESS)
     serve.add_argument("--workers", type=int, help="worker processes, 4 calls each")
     serve.add_argument("--http-host", help="management API address (server.http_host)")
     serve.add_argument("--http-port", type=int, help="management API port (server.http_port)")
@@ -83,15 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         return _fail(f"scenario error: {exc}")
     try:
-        control_port = getattr(args, "control_port", None)  # `voxpy run` only
-        return asyncio.run(_serve(args.command, scenario, settings, log, control_port))
+        control = getattr(args, "control_socket", None)  # `voxpy run` only
+        return asyncio.run(_serve(args.command, scenario, settings, log, control))
     except BackendError as exc:
         log.error("backend_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
 
 
 async def _serve(
-    command: str, scenario: Scenario, settings: Settings, log: Any, control_port: int | None = None
+    command: str, scenario: Scenario, settings: Settings, log: Any, control_path: Path | None = None
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
@@ -115,8 +115,8 @@ async def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
-    control = await _start_control(engine, control_port, log) if control_port is not None else None
-    if control_port is not None and control is None:
+    control = await _start_control(engine, control_path, log) if control_path is not None else None
+    if control_path is not None and control is None:
         await engine.shutdown()
         return EXIT_BACKEND
     status = 0
@@ -141,16 +141,16 @@ async def _serve(
     return status
 
 
-async def _start_control(engine: Engine, port: int, log: Any) -> Any:
-    """The loopback control API of a `voxpy serve` worker, or None if it cannot listen."""
+async def _start_control(engine: Engine, path: Path, log: Any) -> Any:
+    """The control API of a `voxpy serve` worker (a unix socket), or None if it cannot listen."""
     from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
 
     die_with_parent()
     control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log)
     try:
-        await control.start(port)
+        await control.start(path)
     except OSError as exc:
-        log.error("control_failed", port=port, error=str(exc))
+        log.error("control_failed", socket=str(path), error=str(exc))
         return None
     return control
 
@@ -159,6 +159,7 @@ def _serve_pool(args: argparse.Namespace) -> int:
     """`voxpy serve`: check config, Kamailio and the scenario, then run the supervisor."""
     from voxpy.server import Supervisor, kamailio_missing
     from voxpy.server.kamailio import KamailioError
+    from voxpy.server.pool import WorkersNotPlaced
 
     overrides = {
         "sip.host": args.sip_host,
@@ -189,7 +190,7 @@ def _serve_pool(args: argparse.Namespace) -> int:
         return asyncio.run(supervisor.run())
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
-    except (KamailioError, OSError) as exc:
+    except (KamailioError, WorkersNotPlaced, OSError) as exc:
         log.error("serve_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
 

@@ -236,7 +236,6 @@ class ServerSettings(_Section):
     workers: int = Field(default=2, ge=1, le=64)
     worker_host: str = "127.0.0.1"
     worker_port_base: int = Field(default=5071, ge=0, le=65535)
-    control_port_base: int = Field(default=7071, ge=0, le=65535)
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
     token: OptionalStr = None

@@ -1,6 +1,10 @@
 """Run ``voxpy serve`` as a real process tree (supervisor, Kamailio, workers) for tests.
 
-Every port is a free loopback port; the JSON log is parsed as it arrives. :meth:`close` kills
+No port is chosen by bind-then-release here: the API and the workers bind port 0 and report
+what they got, and Kamailio's port comes from the supervisor's ``serve_ready`` line (it picks
+one and retries another if it was taken). Only ``outbound_via_front`` needs the front's port
+before the start (the workers' outbound proxy), so that case alone picks one here. The JSON
+log is parsed as it arrives. :meth:`close` kills
 whatever is left by pid: the supervisor's process group, each worker it logged and Kamailio's
 process group, so a failing test leaves nothing behind.
 """
@@ -40,7 +44,8 @@ class ServeProcess(JsonLogProcess):
         env: dict[str, str] | None = None,
         outbound_via_front: bool = False,
     ):
-        self.sip_port = free_port()
+        # Workers dial out through the front: its port must be in their environment up front.
+        self.sip_port = free_port() if outbound_via_front else 0
         self.workers = workers
         argv = [
             sys.executable,
@@ -63,7 +68,6 @@ class ServeProcess(JsonLogProcess):
             **os.environ,
             "VOXPY_SERVER__TOKEN": TOKEN,
             "VOXPY_SERVER__WORKER_PORT_BASE": "0",
-            "VOXPY_SERVER__CONTROL_PORT_BASE": "0",
             "VOXPY_SERVER__PROBE_INTERVAL": "1",
             "VOXPY_SERVER__RESTART_BACKOFF": "0.2",
             "VOXPY_SERVER__KAMAILIO_CHILDREN": "2",
@@ -88,8 +92,11 @@ class ServeProcess(JsonLogProcess):
     async def start(self) -> ServeProcess:
         await self.spawn(start_new_session=True)
         self._http = aiohttp.ClientSession()
-        ready = await self.wait_log(lambda line: line.get("event") == "serve_ready", timeout=20)
+        # serve_ready now follows the workers' first start (their SIP ports go into Kamailio's
+        # dispatcher list), so it comes later than before.
+        ready = await self.wait_log(lambda line: line.get("event") == "serve_ready", timeout=40)
         self.url = str(ready["http"])
+        self.sip_port = int(ready["sip_port"])
         await self.wait_healthy(self.workers)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from voxpy.server.kamailio import (
     dispatcher_list,
     duid,
     render,
+    start,
     write_config,
 )
 from voxpy.server.pool import plan_ports
@@ -118,25 +120,46 @@ class TestPorts:
     def test_fixed_ports_and_rtp_split(self) -> None:
         plan = plan_ports(settings(**{"sip.port": 5060, "server.workers": 2}))
         assert plan.sip == 5060
-        assert plan.workers == [(5071, 7071, 10000, 500), (5072, 7072, 10500, 500)]
+        assert plan.workers == [(5071, 10000, 500), (5072, 10500, 500)]
 
-    def test_zero_picks_distinct_free_ports(self) -> None:
+    def test_zero_leaves_worker_ports_to_the_os(self) -> None:
+        """Kamailio gets a free port now; workers bind port 0 and report what they got."""
         plan = plan_ports(
-            settings(
-                **{
-                    "sip.port": 0,
-                    "server.worker_port_base": 0,
-                    "server.control_port_base": 0,
-                    "server.workers": 3,
-                }
-            )
+            settings(**{"sip.port": 0, "server.worker_port_base": 0, "server.workers": 3})
         )
-        ports = [plan.sip] + [p for w in plan.workers for p in w[:2]]
-        assert len(set(ports)) == 7 and all(ports)
+        assert plan.sip > 0
+        assert [w[0] for w in plan.workers] == [0, 0, 0]
 
     def test_rtp_range_too_small(self) -> None:
         with pytest.raises(ConfigError, match="cannot be split between 4 workers"):
             plan_ports(settings(**{"rtp.port_range": 20, "server.workers": 4}))
+
+
+class TestPortTaken:
+    """Kamailio cannot report a port the OS chose, so the one we picked may be taken."""
+
+    @staticmethod
+    def front(**overrides: object) -> Settings:
+        return settings(**{"sip.host": "127.0.0.1", "server.kamailio_children": 1, **overrides})
+
+    async def test_picked_port_taken_retries_another(self, run_dir: Path) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+            held.bind(("127.0.0.1", 0))
+            taken = held.getsockname()[1]
+            kamailio, port = await start(self.front(**{"sip.port": 0}), run_dir, taken, WORKERS)
+            try:
+                assert port != taken and kamailio.running
+                assert f"listen=udp:127.0.0.1:{port}" in (run_dir / "kamailio.cfg").read_text()
+            finally:
+                await kamailio.stop()
+
+    async def test_configured_port_taken_fails(self, run_dir: Path) -> None:
+        """A port the operator chose is not ours to change: the start fails, saying why."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+            held.bind(("127.0.0.1", 0))
+            taken = held.getsockname()[1]
+            with pytest.raises(KamailioError, match="exited at start"):
+                await start(self.front(**{"sip.port": taken}), run_dir, taken, WORKERS)
 
 
 class TestCommandLine:

@@ -120,6 +120,8 @@ class TestWorkerCrash:
         info = {w["worker"]: w for w in await server.workers_info()}
         assert info[victim["worker"]]["pid"] != victim["pid"]
         assert info[victim["worker"]]["restarts"] == 1
+        # Its port came from the OS at the first start; Kamailio's dispatcher list names it.
+        assert info[victim["worker"]]["sip_uri"] == victim["sip_uri"]
         assert f'voxpy_worker_restarts_total{{worker="{victim["worker"]}"}} 1' in (
             await server.metrics()
         )

@@ -9,16 +9,24 @@ back unchanged (status, Content-Type, body).
 
 from __future__ import annotations
 
-import hmac
-import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from voxpy.config import ServerSettings
 from voxpy.log import get_logger
-from voxpy.server.control import error
+from voxpy.server.guard import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    Handler,
+    bearer_auth,
+    body_text,
+    error,
+    json_errors,
+    json_object,
+    optional_str,
+    server_logger,
+)
 from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.pool import NoFreeWorker, Pool, SessionStartFailed
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
@@ -26,29 +34,10 @@ from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 if TYPE_CHECKING:
     from voxpy.server.supervisor import Supervisor
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
 _SESSION_FIELDS = ("scenario", "custom_data")
-
-
-class BadRequest(Exception):
-    """A client error with the message the caller gets (400)."""
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object; raises BadRequest saying what is wrong."""
-    text = await request.text()
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest(f"request body must be a JSON object, not {type(data).__name__}")
-    return data
 
 
 class PublicApi:
@@ -65,7 +54,15 @@ class PublicApi:
             self._log.warning("api_loopback_only", reason="server.token is empty")
         self.port = settings.http_port
         self._runner: web.AppRunner | None = None
-        app = web.Application(middlewares=[self._errors, self._auth])
+        # Outermost first: JSON for every refusal, then the token, before any handler runs.
+        auth = bearer_auth(
+            settings.token,
+            "missing or wrong bearer token (Authorization: Bearer ...)",
+            open_paths=frozenset({"/healthz"}),
+        )
+        app = web.Application(
+            middlewares=[json_errors, self._worker_errors, auth], client_max_size=MAX_BODY_BYTES
+        )
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/workers", self._workers)
@@ -87,7 +84,9 @@ class PublicApi:
         return self._sup.pool
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, logger=server_logger()
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -105,29 +104,13 @@ class PublicApi:
     # -- middlewares -------------------------------------------------------------------------
 
     @web.middleware
-    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _worker_errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except BadRequest as exc:
-            return error(400, str(exc))
         except ControlError as exc:  # the worker answered with an error: pass it on
             return error(exc.status, str(exc))
         except CONTROL_ERRORS as exc:  # the worker died or hung while we asked it
             return error(502, f"the worker did not answer: {exc!r}")
-        except web.HTTPException as exc:  # aiohttp's 404/405/413: JSON like ours
-            if exc.status < 400:
-                raise
-            return error(exc.status, exc.reason)
-
-    @web.middleware
-    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self._token is not None and request.path != "/healthz":
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode()):
-                response = error(401, "missing or wrong bearer token (Authorization: Bearer ...)")
-                response.headers["WWW-Authenticate"] = 'Bearer realm="voxpy"'
-                return response
-        return await handler(request)
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -147,7 +130,7 @@ class PublicApi:
                 "ready": w.ready,
                 "draining": w.draining,
                 "restarts": w.restarts,
-                "sip_uri": w.spec.sip_uri,
+                "sip_uri": w.sip_uri,
                 "last_exit": w.last_exit,
             }
             for w in self._pool.workers
@@ -159,11 +142,7 @@ class PublicApi:
         unknown = sorted(set(body) - set(_SESSION_FIELDS))
         if unknown:
             raise BadRequest(f"unknown field {', '.join(unknown)}; expected scenario, custom_data")
-        scenario, custom_data = body.get("scenario"), body.get("custom_data")
-        if scenario is not None and not isinstance(scenario, str):
-            raise BadRequest("scenario must be a string")
-        if custom_data is not None and not isinstance(custom_data, str):
-            raise BadRequest("custom_data must be a string")
+        scenario, custom_data = optional_str(body, "scenario"), optional_str(body, "custom_data")
         name = self._sup.scenario_name
         if scenario is not None and scenario not in (name, f"{name}.py", str(self._sup.scenario)):
             return error(404, f"unknown scenario {scenario!r}: this server runs {name!r}")
@@ -203,6 +182,7 @@ class PublicApi:
 
     async def _request(self, request: web.Request) -> web.Response:
         session_id = request.match_info["id"]
+        text = await body_text(request)  # a malformed body is refused before any worker is asked
         worker = await self._owner(request)
         path = "/" + request.match_info.get("tail", "")
         if request.query_string:
@@ -210,7 +190,7 @@ class PublicApi:
         payload = {
             "method": request.method,
             "path": path,
-            "body": await request.text(),
+            "body": text,
             "headers": {
                 k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED
             },

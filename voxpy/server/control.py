@@ -1,7 +1,8 @@
 """The worker side of ``voxpy serve``: a loopback HTTP control API inside ``voxpy run``.
 
-``voxpy run SCENARIO --control-port N`` (an internal flag the supervisor passes) serves, on
-127.0.0.1 only and behind the bearer token from ``VOXPY_CONTROL_TOKEN``:
+``voxpy run SCENARIO --control-socket PATH`` (an internal flag the supervisor passes) serves,
+on a unix socket in the supervisor's run directory (no port to pick, so none another process
+can take) and behind the bearer token from ``VOXPY_CONTROL_TOKEN``:
 
 =========================================  ==================================================
 ``GET /status``                             pid, live calls, sessions, draining, counters
@@ -19,13 +20,12 @@ It runs on the engine's loop, so handlers touch sessions exactly as backend sign
 from __future__ import annotations
 
 import ctypes
-import hmac
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -33,19 +33,24 @@ from aiohttp import web
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.session import Session
+from voxpy.server.guard import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    bearer_auth,
+    error,
+    json_errors,
+    json_object,
+    optional_str,
+    server_logger,
+)
 from voxpy.server.metrics import WorkerCounters
 
 TOKEN_ENV = "VOXPY_CONTROL_TOKEN"
 SUPERVISOR_PID_ENV = "VOXPY_SUPERVISOR_PID"
-CONTROL_HOST = "127.0.0.1"
+CONTROL_MAX_BODY_BYTES = 8 * MAX_BODY_BYTES
+"""A forwarded HttpRequest: the public API's largest body, JSON-escaped (a control character
+becomes six bytes), plus its headers."""
 _PR_SET_PDEATHSIG = 1
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def error(status: int, message: str) -> web.Response:
-    """The one error shape of both APIs: ``{"error": "..."}``."""
-    return web.json_response({"error": message}, status=status)
 
 
 def reply_for(result: Any) -> web.Response:
@@ -114,8 +119,16 @@ class WorkerControl:
         self._token = token
         self._log = log
         self._contact = engine.backend.contact_uri  # the backend forgets it once stopped
+        # The port the worker's SIP stack bound (the OS picks it when asked for 0): the
+        # supervisor lists exactly this one in Kamailio's dispatcher.
+        port = self._contact.rpartition(":")[2]
+        self._sip_port = int(port) if port.isdigit() else 0
         self._runner: web.AppRunner | None = None
-        self.app = web.Application(middlewares=[self._auth])
+        self.path: Path | None = None
+        self.app = web.Application(
+            middlewares=[json_errors, bearer_auth(token, "missing or wrong control token")],
+            client_max_size=CONTROL_MAX_BODY_BYTES,
+        )
         self.app.router.add_get("/status", self._status)
         self.app.router.add_post("/drain", self._drain)
         self.app.router.add_post("/sessions", self._start)
@@ -124,25 +137,20 @@ class WorkerControl:
         self.app.router.add_delete("/sessions/{id}", self._terminate)
         self.app.router.add_post("/sessions/{id}/request", self._request)
 
-    async def start(self, port: int) -> None:
-        """Listen on 127.0.0.1:``port``."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+    async def start(self, path: Path) -> None:
+        """Listen on the unix socket ``path`` (a stale socket file there is replaced)."""
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, logger=server_logger()
+        )
         await self._runner.setup()
-        await web.TCPSite(self._runner, CONTROL_HOST, port).start()
-        self._log.info("control_started", port=port, auth=self._token is not None)
+        await web.UnixSite(self._runner, str(path)).start()
+        self.path = path
+        self._log.info("control_started", socket=str(path), auth=self._token is not None)
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    @web.middleware
-    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self._token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode()):
-                return error(401, "missing or wrong control token")
-        return await handler(request)
 
     def _session(self, request: web.Request) -> Session | None:
         return self.engine.sessions.get(request.match_info["id"])
@@ -152,6 +160,7 @@ class WorkerControl:
             {
                 "pid": os.getpid(),
                 "contact": self._contact,
+                "sip_port": self._sip_port,
                 "live_calls": self.engine.live_legs(),
                 "sessions": len(self.engine.sessions),
                 "max_calls": self.engine.backend.max_calls,
@@ -170,8 +179,7 @@ class WorkerControl:
     async def _start(self, request: web.Request) -> web.Response:
         if self.draining:
             return error(503, "this worker is draining")
-        body = await request.json()
-        custom_data = body.get("custom_data") if isinstance(body, dict) else None
+        custom_data = optional_str(await json_object(request), "custom_data")
         try:
             session = self.engine.start_session(custom_data)
         except ScenarioError as exc:
@@ -202,14 +210,14 @@ class WorkerControl:
         session = self._session(request)
         if session is None or session.ending:
             return error(404, "no such session (it may have ended)")
-        data = await request.json()
+        data = await json_object(request)
+        method = optional_str(data, "method") or "POST"
+        path, body = optional_str(data, "path") or "/", optional_str(data, "body") or ""
+        headers = data.get("headers") or {}
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise BadRequest("headers must be a JSON object of strings")
         try:
-            result = await session.http_request(
-                str(data.get("method", "POST")),
-                str(data.get("path", "/")),
-                str(data.get("body", "")),
-                {str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
-            )
+            result = await session.http_request(method, path, body, headers)
         except Exception as exc:  # noqa: BLE001 - the handler's failure is the caller's answer
             return error(500, f"the HttpRequest handler raised {type(exc).__name__}: {exc}")
         return reply_for(result)

@@ -22,7 +22,7 @@ from typing import Any
 from voxpy.config import Settings
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.log import get_logger
-from voxpy.server.procs import LineRelay, describe_exit, wait_exit
+from voxpy.server.procs import LineRelay, describe_exit, free_port, wait_exit
 from voxpy.server.rpc import SOCKET_PATH_MAX, KamailioRpc, RpcError
 
 TEMPLATE_NAME = Path("config") / "kamailio.cfg.tmpl"
@@ -43,7 +43,10 @@ KNOWN_METHODS = (
 "Methods answered 405 out of dialog rather than 501 Not Implemented."
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
+PORT_TRIES = 5
+"Starts with a new free port after a bind conflict on one we picked (sip.port = 0)."
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+_log = get_logger("voxpy.kamailio")
 
 
 class KamailioError(VoxpyError):
@@ -149,6 +152,15 @@ def find_template() -> Path:
     return local if local.is_file() else SOURCE_TEMPLATE
 
 
+def check_socket_dir(run_dir: Path) -> None:
+    """Raise ConfigError if the longest unix socket path in ``run_dir`` would not fit."""
+    if len(str(run_dir / "kamailio_rpc.sock")) > SOCKET_PATH_MAX:
+        raise ConfigError(
+            f"{run_dir} is too long for unix socket paths; use a shorter directory",
+            field="server.run_dir",
+        )
+
+
 def write_config(
     settings: Settings,
     run_dir: Path,
@@ -158,11 +170,7 @@ def write_config(
 ) -> Path:
     """Write ``kamailio.cfg`` and ``dispatcher.list`` into ``run_dir``; return the cfg path."""
     template = template or find_template()
-    if len(str(run_dir / "kamailio_rpc.sock")) > SOCKET_PATH_MAX:
-        raise ConfigError(
-            f"{run_dir} is too long for unix socket paths; use a shorter directory",
-            field="server.run_dir",
-        )
+    check_socket_dir(run_dir)
     try:
         text = template.read_text(encoding="utf-8")
     except OSError as exc:
@@ -196,6 +204,42 @@ async def check_config(binary: str, cfg: Path) -> None:
 def which(binary: str) -> str | None:
     """The full path of ``binary``, or None when it is not installed."""
     return shutil.which(binary)
+
+
+async def start(
+    settings: Settings, run_dir: Path, sip_port: int, destinations: Sequence[Destination]
+) -> tuple[Kamailio, int]:
+    """Write the config for ``sip_port`` and ``destinations``, check it, start Kamailio; return
+    it and the port it listens on. Raises KamailioError (ConfigError for a bad run_dir).
+
+    Kamailio cannot bind port 0 and report the port it got, so with ``sip.port = 0`` its port
+    was picked by bind-then-release and another process may have taken it since: a bind
+    conflict then means another free port and another try, not a failed start.
+    """
+    server, taken = settings.server, {d.port for d in destinations}
+    for attempt in range(1, PORT_TRIES + 1):
+        cfg = write_config(settings, run_dir, sip_port, destinations)
+        await check_config(server.kamailio_bin, cfg)
+        kamailio = Kamailio(server.kamailio_bin, cfg, run_dir, server.kamailio_shm_mb)
+        try:
+            await kamailio.start()
+            return kamailio, sip_port
+        except KamailioError:
+            chosen = settings.sip.port == 0
+            if not chosen or not kamailio.bind_conflict() or attempt == PORT_TRIES:
+                raise
+        taken.add(sip_port)
+        retry = free_sip_port(settings, exclude=taken)
+        _log.warning("kamailio_port_taken", port=sip_port, retry_port=retry, attempt=attempt)
+        sip_port = retry
+    raise AssertionError("unreachable")  # the last attempt returned or raised
+
+
+def free_sip_port(settings: Settings, exclude: set[int] | None = None) -> int:
+    """A free port for Kamailio's SIP listener on ``sip.host`` (bind-then-release, see
+    :func:`~voxpy.server.procs.free_port`: :func:`start` retries when it was taken)."""
+    host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
+    return free_port(host, exclude=exclude)
 
 
 class Kamailio:
@@ -265,6 +309,10 @@ class Kamailio:
 
     def tail(self) -> list[str]:
         return list(self._relay.tail)
+
+    def bind_conflict(self) -> bool:
+        """Whether Kamailio's last lines say its SIP port was taken (EADDRINUSE)."""
+        return any("Address already in use" in line for line in self._relay.tail)
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after 5 s; safe to call when not running."""

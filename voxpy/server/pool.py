@@ -14,7 +14,7 @@ from typing import Any
 
 from voxpy.config import Settings
 from voxpy.errors import ConfigError, VoxpyError
-from voxpy.server.procs import free_port
+from voxpy.server.kamailio import free_sip_port
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 
 MIN_RTP_PORTS = 8
@@ -30,32 +30,44 @@ class SessionStartFailed(VoxpyError):
     """The scenario raised while its session started."""
 
 
+class WorkersNotPlaced(VoxpyError):
+    """Some worker never came up at start, so its SIP port is unknown to the dispatcher."""
+
+
 @dataclass(frozen=True, slots=True)
 class PortPlan:
-    """The public SIP port and, per worker, (SIP, control, first RTP, RTP range)."""
+    """The public SIP port and, per worker, (SIP, first RTP, RTP range).
+
+    A worker SIP port of 0 means the worker binds one the OS picks and reports it; the control
+    APIs are unix sockets and need no port.
+    """
 
     sip: int
-    workers: list[tuple[int, int, int, int]]
+    workers: list[tuple[int, int, int]]
 
 
 def plan_ports(settings: Settings) -> PortPlan:
-    """Fixed ports from the config, or free ones where it says 0; RTP split between workers."""
+    """Fixed ports from the config; RTP split between workers.
+
+    ``sip.port = 0`` picks a free port for Kamailio now, which cannot report one the OS chose
+    (the supervisor retries with another if it is taken before Kamailio binds it);
+    ``worker_port_base = 0`` stays 0 for the workers to bind and report.
+    """
     server, rtp = settings.server, settings.rtp
     n = server.workers
     taken: set[int] = set()
 
-    def pick(base: int, i: int, host: str) -> int:
-        port = base + i if base else free_port(host, exclude=taken)
+    def pick(base: int, i: int) -> int:
+        if not base:
+            return 0
+        port = base + i
         if port in taken or port > 65535:
             raise ConfigError(f"port {port} is given to two listeners", field="server")
         taken.add(port)
         return port
 
-    sip_host = "127.0.0.1" if settings.sip.host == "0.0.0.0" else settings.sip.host
-    sip = pick(settings.sip.port, 0, sip_host)
-    worker_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
-    sip_ports = [pick(server.worker_port_base, i, worker_host) for i in range(n)]
-    control = [pick(server.control_port_base, i, "127.0.0.1") for i in range(n)]
+    sip = pick(settings.sip.port, 0) or free_sip_port(settings)
+    sip_ports = [pick(server.worker_port_base, i) for i in range(n)]
     if rtp.port_range:
         share = rtp.port_range // n // 2 * 2  # even: RTP on even ports, RTCP next to it
         if share < MIN_RTP_PORTS:
@@ -66,11 +78,28 @@ def plan_ports(settings: Settings) -> PortPlan:
             )
     else:
         share = 100  # no range: pjsua scans upwards from each worker's own first port
-    plan = [
-        (sip_ports[i], control[i], rtp.port + i * share, share if rtp.port_range else 0)
-        for i in range(n)
-    ]
+    plan = [(sip_ports[i], rtp.port + i * share, share if rtp.port_range else 0) for i in range(n)]
     return PortPlan(sip, plan)
+
+
+async def wait_placed(workers: list[Worker], stop: asyncio.Event, timeout: float) -> bool:
+    """Wait until every worker's SIP port is known (its first ready; a crash is retried by
+    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced on timeout."""
+    waits: list[asyncio.Future[Any]] = [
+        asyncio.ensure_future(asyncio.gather(*(w.placed.wait() for w in workers))),
+        asyncio.ensure_future(stop.wait()),
+    ]
+    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
+    if stop.is_set():
+        return False
+    missing = [w.index for w in workers if not w.placed.is_set()]
+    if missing:
+        raise WorkersNotPlaced(
+            f"worker(s) {missing} did not come up in {timeout:.0f} s (see their log)"
+        )
+    return True
 
 
 class Pool:

@@ -35,7 +35,11 @@ _KAMAILIO_LEVELS = {
 
 
 def free_port(host: str = "127.0.0.1", *, exclude: set[int] | None = None) -> int:
-    """A port that is free for both UDP and TCP on ``host`` right now (SIP uses both)."""
+    """A port that is free for both UDP and TCP on ``host`` right now (SIP uses both).
+
+    Bind-then-release: another process may take it before ours binds it. Only for a child
+    that cannot report a port the OS chose (Kamailio), and whose bind failure is retried.
+    """
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             udp.bind((host, 0))
@@ -49,6 +53,12 @@ def free_port(host: str = "127.0.0.1", *, exclude: set[int] | None = None) -> in
                     continue
             return port
     raise OSError(f"no port free for both UDP and TCP on {host}")
+
+
+def backoff_delay(failures: int, first: float, most: float) -> float:
+    """Seconds before the next start after ``failures`` failures in a row (1, 2, ...):
+    ``first``, doubled per failure, at most ``most`` (``server.restart_backoff[_max]``)."""
+    return min(first * 2.0 ** (failures - 1), most)
 
 
 async def wait_exit(proc: asyncio.subprocess.Process, timeout: float | None = None) -> int:

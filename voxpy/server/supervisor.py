@@ -1,11 +1,13 @@
 """The supervisor of ``voxpy serve``: Kamailio, N workers, the HTTP API, and the drain.
 
-Start: render and check the Kamailio config, start Kamailio (every worker listed inactive),
-start the API, start the workers; each worker that answers its control API is marked active
-in the dispatcher. A worker that dies is marked inactive at once (no waiting for the OPTIONS
-probes) and restarted with backoff; the restart re-joins the dispatcher under a new duid, so
-the calls Kamailio still counted for the dead one are forgotten. A Kamailio that dies is
-restarted the same way.
+Start: start the workers and wait until each reported the SIP port it bound (the OS picks
+it when ``worker_port_base`` is 0: no port is chosen by bind-then-release for them), render
+and check the Kamailio config with those ports, start Kamailio (every worker listed inactive),
+mark the workers that answer their control API active, start the API. A worker that comes up
+later is marked active when its control API answers. A worker that dies is marked inactive
+at once (no waiting for the OPTIONS probes) and restarted with backoff; the restart re-joins
+the dispatcher under a new duid, so the calls Kamailio still counted for the dead one are
+forgotten. A Kamailio that dies is restarted the same way.
 
 SIGTERM (or SIGINT) drains: every worker is disabled in the dispatcher (so Kamailio answers
 new INVITEs with 503 once all are), told to refuse new INVITEs and sessions, and given
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
@@ -25,8 +28,6 @@ import signal
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 from voxpy.config import Settings
 from voxpy.errors import ConfigError
@@ -37,20 +38,23 @@ from voxpy.server.kamailio import (
     Destination,
     Kamailio,
     KamailioError,
-    check_config,
+    check_socket_dir,
     dispatcher_attrs,
     duid,
     which,
 )
-from voxpy.server.kamailio import write_config as write_kamailio_config
+from voxpy.server.kamailio import start as start_front
 from voxpy.server.metrics import WorkerSample, exposition
-from voxpy.server.pool import Pool, plan_ports
+from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, wait_placed
+from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
 from voxpy.server.workers import CONTROL_ERRORS, Worker, WorkerSpec, worker_argv
 
 DRAIN_POLL_S = 0.25
 DRAIN_REPORT_S = 5.0
 INSTALL_HINT = "apt-get install kamailio"
+PLACE_TIMEOUT_S = 60.0
+"How long start-up waits for every worker's first ready (each try has READY_TIMEOUT_S)."
 
 
 def kamailio_missing(binary: str) -> str | None:
@@ -96,31 +100,35 @@ class Supervisor:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
         server = self.settings.server
-        http: aiohttp.ClientSession | None = None
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            specs = self._specs()
-            destinations = [Destination(s.sip_uri, f"w{s.index}", s.sip_port) for s in specs]
-            cfg = write_kamailio_config(self.settings, self.run_dir, self.ports.sip, destinations)
-            await check_config(server.kamailio_bin, cfg)
-            http = aiohttp.ClientSession()
-            self.kamailio = Kamailio(server.kamailio_bin, cfg, self.run_dir, server.kamailio_shm_mb)
-            await self.kamailio.start()
-            await self.api.start()
+            check_socket_dir(self.run_dir)  # before any worker binds its control socket there
             self.pool = Pool(
                 [
                     Worker(
                         spec,
-                        http,
                         self._token,
                         backoff=(server.restart_backoff, server.restart_backoff_max),
                         on_up=self._worker_up,
                         on_down=self._worker_down,
                     )
-                    for spec in specs
+                    for spec in self._specs()
                 ]
             )
             self._tasks = [asyncio.create_task(w.run()) for w in self.pool.workers]
+            if not await wait_placed(self.pool.workers, self._stop, PLACE_TIMEOUT_S):
+                return 0  # a signal during start: nothing to drain
+            destinations = [
+                Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
+            ]
+            self.kamailio, sip_port = await start_front(
+                self.settings, self.run_dir, self.ports.sip, destinations
+            )
+            self.ports = dataclasses.replace(self.ports, sip=sip_port)
+            for worker in self.pool.workers:  # those that came up before Kamailio ran
+                if worker.ready:
+                    await self._worker_up(worker)
+            await self.api.start()
             self._tasks.append(asyncio.create_task(self._watch_kamailio()))
             self._log.info(
                 "serve_ready",
@@ -128,13 +136,13 @@ class Supervisor:
                 sip_port=self.ports.sip,
                 sip_host=self.settings.sip.host,
                 http=self.api.url,
-                workers=len(specs),
+                workers=len(self.pool.workers),
                 run_dir=str(self.run_dir),
             )
             await self._stop.wait()
             await self._drain()
         finally:
-            await self._shutdown(http)
+            await self._shutdown()
         self._log.info("serve_stopped")
         return 0
 
@@ -147,7 +155,7 @@ class Supervisor:
             extra += ["--public-address", settings.sip.public_address]
         dial_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
         specs = []
-        for i, (sip_port, control_port, rtp_port, rtp_range) in enumerate(self.ports.workers):
+        for i, (sip_port, rtp_port, rtp_range) in enumerate(self.ports.workers):
             env = {
                 **os.environ,
                 TOKEN_ENV: self._token,
@@ -155,11 +163,18 @@ class Supervisor:
                 "VOXPY_RTP__PORT": str(rtp_port),
                 "VOXPY_RTP__PORT_RANGE": str(rtp_range),
             }
-            argv = worker_argv(
-                str(self.scenario), server.worker_host, sip_port, control_port, extra
+            control = self.run_dir / f"worker{i}.sock"
+            argv = worker_argv(str(self.scenario), server.worker_host, control, extra)
+            specs.append(
+                WorkerSpec(
+                    index=i,
+                    sip_port=sip_port,
+                    control_socket=control,
+                    argv=argv,
+                    env=env,
+                    dial_host=dial_host,
+                )
             )
-            uri = f"sip:{dial_host}:{sip_port}"
-            specs.append(WorkerSpec(i, sip_port, control_port, argv, env, uri))
         return specs
 
     def _on_signal(self, signum: int) -> None:
@@ -177,7 +192,7 @@ class Supervisor:
         if self.kamailio is None or not self.kamailio.running:
             return
         try:
-            await self.kamailio.rpc.set_state(state, worker.spec.sip_uri)
+            await self.kamailio.rpc.set_state(state, worker.sip_uri)
         except RpcError as exc:
             self._log.warning(
                 "dispatcher_state_failed", worker=worker.index, state=state, error=str(exc)
@@ -191,7 +206,7 @@ class Supervisor:
             return
         if self.kamailio is None or not self.kamailio.running:
             return
-        uri, attrs = worker.spec.sip_uri, dispatcher_attrs(wanted, self.settings.sip.max_calls)
+        uri, attrs = worker.sip_uri, dispatcher_attrs(wanted, self.settings.sip.max_calls)
         async with self._dispatcher_lock:
             try:
                 await self.kamailio.rpc.replace_destination(uri, uri, attrs)
@@ -220,7 +235,7 @@ class Supervisor:
             if self._stop.is_set():
                 return
             failures += 1
-            delay = min(server.restart_backoff * 2 ** (failures - 1), server.restart_backoff_max)
+            delay = backoff_delay(failures, server.restart_backoff, server.restart_backoff_max)
             self._log.error(
                 "kamailio_exited", stderr_tail=self.kamailio.tail()[-8:], restart_in=delay, **how
             )
@@ -266,7 +281,7 @@ class Supervisor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._hurry.wait(), DRAIN_POLL_S)
 
-    async def _shutdown(self, http: aiohttp.ClientSession | None) -> None:
+    async def _shutdown(self) -> None:
         self._stop.set()
         if self.pool is not None:
             wait = self.settings.timeouts.shutdown + 5
@@ -277,8 +292,8 @@ class Supervisor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.api.stop()
-        if http is not None:
-            await http.close()
+        for worker in self.pool.workers if self.pool else []:
+            await worker.close()
         if self._own_run_dir:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
@@ -317,4 +332,4 @@ async def _status_or_none(worker: Worker) -> dict[str, Any] | None:
         return None  # a worker that does not answer is reported as down, not as a failed scrape
 
 
-__all__ = ["ConfigError", "Supervisor", "kamailio_missing"]
+__all__ = ["ConfigError", "Supervisor", "WorkersNotPlaced", "kamailio_missing"]

@@ -1,10 +1,13 @@
-"""Worker slots: each keeps one ``voxpy run --control-port`` process alive.
+"""Worker slots: each keeps one ``voxpy run --control-socket`` process alive.
 
-A slot starts its worker, waits until the control API answers, then waits for the process to
-end. An exit it did not ask for is logged with the exit code or signal and the last stderr
-lines, and the worker is started again after a backoff that doubles with each crash in a row
-(``server.restart_backoff`` .. ``restart_backoff_max``) and resets once a worker stayed up
-for :data:`STABLE_S`. ``on_up``/``on_down`` let the supervisor steer Kamailio.
+A slot starts its worker, waits until the control API (a unix socket in the run directory)
+answers, then waits for the process to end. A worker asked for SIP port 0 binds one the OS
+picks and reports it in ``/status``; the slot keeps that port for later starts, because
+Kamailio's dispatcher list names it (see :attr:`Worker.placed`). An exit it did not ask for
+is logged with the exit code or signal and the last stderr lines, and the worker is started
+again after a backoff that doubles with each crash in a row
+(:func:`~voxpy.server.procs.backoff_delay`) and resets once a worker stayed up for
+:data:`STABLE_S`. ``on_up``/``on_down`` let the supervisor steer Kamailio.
 """
 
 from __future__ import annotations
@@ -15,29 +18,32 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from voxpy.log import get_logger
-from voxpy.server.procs import LineRelay, describe_exit, wait_exit
+from voxpy.server.procs import LineRelay, backoff_delay, describe_exit, wait_exit
 
 READY_TIMEOUT_S = 30.0
 STABLE_S = 10.0
 CONTROL_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSpec:
     """Where worker ``index`` listens and what it runs."""
 
     index: int
     sip_port: int
-    control_port: int
+    "The SIP port asked for; 0: the one the OS gives the first start (kept for restarts)."
+    control_socket: Path
     argv: tuple[str, ...]
+    "The command line without ``--sip-port``, which each start adds."
     env: Mapping[str, str]
-    sip_uri: str
-    "The dispatcher destination, e.g. ``sip:127.0.0.1:5071``."
+    dial_host: str
+    "The address Kamailio sends to, e.g. ``127.0.0.1``."
 
 
 class ControlError(Exception):
@@ -58,7 +64,6 @@ class Worker:
     def __init__(
         self,
         spec: WorkerSpec,
-        http: aiohttp.ClientSession,
         token: str,
         *,
         backoff: tuple[float, float],
@@ -72,7 +77,14 @@ class Worker:
         self.draining = False
         self.pid: int | None = None
         self.last_exit: dict[str, Any] | None = None
-        self._http = http
+        self.sip_port = spec.sip_port
+        # Set once sip_port is the port the worker listens on (at once when it is fixed).
+        self.placed = asyncio.Event()
+        if spec.sip_port:
+            self.placed.set()
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.UnixConnector(path=str(spec.control_socket))
+        )
         self._headers = {"Authorization": f"Bearer {token}"}
         self._backoff = backoff
         self._on_up, self._on_down = on_up, on_down
@@ -92,6 +104,8 @@ class Worker:
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *self.spec.argv,
+                    "--sip-port",
+                    str(self.sip_port),
                     env=dict(self.spec.env),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.DEVNULL,
@@ -109,13 +123,15 @@ class Worker:
             self._log.info(
                 "worker_started",
                 pid=proc.pid,
-                sip_port=self.spec.sip_port,
-                control_port=self.spec.control_port,
+                sip_port=self.sip_port,
+                control_socket=str(self.spec.control_socket),
                 restarts=self.restarts,
             )
-            if await self._wait_ready(proc):
+            status = await self._wait_ready(proc)
+            if status is not None:
+                self._place(status)
                 self.ready = True
-                self._log.info("worker_ready", pid=proc.pid, uri=self.spec.sip_uri)
+                self._log.info("worker_ready", pid=proc.pid, uri=self.sip_uri)
                 await self._on_up(self)
             code = await wait_exit(proc)
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -138,28 +154,44 @@ class Worker:
             await self._pause(failures)
         self._proc = None
 
+    @property
+    def sip_uri(self) -> str:
+        """The dispatcher destination, e.g. ``sip:127.0.0.1:5071`` (once :attr:`placed`)."""
+        return f"sip:{self.spec.dial_host}:{self.sip_port}"
+
+    def _place(self, status: dict[str, Any]) -> None:
+        """Learn the SIP port a worker asked for port 0 got, the first time it is ready."""
+        if self.placed.is_set():
+            return
+        reported = status.get("sip_port")
+        if isinstance(reported, int) and 0 < reported < 65536:
+            self.sip_port = reported
+            self.placed.set()
+        else:
+            self._log.error("worker_no_sip_port", status=status)
+
     async def _pause(self, failures: int) -> None:
         """Wait the backoff for the ``failures``-th failure in a row (or until stopped)."""
-        delay = min(self._backoff[0] * 2 ** (failures - 1), self._backoff[1])
+        delay = backoff_delay(failures, *self._backoff)
         self._log.info("worker_restart_scheduled", delay=delay, restarts=self.restarts + 1)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay)
         if not self._stopping.is_set():
             self.restarts += 1
 
-    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> bool:
+    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> dict[str, Any] | None:
+        """The worker's first ``/status``, or None if it died, hung or we were stopped."""
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
         while proc.returncode is None and not self._stopping.is_set():
             with contextlib.suppress(ControlError, aiohttp.ClientError, TimeoutError):
-                await self.status()
-                return True
+                return await self.status()
             if asyncio.get_running_loop().time() > deadline:
                 self._log.error("worker_not_ready", pid=proc.pid, timeout=READY_TIMEOUT_S)
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-                return False
+                return None
             await asyncio.sleep(0.1)
-        return False
+        return None
 
     async def stop(self, timeout: float) -> None:
         """SIGTERM the worker (it hangs up its calls and exits); SIGKILL after ``timeout``."""
@@ -177,6 +209,10 @@ class Worker:
                 proc.kill()
             await wait_exit(proc)
 
+    async def close(self) -> None:
+        """Release the control connection (after :meth:`stop` and the end of :meth:`run`)."""
+        await self._http.close()
+
     # -- control API -------------------------------------------------------------------------
 
     async def call(
@@ -185,7 +221,7 @@ class Worker:
         """One control request: (status, Content-Type header, body).
 
         Raises aiohttp.ClientError or TimeoutError when the worker does not answer."""
-        url = f"http://127.0.0.1:{self.spec.control_port}{path}"
+        url = f"http://worker{self.index}{path}"  # the host only names the Host header
         async with self._http.request(
             method,
             url,
@@ -220,9 +256,10 @@ def _json_or_text(body: bytes) -> Any:
 
 
 def worker_argv(
-    scenario: str, sip_host: str, sip_port: int, control_port: int, extra: Sequence[str]
+    scenario: str, sip_host: str, control_socket: Path, extra: Sequence[str]
 ) -> tuple[str, ...]:
-    """The command line of one worker: ``voxpy run`` plus the internal control flag."""
+    """The command line of one worker but its ``--sip-port``: ``voxpy run`` plus the internal
+    control flag."""
     return (
         sys.executable,
         "-m",
@@ -231,10 +268,8 @@ def worker_argv(
         scenario,
         "--sip-host",
         sip_host,
-        "--sip-port",
-        str(sip_port),
-        "--control-port",
-        str(control_port),
+        "--control-socket",
+        str(control_socket),
         "--log-format",
         "json",
         *extra,

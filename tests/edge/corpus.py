@@ -25,7 +25,7 @@ the guard cannot see a message pjsip failed to parse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tests.edge.rawsip import DROPPED, crlf
 
@@ -497,8 +497,9 @@ Content-Length: 9999
     ),
     case(
         "ncl",
-        request(replace={"Content-Type": "application/sdp"})
-        .replace(b"Content-Length: $CL", b"Content-Length: -999"),
+        request(replace={"Content-Type": "application/sdp"}).replace(
+            b"Content-Length: $CL", b"Content-Length: -999"
+        ),
         PARSER,
         server_header=False,
         note="3.1.2.3 invalid: negative Content-Length",
@@ -1166,23 +1167,44 @@ POLICY: list[Case] = [
         )
         for event in ("presence", "dialog", "message-summary", "refer", "")
     ],
-    case("subscribe-indialog", request("SUBSCRIBE", to_tag=True,
-                                       extra=[("Event", "presence")]), {489}, {489}),
+    case(
+        "subscribe-indialog",
+        request("SUBSCRIBE", to_tag=True, extra=[("Event", "presence")]),
+        {489},
+        {489},
+    ),
     *[
         case(f"ood-{method.lower()}", request(method), {405}, {405}, allow_header=True)
         for method in (
-            "REGISTER", "INFO", "REFER", "UPDATE", "MESSAGE", "NOTIFY", "PRACK", "PUBLISH",
+            "REGISTER",
+            "INFO",
+            "REFER",
+            "UPDATE",
+            "MESSAGE",
+            "NOTIFY",
+            "PRACK",
+            "PUBLISH",
         )
     ],
     case(
-        "ood-register-tcp", request("REGISTER"), {405}, {405}, allow_header=True,
+        "ood-register-tcp",
+        request("REGISTER"),
+        {405},
+        {405},
+        allow_header=True,
         transports=("tcp",),
     ),
     case(
-        "cseq-2^31", request(replace={"CSeq": "2147483648 INVITE"}), {400}, {400},
+        "cseq-2^31",
+        request(replace={"CSeq": "2147483648 INVITE"}),
+        {400},
+        {400},
     ),
     case(
-        "cseq-2^32", request(replace={"CSeq": "4294967296 INVITE"}), {400}, {400},
+        "cseq-2^32",
+        request(replace={"CSeq": "4294967296 INVITE"}),
+        {400},
+        {400},
     ),
     case("cseq-2^31-1", request(replace={"CSeq": "2147483647 INVITE"}), ANSWERED),
     case(
@@ -1203,8 +1225,12 @@ POLICY: list[Case] = [
         {400},
         {400},
     ),
-    case("session-expires-garbage", request(extra=[("Session-Expires", "abc;refresher=uac")]),
-         {400}, {400}),
+    case(
+        "session-expires-garbage",
+        request(extra=[("Session-Expires", "abc;refresher=uac")]),
+        {400},
+        {400},
+    ),
     case("session-expires-float", request(extra=[("Session-Expires", "1800.5")]), {400}, {400}),
     case("min-se-garbage", request(extra=[("Min-SE", "%n%n%n")]), {400}, {400}),
     case("min-se-negative", request(extra=[("Min-SE", "-90")]), {400}, {400}),
@@ -1217,7 +1243,6 @@ POLICY: list[Case] = [
         {400},
     ),
 ]
-
 
 
 # ---------------------------------------------------------------------------------------------

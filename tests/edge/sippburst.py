@@ -46,9 +46,7 @@ class Burst:
         )
 
 
-async def burst(
-    target: str, workdir: Path, *, rate: int, calls: int, timeout: float = 60
-) -> Burst:
+async def burst(target: str, workdir: Path, *, rate: int, calls: int, timeout: float = 60) -> Burst:
     """``sipp TARGET -r RATE -m CALLS`` from an OS-chosen port on 127.0.0.1; bounded in time."""
     sipp = shutil.which("sipp")
     if sipp is None:

@@ -154,7 +154,7 @@ async def soak(args: argparse.Namespace) -> int:
                 transport = "tcp" if rng.random() < 0.1 else "udp"
                 host, port = address(engine)
                 t0 = time.monotonic()
-                exchange = await send(message, host, port, transport=transport, timeout=2)
+                exchange = await send(message, host, port, transport=transport, timeout=1)
                 sent += 1
                 codes[str(exchange.outcome)] += 1
                 if exchange.final is not None:

@@ -115,6 +115,8 @@ class Exchange:
 
 
 DROPPED = "dropped"
+PROCEEDING_TIMEOUT = 5.0
+"Seconds a final answer may take once a 1xx said the request is being worked on."
 
 
 def fill(template: bytes, values: dict[str, str]) -> bytes:
@@ -249,10 +251,14 @@ async def send(
     port: int,
     *,
     transport: str = "udp",
-    timeout: float = 2.0,
+    timeout: float = 1.0,
     values: dict[str, str] | None = None,
 ) -> Exchange:
-    """Send one filled ``template`` from a fresh socket; wait for its final answer (see module)."""
+    """Send one filled ``template`` from a fresh socket; wait for its final answer (see module).
+
+    ``timeout`` bounds the wait for a first answer (pjsip answers in milliseconds on loopback;
+    silence means dropped); once a 1xx came, the final may take up to ``PROCEEDING_TIMEOUT``.
+    """
     link = _Link()
     rtp = _Link()  # a socket of ours for the SDP's media port: RTP sent to us is just dropped
     await link.open(transport, host, port)
@@ -291,6 +297,8 @@ async def send(
                 exchange.others.append(message)
             elif status < 200 and message.method == method:
                 exchange.provisional.append(message)
+                # accepted: the final answer may take the engine a while (Python, media setup)
+                deadline = max(deadline, loop.time() + PROCEEDING_TIMEOUT)
             elif message.method == method:
                 exchange.final = message
             else:

@@ -45,9 +45,15 @@ def check(result: Burst, calls: int) -> None:
     assert result.returncode == 0, result.summary()
 
 
+def native_aborts(lines: list[str]) -> list[str]:
+    """The lines a C assertion (pjlib's compiled-in asserts) printed before abort()."""
+    return [line for line in lines if "Assertion" in line and "failed" in line]
+
+
 async def _alive_after(engine: EngineProcess) -> None:
     assert engine.proc is not None and engine.proc.returncode is None, (
-        f"worker died: exit {engine.proc and engine.proc.returncode}\n{engine.tail(30)}"
+        f"worker died: exit {engine.proc and engine.proc.returncode}: "
+        f"{native_aborts(engine.raw) or engine.tail(5)}"
     )
 
 
@@ -95,6 +101,9 @@ class TestServeBurst:
             check(result, 100)
             await server.wait_healthy(2, timeout=10)
             died = [line for line in server.lines if line.get("event") == "worker_exited"]
-            assert not died, died
+            assert not died, [
+                (line.get("worker"), native_aborts(list(line.get("stderr_tail", []))))
+                for line in died
+            ]
         finally:
             await server.close()

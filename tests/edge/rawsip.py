@@ -116,6 +116,8 @@ class Exchange:
 
 DROPPED = "dropped"
 PROCEEDING_TIMEOUT = 5.0
+BARRIER_GRACE = 0.15
+"Seconds to still wait for our answer after the barrier OPTIONS was answered."
 "Seconds a final answer may take once a 1xx said the request is being worked on."
 
 
@@ -253,11 +255,15 @@ async def send(
     transport: str = "udp",
     timeout: float = 1.0,
     values: dict[str, str] | None = None,
+    barrier: bool = True,
 ) -> Exchange:
     """Send one filled ``template`` from a fresh socket; wait for its final answer (see module).
 
     ``timeout`` bounds the wait for a first answer (pjsip answers in milliseconds on loopback;
     silence means dropped); once a 1xx came, the final may take up to ``PROCEEDING_TIMEOUT``.
+    With ``barrier``, an OPTIONS follows on the same socket: pjsip handles one socket's (or one
+    TCP connection's) messages in order, so when the OPTIONS is answered and ours has had no
+    answer at all (not even a 1xx), ours was dropped: no need to wait out ``timeout``.
     """
     link = _Link()
     rtp = _Link()  # a socket of ours for the SDP's media port: RTP sent to us is just dropped
@@ -283,8 +289,11 @@ async def send(
     sent = parse(data)
     method = sent.method if sent is not None else data.split(b" ", 1)[0].decode(errors="replace")
     loop = asyncio.get_running_loop()
+    barrier_id = f"barrier-{uuid.uuid4().hex}"
     try:
         link.send(data)
+        if barrier:
+            link.send(_barrier(fills, barrier_id))
         deadline = loop.time() + timeout
         while exchange.final is None and (left := deadline - loop.time()) > 0:
             try:
@@ -292,6 +301,11 @@ async def send(
             except TimeoutError:
                 break
             status = message.status
+            if message.get("call-id") == barrier_id:
+                if (status or 0) >= 200 and not exchange.provisional:
+                    # pjsip handles one socket's messages in order: ours was dropped
+                    deadline = min(deadline, loop.time() + BARRIER_GRACE)
+                continue
             if status is None:  # a request from the far end: answer it
                 link.send(_reply(message))
                 exchange.others.append(message)
@@ -314,6 +328,23 @@ async def send(
         await link.close()
         await rtp.close()
     return exchange
+
+
+def _barrier(fills: dict[str, str], call_id: str) -> bytes:
+    lines = [
+        f"OPTIONS sip:barrier@{fills['HOST']}:{fills['PORT']} SIP/2.0",
+        f"Via: SIP/2.0/{fills['TRANSPORT']} {fills['LHOST']}:{fills['LPORT']};rport;"
+        f"branch=z9hG4bK{uuid.uuid4().hex}",
+        "Max-Forwards: 70",
+        f"From: <sip:barrier@{fills['LHOST']}:{fills['LPORT']}>;tag={uuid.uuid4().hex[:8]}",
+        f"To: <sip:barrier@{fills['HOST']}:{fills['PORT']}>",
+        f"Call-ID: {call_id}",
+        "CSeq: 1 OPTIONS",
+        "Content-Length: 0",
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
 
 
 async def _finish_call(

@@ -45,6 +45,10 @@ class Case:
     "The answer must carry an Allow header (405, in-dialog OPTIONS)."
     server_header: bool = True
     "Check Server: present and no Warning: (not for pjsip's own parser answers)."
+    reinvite: bytes | None = None
+    "SDP of a re-INVITE sent right after the ACK of a 200 (racing hello_hangup's BYE)."
+    reinvite_expect: frozenset[Outcome] = frozenset()
+    "Acceptable answers to that re-INVITE (481: the BYE won the race; guard codes: 488)."
 
     @property
     def id(self) -> str:
@@ -1153,7 +1157,7 @@ POLICY: list[Case] = [
     case("ood-options", request("OPTIONS"), {200}, transports=("udp", "tcp")),
     case("ood-ack", request("ACK"), {DROPPED}, timeout=1.0),
     case("ood-cancel", request("CANCEL"), {481}),
-    case("unknown-method", request("FOO"), {501}, {501}),
+    case("unknown-method", request("FOO"), {501}, {501}, transports=("udp", "tcp")),
     case(
         "indialog-options",
         request("OPTIONS", to_tag=True),
@@ -1364,6 +1368,7 @@ SPECIALS: list[Case] = [
         request(body=SDP.replace("c=IN IP4 $LHOST", "c=IN IP4 " + "a" * 296 + ".com")),
         {488},
         {488},
+        transports=("udp", "tcp"),
         note="c= address of 300 characters",
     ),
     case(
@@ -1401,6 +1406,29 @@ SPECIALS: list[Case] = [
         UNPARSED,
         {400},
         transports=("tcp",),
+    ),
+]
+
+REINVITE_OK = frozenset({488, 481, DROPPED})
+"""A re-INVITE right after the ACK races the scenario's BYE: 488 from the guard, or 481 when the
+dialog is already gone, or no answer at all if the engine tore the dialog down first. What
+matters most is the worker surviving it."""
+SPECIALS += [
+    Case(
+        "reinvite-ipv6-sdp",
+        request(),
+        frozenset(ANSWERED),
+        reinvite=crlf(SDP6),
+        reinvite_expect=REINVITE_OK,
+        note="re-INVITE whose SDP is IPv6: 488",
+    ),
+    Case(
+        "reinvite-long-c-300",
+        request(),
+        frozenset(ANSWERED),
+        reinvite=crlf(SDP.replace("c=IN IP4 $LHOST", "c=IN IP4 " + "a" * 296 + ".com")),
+        reinvite_expect=REINVITE_OK,
+        note="re-INVITE with a 300-character c= address: 488",
     ),
 ]
 

@@ -108,6 +108,8 @@ class Exchange:
     provisional: list[Message] = field(default_factory=list)
     others: list[Message] = field(default_factory=list)
     "Everything else that arrived: requests from the far end, answers to other transactions."
+    reinvite: Message | None = None
+    "The final answer to the re-INVITE sent after the ACK (``send(..., reinvite=SDP)``)."
 
     @property
     def outcome(self) -> int | str:
@@ -225,7 +227,13 @@ def _reply(request: Message, code: int = 200, reason: str = "OK") -> bytes:
 
 
 def _in_dialog(
-    method: str, target: str, request: Message, response: Message, cseq: int, via: str
+    method: str,
+    target: str,
+    request: Message,
+    response: Message,
+    cseq: int,
+    via: str,
+    body: bytes = b"",
 ) -> bytes:
     lines = [
         f"{method} {target} SIP/2.0",
@@ -237,8 +245,10 @@ def _in_dialog(
         f"CSeq: {cseq} {method}",
     ]
     lines += [f"Route: {value}" for value in reversed(response.all("record-route"))]
-    lines += ["Content-Length: 0", "", ""]
-    return "\r\n".join(lines).encode()
+    if body:
+        lines += [f"Contact: {request.get('contact')}", "Content-Type: application/sdp"]
+    lines += [f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(lines).encode() + body
 
 
 def _target(response: Message) -> str:
@@ -256,6 +266,7 @@ async def send(
     timeout: float = 1.0,
     values: dict[str, str] | None = None,
     barrier: bool = True,
+    reinvite: bytes | None = None,
 ) -> Exchange:
     """Send one filled ``template`` from a fresh socket; wait for its final answer (see module).
 
@@ -264,6 +275,8 @@ async def send(
     With ``barrier``, an OPTIONS follows on the same socket: pjsip handles one socket's (or one
     TCP connection's) messages in order, so when the OPTIONS is answered and ours has had no
     answer at all (not even a 1xx), ours was dropped: no need to wait out ``timeout``.
+    With ``reinvite`` (an SDP template), a 2xx-answered INVITE's ACK is followed at once by a
+    re-INVITE with that SDP, racing the scenario's BYE; its answer is ``Exchange.reinvite``.
     """
     link = _Link()
     rtp = _Link()  # a socket of ours for the SDP's media port: RTP sent to us is just dropped
@@ -323,7 +336,8 @@ async def send(
             and method == "INVITE"
             and 200 <= (exchange.final.status or 0) < 300
         ):
-            await _finish_call(link, sent, exchange, fills)
+            body = fill(reinvite, fills) if reinvite is not None else b""
+            await _finish_call(link, sent, exchange, fills, body)
     finally:
         await link.close()
         await rtp.close()
@@ -348,7 +362,7 @@ def _barrier(fills: dict[str, str], call_id: str) -> bytes:
 
 
 async def _finish_call(
-    link: _Link, request: Message, exchange: Exchange, fills: dict[str, str]
+    link: _Link, request: Message, exchange: Exchange, fills: dict[str, str], reinvite: bytes
 ) -> None:
     """ACK the 2xx; then answer the far end's BYE, or send our own if none comes in 2 s."""
     assert exchange.final is not None
@@ -357,21 +371,42 @@ async def _finish_call(
     cseq = int(request.get("cseq").split()[0]) if request.get("cseq").split() else 1
     via = f"SIP/2.0/{fills['TRANSPORT']} {fills['LHOST']}:{fills['LPORT']};rport;branch=z9hG4bK"
     link.send(_in_dialog("ACK", target, request, response, cseq, via + uuid.uuid4().hex))
+    first_cseq = cseq
+    re_via = via + "re" + uuid.uuid4().hex
+    if reinvite:
+        cseq += 1
+        link.send(_in_dialog("INVITE", target, request, response, cseq, re_via, reinvite))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 2
+    bye_seen = False
     while (left := deadline - loop.time()) > 0:
+        if bye_seen and (not reinvite or exchange.reinvite is not None):
+            return
         try:
             message = await asyncio.wait_for(link.queue.get(), left)
         except TimeoutError:
             break
+        if (
+            reinvite
+            and message.method == "INVITE"
+            and message.get("cseq").split()[:1] == [str(cseq)]
+            and (message.status or 0) >= 200
+        ):
+            exchange.reinvite = message
+            # a non-2xx is ACKed in its own transaction (same branch), a 2xx in a new one
+            branch = re_via if (message.status or 0) >= 300 else via + uuid.uuid4().hex
+            link.send(_in_dialog("ACK", target, request, response, cseq, branch))
+            continue
         if message.status is None:
             link.send(_reply(message))
             exchange.others.append(message)
-            if message.method == "BYE":
-                return
+            bye_seen = bye_seen or message.method == "BYE"
         elif message.method == "INVITE" and (message.status or 0) < 300:
             # our ACK crossed a 2xx retransmission: ACK again
-            link.send(_in_dialog("ACK", target, request, response, cseq, via + uuid.uuid4().hex))
+            ack = _in_dialog("ACK", target, request, response, first_cseq, via + uuid.uuid4().hex)
+            link.send(ack)
+    if bye_seen:
+        return
     link.send(_in_dialog("BYE", target, request, response, cseq + 1, via + uuid.uuid4().hex))
     deadline = loop.time() + 2
     while (left := deadline - loop.time()) > 0:

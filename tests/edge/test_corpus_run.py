@@ -105,7 +105,10 @@ async def check_case(target: Target, item: Case, transport: str) -> None:
     engine = await target.ensure()
     host, port = target.address
     before = len(engine.lines)
-    exchange = await send(item.template, host, port, transport=transport, timeout=item.timeout)
+    exchange = await send(
+        item.template, host, port, transport=transport, timeout=item.timeout,
+        reinvite=item.reinvite,
+    )  # fmt: skip
     outcome = exchange.outcome
     if not target.alive():
         code = engine.proc.returncode if engine.proc is not None else None
@@ -126,6 +129,12 @@ async def check_case(target: Target, item: Case, transport: str) -> None:
                 problems.append(f"Warning header {final.get('warning')!r}")
         if item.allow_header and outcome in (200, 405) and not final.has("allow"):
             problems.append("no Allow header")
+    if item.reinvite is not None and outcome == 200:
+        again = exchange.reinvite.status if exchange.reinvite is not None else DROPPED
+        if again not in item.reinvite_expect:
+            problems.append(
+                f"re-INVITE answer {again}, expected {sorted(map(str, item.reinvite_expect))}"
+            )
     try:  # first: the worker lives and answers (and has logged anything about our message)
         await check_still_answers(target, engine)
     except AssertionError as exc:

@@ -115,7 +115,8 @@ def report(
     out(f"bursts: {len(bursts)}\n" + "".join(f"  {b}\n" for b in bursts))
     out(f"aborts: {len(aborts)} (must be 0)\n")
     for message, tail in aborts[:10]:
-        out(f"  abort: {tail}\n  message: {message[:300]!r}\n")
+        shown = message if len(message) < 600 else message[:200] + b" ... " + message[-400:]
+        out(f"  abort: {tail}\n  message: {shown!r}\n")
 
 
 async def soak(args: argparse.Namespace) -> int:
@@ -155,6 +156,7 @@ async def soak(args: argparse.Namespace) -> int:
                 host, port = address(engine)
                 t0 = time.monotonic()
                 exchange = await send(message, host, port, transport=transport, timeout=1)
+                last = exchange.request
                 sent += 1
                 codes[str(exchange.outcome)] += 1
                 if exchange.final is not None:
@@ -163,11 +165,13 @@ async def soak(args: argparse.Namespace) -> int:
                 await asyncio.sleep(0.2)
                 tail = "\n".join(line for line in engine.raw[-5:] if "Assertion" in line)
                 aborts.append((last, tail or engine.tail(5)))
+                (workdir / f"abort{len(aborts)}.sip").write_bytes(last)  # to replay it
                 await engine.close()
                 engine = await start_worker(env)
     finally:
         await engine.close()
     report(time.monotonic() - started, args.seed, sent, codes, latencies, bursts, aborts)
+    sys.stdout.write(f"burst logs and aborting messages: {workdir}\n")
     return 1 if aborts else 0
 
 

@@ -1162,7 +1162,7 @@ POLICY: list[Case] = [
         "indialog-options",
         request("OPTIONS", to_tag=True),
         {200},
-        {200},
+        set(),  # an answer, not a refusal: no edge_refused line
         allow_header=True,
         note="in-dialog OPTIONS: 200 with Allow (no dialog needed)",
     ),

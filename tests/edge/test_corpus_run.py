@@ -121,7 +121,7 @@ async def check_case(target: Target, item: Case, transport: str) -> None:
     final = exchange.final
     if final is not None and isinstance(outcome, int):
         from_guard = outcome in item.guard
-        if item.server_header and (from_guard or outcome not in (400, 505)):
+        if from_guard or (item.server_header and outcome not in (400, 505)):
             if final.get("server") != USER_AGENT:
                 problems.append(f"Server header {final.get('server')!r}, not {USER_AGENT!r}")
             if final.has("warning"):

@@ -304,7 +304,7 @@ l: 0
         + SDP,
         ANSWERED,
         transports=("udp", "tcp"),
-        note="3.1.1.7 valid: long values everywhere (about 3 kB, under the 4000-byte buffer)",
+        note="3.1.1.7 valid: long values everywhere (about 1.8 kB: over an MTU, under the buffer)",
     ),
     case(
         "dblreq",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages voxpy needs beyond its Python wheels, from Debian (bookworm: kamailio 5.6).
 #
-#   scripts/install-system-deps.sh           kamailio: the SIP front of `voxpy serve`
-#   scripts/install-system-deps.sh --bench   also sip-tester (SIPp) for bench/serve_load.py
+#   scripts/install-system-deps.sh           kamailio (the SIP front of `voxpy serve`) and
+#                                            sip-tester (SIPp: tests/edge bursts, bench/)
+#   scripts/install-system-deps.sh --bench   the same (kept for old callers)
 #
 # Run as root. Idempotent: installs only what is missing, and does nothing (not even
 # `apt-get update`) when everything is there. The Dockerfile and .ci/run both run it, so CI
@@ -10,10 +11,9 @@
 # static ffmpeg that the imageio-ffmpeg wheel ships, and espeak-ng comes as a wheel too.
 set -euo pipefail
 
-packages=(kamailio)
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(sip-tester)
-elif [[ $# -gt 0 ]]; then
+# sip-tester is installed by default: tests/edge/test_burst.py drives SIPp bursts in CI.
+packages=(kamailio sip-tester)
+if [[ $# -gt 0 && "${1:-}" != "--bench" ]]; then
   echo "usage: $0 [--bench]" >&2
   exit 2
 fi

@@ -132,24 +132,48 @@ class TestStatelessResponse:
 class TestKeyBudget:
     def test_a_burst_is_cut_before_the_keys_run_out(self) -> None:
         budget = KeyBudget(total=64, reserve=6, hold_s=1.0)
-        uses = [budget.admit(i / 100, calls=min(i, 4), transports=2) for i in range(100)]
-        # 2 transports + 6 reserve + 2 per live call + 2 per call admitted in the last second.
+        uses = [budget.admit(i / 100, calls=min(i, 4), transports=2, key=i) for i in range(100)]
+        # No final response yet: every admitted INVITE may hold its 2 keys.
         assert all(use.keys <= 64 for use in uses if use.admitted)
         assert sum(use.admitted for use in uses) == 24
         assert not uses[-1].admitted
 
-    def test_keys_come_back_after_the_hold(self) -> None:
-        budget = KeyBudget(total=20, reserve=0, hold_s=1.0)
-        admitted = [budget.admit(0.0, calls=0, transports=0).admitted for _ in range(11)]
-        assert admitted == [*[True] * 10, False]
-        assert budget.admit(1.01, calls=0, transports=0).admitted
+    def test_a_rejected_invite_holds_its_keys_until_they_are_free_again(self) -> None:
+        budget = KeyBudget(total=8, reserve=0, hold_s=1.0)
+        assert [budget.admit(0.0, calls=0, transports=0, key=k).admitted for k in "abcd"] == [
+            True,
+            True,
+            True,
+            True,
+        ]
+        assert not budget.admit(0.0, calls=0, transports=0, key="e").admitted
+        for key in "abcd":
+            budget.settle(0.5, key, answered=False)  # 488: the media closes now
+        assert not budget.admit(1.0, calls=0, transports=0, key="e").admitted
+        assert budget.admit(1.6, calls=0, transports=0, key="e").admitted
 
-    def test_ended_calls_hold_their_keys(self) -> None:
-        budget = KeyBudget(total=12, reserve=0, hold_s=1.0)
-        budget.observe_calls(0.0, 4)
-        budget.observe_calls(5.0, 0)  # four calls ended at 5.0: their keys are closing
-        assert not budget.admit(5.1, calls=0, transports=4).admitted
-        assert budget.admit(6.1, calls=0, transports=4).admitted
+    def test_an_answered_invite_counts_as_a_call_until_the_call_ends(self) -> None:
+        budget = KeyBudget(total=3, reserve=0, hold_s=1.0)
+        assert budget.admit(0.0, calls=0, transports=0, key="a").admitted
+        budget.settle(0.1, "a", answered=True)
+        assert not budget.admit(0.2, calls=1, transports=0, key="b").admitted  # 2 + 2 > 3
+        budget.call_ended(5.0)  # its keys are closing
+        assert not budget.admit(5.1, calls=0, transports=0, key="b").admitted
+        assert budget.admit(6.1, calls=0, transports=0, key="b").admitted
+
+    def test_a_lost_invite_stops_counting_after_its_transaction_time(self) -> None:
+        budget = KeyBudget(total=2, reserve=0, hold_s=1.0, pending_s=32.0)
+        assert budget.admit(0.0, calls=0, transports=0, key="a").admitted
+        assert "a" in budget
+        assert not budget.admit(31.0, calls=0, transports=0, key="b").admitted
+        assert not budget.admit(33.1, calls=0, transports=0, key="b").admitted  # closing now
+        assert budget.admit(34.2, calls=0, transports=0, key="b").admitted
+
+    def test_outbound_legs_are_calls_at_once(self) -> None:
+        budget = KeyBudget(total=4, reserve=0, hold_s=1.0)
+        assert budget.admit(0.0, calls=0, transports=0).admitted
+        assert budget.admit(0.0, calls=1, transports=0).admitted
+        assert not budget.admit(0.0, calls=2, transports=0).admitted
 
 
 class TestConnectionCount:

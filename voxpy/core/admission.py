@@ -16,6 +16,7 @@ costs the process. Time is passed in (monotonic seconds): no clock is read here.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 IOQUEUE_KEYS = 64
@@ -31,50 +32,86 @@ class KeyUse:
     admitted: bool
     keys: int
     "Upper bound of keys in use (or closing) if this call is admitted."
+    calls: int = 0
+    pending: int = 0
+    closing: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.keys} keys: {self.calls} calls, {self.pending} INVITEs unanswered, "
+            f"{self.closing} closing"
+        )
 
 
 class KeyBudget:
-    """Counts ioqueue keys conservatively; one per process, used on the owner thread only."""
+    """Counts ioqueue keys conservatively; one per process, used on the owner thread only.
+
+    An admitted INVITE is *pending* (its media may be open) until its final response goes
+    out: a 2xx makes it one of pjsua's calls (counted live until the backend reports the call
+    ended, :meth:`call_ended`), any other final closes its media then. Counted twice while
+    both pending and live: only during call set-up, and over-counting is the safe side.
+    """
 
     def __init__(
         self,
         *,
         total: int = IOQUEUE_KEYS,
         reserve: int = 6,
-        hold_s: float = 2 * KEY_FREE_DELAY_S,
+        hold_s: float = 1.5 * KEY_FREE_DELAY_S,
+        pending_s: float = 32.0,
     ) -> None:
         # reserve: the TCP listener, the transports' re-creation and a safety margin. hold_s
-        # is twice pjlib's delay: the end of a call is seen by the owner thread after the
-        # fact (at its next poll), never before.
+        # is pjlib's delay and half again: the backend reports a call's end from the same
+        # pjsua callback that closes its media, never before it. pending_s: an INVITE server
+        # transaction
+        # has a final response by then (Timer H), so a lost one stops counting.
         self.total = total
         self.reserve = reserve
         self.hold_s = hold_s
-        self._admitted: deque[float] = deque()
+        self.pending_s = pending_s
+        self._pending: dict[Hashable, float] = {}
         self._ended: deque[float] = deque()
-        self._calls = 0
 
-    def observe_calls(self, now: float, calls: int) -> None:
-        """Tell the budget how many calls pjsua holds now; fewer than before = calls ended."""
-        if calls < self._calls:
-            self._ended.extend([now] * (self._calls - calls))
-        self._calls = calls
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._pending
 
-    def admit(self, now: float, *, calls: int, transports: int) -> KeyUse:
-        """Decide on one new call (inbound INVITE or outbound dial) and record it if admitted."""
-        self.observe_calls(now, calls)
+    def call_ended(self, now: float) -> None:
+        """One of pjsua's calls (inbound or outbound) ended: its keys close now."""
+        self._ended.append(now)
+
+    def admit(
+        self, now: float, *, calls: int, transports: int, key: Hashable | None = None
+    ) -> KeyUse:
+        """Decide on one new call and, for an inbound INVITE (``key``), hold it as pending.
+
+        An outbound leg (no key) is one of pjsua's calls as soon as it is dialled.
+        """
         self._expire(now)
-        recent = len(self._admitted) + len(self._ended)
-        keys = transports + self.reserve + KEYS_PER_CALL * (calls + recent + 1)
-        if keys > self.total:
-            return KeyUse(admitted=False, keys=keys)
-        self._admitted.append(now)
-        return KeyUse(admitted=True, keys=keys)
+        held = calls + len(self._pending) + len(self._ended)
+        keys = transports + self.reserve + KEYS_PER_CALL * (held + 1)
+        use = KeyUse(
+            admitted=keys <= self.total,
+            keys=keys,
+            calls=calls,
+            pending=len(self._pending),
+            closing=len(self._ended),
+        )
+        if use.admitted and key is not None:
+            self._pending[key] = now
+        return use
+
+    def settle(self, now: float, key: Hashable, *, answered: bool) -> None:
+        """The final response to a pending INVITE went out (``answered``: a 2xx)."""
+        if self._pending.pop(key, None) is not None and not answered:
+            self._ended.append(now)
 
     def _expire(self, now: float) -> None:
         horizon = now - self.hold_s
-        for times in (self._admitted, self._ended):
-            while times and times[0] <= horizon:
-                times.popleft()
+        while self._ended and self._ended[0] <= horizon:
+            self._ended.popleft()
+        stale = [key for key, at in self._pending.items() if at <= now - self.pending_s]
+        for key in stale:
+            self.settle(now, key, answered=False)
 
 
 TCP_KEYS = 20

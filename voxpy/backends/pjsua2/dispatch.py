@@ -50,6 +50,8 @@ class Calls:
         self.signalling: Signalling | None = None
         self.admit_dial: Callable[[], str | None] | None = None
         "The edge guard's ioqueue-key budget: a reason to refuse a new outbound leg, or None."
+        self.leg_ended: Callable[[], None] | None = None
+        "Tells that budget a call's media is closing."
         self.stopping = False
         self._emit = emit
         self._accepting = accepting
@@ -82,6 +84,8 @@ class Calls:
     def _forget(self, leg: Leg) -> None:
         if self.legs.get(leg.call_id) is leg:
             del self.legs[leg.call_id]
+        if self.leg_ended is not None:
+            self.leg_ended()
 
     # -- inbound ---------------------------------------------------------------------------
 

@@ -26,10 +26,12 @@ from typing import Any
 
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.pjsip_abi import (
+    CID_VALUE,
     DROP_CB,
     HDR_NAME,
     HDR_SNAME,
     INT,
+    MSG_HDR_LIST,
     MSG_STATUS_CODE,
     PJ_EIGNORED,
     PJSIP_ERXOVERFLOW,
@@ -48,6 +50,7 @@ from voxpy.backends.pjsua2.pjsip_abi import (
     TRANSPORT_UDP,
     TX_CB,
     TX_MSG,
+    TX_POOL,
     VERIFIED_WHEEL,
     VP,
     DroppedData,
@@ -78,13 +81,15 @@ class EdgeGuard:
         self.tcp: TcpWatch | None = None
         self.enabled = False
         self.refused = 0
-        self._lines = LogBudget()
-        self._admitted: OrderedDict[tuple[bytes, bytes], None] = OrderedDict()
+        self._lines = LogBudget(rate=20.0, burst=200)
+        self._error_lines = LogBudget()  # apart: pjsua's own errors must not mute refusals
+        self._retransmits: OrderedDict[tuple[bytes, bytes], None] = OrderedDict()
         lib = load()
         self._lib = lib
         self._server_raw, self._server = c_string("Server")
         self._ua_raw, self._ua_name = c_string("User-Agent")
         self._warn_raw, self._warn_name = c_string("Warning")
+        self._cid_raw, self._cid_name = c_string("Call-ID")
         self._agent_raw, self._agent = c_string(user_agent)
         self._name_raw, module_name = c_string("mod-voxpy-edge-guard")
         # The module struct and its thunks must outlive every pjsip call into them.
@@ -189,23 +194,25 @@ class EdgeGuard:
         return f"{name}:{INT.from_address(rdata + RX_SRC_PORT).value}"
 
     def _admit(self, raw: bytes) -> Refusal | None:
-        key = (raw_header(raw, b"call-id", b"i"), top_branch(raw))
-        if key in self._admitted:
+        call_id = raw_header(raw, b"call-id", b"i")
+        if (call_id, top_branch(raw)) in self._retransmits:
             return None  # a retransmission of a request already let in
-        # TCP connections have keys of their own (TCP_KEYS): only the UDP transport counts.
         use = self.budget.admit(
-            time.monotonic(), calls=int(self._lib.pjsua_call_get_count()), transports=1
+            time.monotonic(),
+            calls=int(self._lib.pjsua_call_get_count()),
+            transports=1,  # TCP connections have keys of their own (TCP_KEYS)
+            key=call_id,
         )
         if not use.admitted:
             return Refusal(
                 code=503,
                 reason="Service Unavailable",
-                why=f"ioqueue key budget spent ({use.keys} of {self.budget.total})",
+                why=f"ioqueue key budget spent ({use} of {self.budget.total})",
                 headers=(("Retry-After", "1"),),
             )
-        self._admitted[key] = None
-        if len(self._admitted) > _RETRANSMIT_MEMORY:
-            self._admitted.popitem(last=False)
+        self._retransmits[(call_id, top_branch(raw))] = None
+        if len(self._retransmits) > _RETRANSMIT_MEMORY:
+            self._retransmits.popitem(last=False)
         return None
 
     def admit_dial(self) -> str | None:
@@ -218,8 +225,12 @@ class EdgeGuard:
         return (
             None
             if use.admitted
-            else f"ioqueue key budget spent ({use.keys} of {self.budget.total})"
+            else f"ioqueue key budget spent ({use} of {self.budget.total})"
         )
+
+    def leg_ended(self) -> None:
+        """A call ended (owner thread): its RTP/RTCP keys close now."""
+        self.budget.call_ended(time.monotonic())
 
     def _tpmgr(self) -> int:
         return int(self._lib.pjsip_endpt_get_tpmgr(self._endpt) or 0)
@@ -365,7 +376,8 @@ class EdgeGuard:
         parts = info.split(b" ", 3)
         if len(parts) < 3 or parts[0] != b"Response":
             return
-        code_text, _, method = parts[2].partition(b"/")
+        code_text, _, rest = parts[2].partition(b"/")  # "486/INVITE/cseq=1"
+        method = rest.partition(b"/")[0]
         msg = VP.from_address(tdata + TX_MSG).value
         if not msg or not code_text.isdigit():
             return
@@ -375,12 +387,16 @@ class EdgeGuard:
         ):
             self._layout_mismatch(f"tx_data message does not match {info[:64]!r}")
             return
+        if method == b"INVITE" and code >= 200:
+            self._settle(msg, code)
         changed = False
         ua = self._lib.pjsip_msg_find_hdr_by_name(msg, ctypes.byref(self._ua_name), None)
         if ua and hdr_name(ua).lower() == b"user-agent":
             for offset in (HDR_NAME, HDR_SNAME):
                 ctypes.memmove(ua + offset, ctypes.byref(self._server), ctypes.sizeof(PjStr))
             changed = True
+        elif not self._lib.pjsip_msg_find_hdr_by_name(msg, ctypes.byref(self._server), None):
+            changed = self._add_server(tdata, msg) or changed
         while warning := self._lib.pjsip_msg_find_hdr_by_name(
             msg, ctypes.byref(self._warn_name), None
         ):
@@ -389,7 +405,7 @@ class EdgeGuard:
         if changed:
             self._lib.pjsip_tx_data_invalidate_msg(tdata)
         if code >= 400 and code not in (401, 407, 487) and not self._own_response:
-            skipped = self._lines.take(time.monotonic())
+            skipped = self._error_lines.take(time.monotonic())
             if skipped is not None:
                 self._log.info(
                     "sip_error_sent",
@@ -397,3 +413,32 @@ class EdgeGuard:
                     method=method.decode("ascii", "replace"),
                     **({"suppressed": skipped} if skipped else {}),
                 )
+
+    def _add_server(self, tdata: int, msg: int) -> bool:
+        """Append ``Server`` to a response pjsua built without ``User-Agent`` (100, most 200s).
+
+        The header list head is checked first: a circular list's head is its next's prev.
+        """
+        head = msg + MSG_HDR_LIST
+        first = VP.from_address(head + 8).value
+        if not first or VP.from_address(first).value != head:
+            self._layout_mismatch("tx_data message header list is not where expected")
+            return False
+        pool = VP.from_address(tdata + TX_POOL).value
+        hdr = self._lib.pjsip_generic_string_hdr_create(
+            pool, ctypes.byref(self._server), ctypes.byref(self._agent)
+        )
+        if not hdr:
+            return False
+        self._lib.pj_list_insert_before(head, hdr)
+        return True
+
+    def _settle(self, msg: int, code: int) -> None:
+        """A final response to an INVITE: its media is a call now (2xx) or closes (others)."""
+        hdr = self._lib.pjsip_msg_find_hdr_by_name(msg, ctypes.byref(self._cid_name), None)
+        if not hdr or hdr_name(hdr).lower() not in (b"call-id", b"i"):
+            return
+        value = PjStr.from_address(hdr + CID_VALUE)
+        if value.ptr and 0 < value.slen <= MAX_PKT_LEN:
+            call_id = ctypes.string_at(value.ptr, value.slen)
+            self.budget.settle(time.monotonic(), call_id, answered=200 <= code < 300)

@@ -149,6 +149,7 @@ class Owner(threading.Thread):
         calls.signalling = Signalling(calls.legs.get, self._emit, self._logger)
         if self.guard is not None and self.guard.enabled:
             calls.admit_dial = self.guard.admit_dial
+            calls.leg_ended = self.guard.leg_ended
         self._logger.info(
             "pjsua2 listening",
             contact_uri=self.contact_uri,

@@ -31,9 +31,15 @@ RX_MSG_LEN = 4432
 # pjsip_tx_data: list 16, pool 8, obj_name[32], info, rx_timestamp 16, mgr, op_key 296, lock,
 # msg. pjsip_msg: type (int), line.status.code at 8. pjsip_hdr: prev, next, type, name at 24.
 TX_MSG = 392
+TX_POOL = 16
+"pjsip_tx_data: after its list links, the pool its message lives in."
+MSG_HDR_LIST = 40
+"pjsip_msg: type (int, padded), the request/status line union (32 bytes), then the hdr list."
 MSG_STATUS_CODE = 8
 HDR_NAME = 24
 HDR_SNAME = 40
+CID_VALUE = 64
+"pjsip_cid_hdr: the generic header members (64 bytes, as PjsipHdr), then ``pj_str_t id``."
 PJSIP_RESPONSE_MSG = 1
 VERIFIED_WHEEL = ("2.15.1.post1", "x86_64")
 "The pjsua2-python release and machine whose struct layout the offsets above were read from."

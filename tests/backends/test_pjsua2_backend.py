@@ -26,6 +26,8 @@ from voxpy.core.signals import (
 )
 from voxpy.errors import ConfigError
 
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
+
 S = TypeVar("S", bound=Signal)
 
 

@@ -49,6 +49,8 @@ from voxpy.core.signals import (
     ToneReceived,
 )
 
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
+
 RATE = 16000
 
 

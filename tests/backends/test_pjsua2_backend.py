@@ -26,6 +26,8 @@ from voxpy.core.signals import (
 )
 from voxpy.errors import ConfigError
 
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
+
 S = TypeVar("S", bound=Signal)
 
 
@@ -60,10 +62,13 @@ async def next_signal(
     return signal
 
 
-async def assert_quiet(*peers: Peer, seconds: float = 0.3) -> None:
-    await asyncio.sleep(seconds)
+async def assert_quiet(*peers: Peer) -> None:
+    """No signal beyond those the test took. A peer handles commands in order and reports in
+    order, so a command that must fail is a barrier: its failure has to be the next signal."""
     for peer in peers:
-        assert peer.queue.empty(), f"unexpected signal {peer.queue.get_nowait()!r}"
+        peer.send(Answer(call_id="quiet-barrier"))
+    for peer in peers:
+        await next_signal(peer.queue, CommandFailed, call_id="quiet-barrier")
 
 
 PeerFactory = Callable[..., Awaitable[Peer]]
@@ -209,7 +214,7 @@ async def test_four_calls_then_busy(make_peer: PeerFactory) -> None:
     # B is full: pjsua answers a 5th INVITE with 486 before the backend sees it.
     c.send(Dial(call_id="c5", uri=b.uri()))
     assert (await next_signal(c.queue, Ended, call_id="c5")).code == 486
-    await assert_quiet(a, b, seconds=0.2)
+    await assert_quiet(a, b)
 
     for i, inc in enumerate(legs):
         a.send(Hangup(call_id=f"m{i}"))

@@ -13,6 +13,8 @@ from tests.backends.rawsip import RawUac, header
 from voxpy.core.commands import Answer, Hangup
 from voxpy.core.signals import Answered, Ended, HoldChanged, IncomingCall
 
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
+
 
 def target(peer: Peer) -> tuple[str, int]:
     hostport = peer.uri().split("@", 1)[1]

@@ -42,12 +42,15 @@ from voxpy.core.signals import (
     IncomingCall,
     PlaybackFinished,
     PlaybackStarted,
+    Progress,
     RecordingFailed,
     RecordingStarted,
     RecordingStopped,
     Signal,
     ToneReceived,
 )
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 RATE = 16000
 
@@ -151,10 +154,14 @@ async def test_loop_stop_replace_and_errors(
     assert failed.error and "cannot play" in failed.error
     a.send(Play(call_id="nope", playback_id="x", path=tones["1s"]))
     await a.wait(CommandFailed, call_id="nope", op="Play")
-    await asyncio.sleep(0.7)  # "first" would have ended by now
+    # A witness as long as "first", started after it: once the witness ends, "first" would
+    # have ended too, had it still been playing.
+    a.send(Play(call_id="l1", playback_id="witness", path=tones["1s"]))
+    await a.wait(PlaybackFinished, playback_id="witness", timeout=3.0)
     assert not a.taken(PlaybackFinished, playback_id="first")
     assert not a.taken(PlaybackFinished, playback_id="loop")
-    assert [s.playback_id for s in a.taken(PlaybackStarted)] == ["loop", "first", "second"]
+    started = [s.playback_id for s in a.taken(PlaybackStarted)]
+    assert started == ["loop", "first", "second", "witness"]
 
 
 async def _more_than(peer: Peer, call_id: str, seconds: float) -> bool:
@@ -170,7 +177,11 @@ async def test_deferred_until_answer_and_dtmf(
     a_id = inc.call_id
     a.send(Play(call_id=a_id, playback_id="early", path=tones["half"]))
     a.send(Provisional(call_id=a_id, code=180))  # no SDP: the caller cannot hear us yet
-    await asyncio.sleep(0.3)
+    await b.wait(Progress, call_id="d1")
+    # A handles commands in order and reports in order: by this failure it has handled the
+    # Play and the 180, and a PlaybackStarted they caused would be logged before it.
+    a.send(Answer(call_id="barrier"))
+    await a.wait(CommandFailed, call_id="barrier")
     assert not a.taken(PlaybackStarted)
     a.send(Provisional(call_id=a_id, code=183))
     await a.wait(PlaybackStarted, playback_id="early")
@@ -192,11 +203,22 @@ async def test_deferred_until_answer_and_dtmf(
     await b.wait(ToneReceived, tone="5", call_id="d1", timeout=3.0)
     b.send(SendDigits(call_id="d1", digits="1w2"))
     assert "0-9" in (await b.wait(CommandFailed, call_id="d1", op="SendDigits")).message
-    await asyncio.sleep(0.4)
+    # A last digit each way, on the same RTP streams: once it is in, any digit reported twice
+    # (or the refused "1w2", had part of it gone out) would be in before it.
+    b.send(SendDigits(call_id="d1", digits="0"))
+    a.send(SendDigits(call_id=a_id, digits="0"))
+    await a.wait(ToneReceived, tone="0", timeout=3.0)
+    await b.wait(ToneReceived, tone="0", call_id="d1", timeout=3.0)
     assert first.tone == "1"
     got = [(s.tone, s.method) for s in a.taken(ToneReceived)]
-    assert got == [("1", "rfc2833"), ("2", "rfc2833"), ("#", "rfc2833"), ("9", "info")]
-    assert [s.tone for s in b.taken(ToneReceived)] == ["4", "5"]
+    assert got == [
+        ("1", "rfc2833"),
+        ("2", "rfc2833"),
+        ("#", "rfc2833"),
+        ("9", "info"),
+        ("0", "rfc2833"),
+    ]
+    assert [s.tone for s in b.taken(ToneReceived)] == ["4", "5", "0"]
 
 
 async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> None:

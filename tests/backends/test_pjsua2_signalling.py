@@ -15,6 +15,8 @@ import wave
 from array import array
 from pathlib import Path
 
+import pytest
+
 from tests.backends.conftest import PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
@@ -49,6 +51,8 @@ from voxpy.core.signals import (
     TransferRequested,
     TransferStatus,
 )
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 
 def tone_wav(path: Path, seconds: float, freq: float = 440.0) -> str:

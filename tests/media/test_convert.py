@@ -216,6 +216,7 @@ class TestFetch:
             fetch(f"{server.base}/big.wav", tmp_path, max_bytes=1000)
         assert list(tmp_path.iterdir()) == []
 
+    @pytest.mark.realtime  # a server that answers after 2 s
     def test_timeout(self, server: Server, tmp_path: Path) -> None:
         server.routes["/slow.wav"] = (200, "audio/wav", b"RIFF", 2.0)
         started = time.perf_counter()

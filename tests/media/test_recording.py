@@ -209,6 +209,7 @@ def test_kill_9_loses_under_a_second(tmp_path: Path) -> None:
     assert lost + recording._BATCH < 1.0
 
 
+@pytest.mark.realtime  # the writer thread runs on real time
 def test_repair_finishes_an_abandoned_recording(tmp_path: Path) -> None:
     crashed = tmp_path / "crashed"
     crashed.mkdir()
@@ -259,6 +260,7 @@ def test_mp3_frames_cover_lame_output(rate: int, channels: int) -> None:
     assert [o - 15 for o, _ in mp3_frames(tag + data)] == [o for o, _ in frames]
 
 
+@pytest.mark.realtime  # the writer thread runs on real time
 def test_feed_during_close_does_not_crash(tmp_path: Path) -> None:
     rec = Mp3Recorder(tmp_path / "call.mp3", stereo=True)
     frame = tone(0.02)[0]
@@ -285,6 +287,7 @@ def test_feed_during_close_does_not_crash(tmp_path: Path) -> None:
     assert (tmp_path / "call.mp3").exists()
 
 
+@pytest.mark.realtime  # the writer thread runs on real time
 def test_write_failure_is_kept_and_raised_by_close(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,6 +318,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert (tmp_path / "x.mp3").stat().st_size == 0  # nothing fed: an empty file
 
 
+@pytest.mark.realtime  # the writer thread runs on real time
 def test_stalled_direction_keeps_real_time(tmp_path: Path) -> None:
     """Right stalls 0.5 s (padded with silence), then its late audio arrives in a burst."""
     rec = Mp3Recorder(tmp_path / "call.mp3", stereo=True)

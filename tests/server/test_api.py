@@ -25,7 +25,7 @@ from voxpy.config import ServerSettings
 from voxpy.server.api import PublicApi
 from voxpy.server.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.realtime]  # a real server
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -12,6 +12,8 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from tests.conftest import TEST_SCENARIOS
 from tests.server.conftest import ServeFactory
 from tests.server.serve_process import ServeProcess
@@ -19,6 +21,8 @@ from tests.server.sip_udp import SipUdp, sdp
 from tests.sip.conftest import Peer
 from voxpy.core import commands as cmd
 from voxpy.core.signals import Answered, Ended
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 LOG = logging.getLogger(__name__)
 PeerFactory = Callable[[], Awaitable[Peer]]

@@ -18,6 +18,8 @@ from tests.sip.conftest import Peer
 from voxpy.core import commands as cmd
 from voxpy.core.signals import Answered, Ended, IncomingCall
 
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
+
 PeerFactory = Callable[[], Awaitable[Peer]]
 ANSWER_AND_WAIT = TEST_SCENARIOS / "answer_and_wait.py"
 

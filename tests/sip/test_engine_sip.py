@@ -6,12 +6,16 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from tests.conftest import SCENARIOS, TEST_SCENARIOS
 from tests.sip.conftest import Peer
 from tests.sip.engine_process import EngineProcess
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
 from voxpy.core.signals import Answered, Ended, IncomingCall, Progress
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 EngineFactory = Callable[..., Awaitable[EngineProcess]]
 

@@ -8,14 +8,26 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-SETTLE_ROUNDS = 20
-"""Loop iterations that let signals and handlers triggered by a timer run to completion."""
+SETTLE_LIMIT = 10_000
+"""Loop iterations after which :func:`settle` gives up: something keeps scheduling work."""
 
 
 async def settle() -> None:
-    """Let every callback already scheduled on the loop (and those they schedule) run."""
-    for _ in range(SETTLE_ROUNDS):
+    """Run the loop until it is idle: no callback ready to run (signals, handlers, tasks they
+    woke, and those they schedule in turn). Timers and I/O are not work to wait for here: time
+    moves in :meth:`VirtualClock.advance`. Raises when the loop is still busy after
+    ``SETTLE_LIMIT`` iterations (a task spinning on ``sleep(0)``), rather than returning with
+    work half done."""
+    loop = asyncio.get_running_loop()
+    # The ready queue is an implementation detail of asyncio's own loops; a loop without one
+    # (uvloop) gets a fixed number of iterations, as settle() did before.
+    ready = getattr(loop, "_ready", None)
+    for _ in range(SETTLE_LIMIT if ready is not None else 20):
         await asyncio.sleep(0)
+        if ready is not None and not ready:
+            return
+    if ready is not None:
+        raise RuntimeError(f"the event loop was still busy after {SETTLE_LIMIT} iterations")
 
 
 @dataclass(order=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
+from voxpy.core.ports import Backend
 from voxpy.core.signals import (
     Answered,
     AudioReport,
@@ -26,16 +27,28 @@ from voxpy.media.convert import wav_duration
 
 S = TypeVar("S", bound=Signal)
 
-if TYPE_CHECKING:
-    from voxpy.testing.harness import ScenarioHarness
+
+class PeerHost(Protocol):
+    """What a PeerCall needs from its harness (ScenarioHarness), named here so that peer.py
+    does not import harness.py, which imports it."""
+
+    peer_backend: Backend
+
+    def check_errors(self) -> None: ...
+
+    def playbacks(self, call: PeerCall) -> list[Any]: ...
+
+    def explain(self, call: PeerCall | None = None) -> str: ...
+
+    async def wait_until(
+        self, done: Callable[[], bool], timeout: float, what: str, call: PeerCall | None = None
+    ) -> None: ...
 
 
 class PeerCall:
     """One call at the fake peer: placed by it (``h.dial``) or received (``h.expect_call``)."""
 
-    def __init__(
-        self, harness: ScenarioHarness, call_id: str, incoming: IncomingCall | None
-    ) -> None:
+    def __init__(self, harness: PeerHost, call_id: str, incoming: IncomingCall | None) -> None:
         self._h = harness
         self.id = call_id
         self.incoming = incoming

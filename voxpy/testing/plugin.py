@@ -10,6 +10,7 @@ A suite written once runs on either backend, or both::
     pytest --voxpy-backend=memory   # default: milliseconds per test
     pytest --voxpy-backend=sip      # real pjsua2 over loopback
     pytest --voxpy-backend=all      # every such test once per backend
+    pytest -m 'not realtime'        # skip what needs wall-clock time (the sip runs included)
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "voxpy_backend(name): run only on this voxpy backend")
+    config.addinivalue_line(
+        "markers",
+        "realtime: needs wall-clock time (real SIP, processes, threads); the sip backend's "
+        "voxpy_harness tests carry it. Deselect with -m 'not realtime'",
+    )
 
 
 def _chosen(config: pytest.Config) -> list[str]:
@@ -50,7 +56,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("voxpy_backend")
         if marker is not None:
             chosen = [b for b in chosen if b in marker.args] or list(marker.args)
-        metafunc.parametrize("voxpy_backend", chosen, scope="function")
+        params = [pytest.param(b, marks=pytest.mark.realtime) if b == "sip" else b for b in chosen]
+        metafunc.parametrize("voxpy_backend", params, scope="function")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import os
 import socket
+import stat
 import time
 from typing import Any
 
@@ -42,12 +43,25 @@ class _SockFprog(ctypes.Structure):
 
 
 def find_listener(port: int) -> socket.socket | None:
-    """A duplicate of this process's listening TCP socket on ``port`` (or ``None``)."""
+    """A duplicate of this process's listening TCP socket on ``port`` (or ``None``).
+
+    Only sockets are duplicated, and every duplicate but the one returned is closed: an
+    earlier version leaked a descriptor per open file at every start, and once a process's
+    descriptors passed 1023 pjlib's select() ioqueue refused new RTP sockets (pjsua then
+    answered every INVITE 500; seen in the test suite, which starts many endpoints).
+    """
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         try:
-            sock = socket.socket(fileno=os.dup(fd))
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            copy = os.dup(fd)
         except OSError:
+            continue
+        try:
+            sock = socket.socket(fileno=copy)
+        except OSError:
+            os.close(copy)
             continue
         try:
             if (

@@ -222,11 +222,7 @@ class EdgeGuard:
         use = self.budget.admit(
             time.monotonic(), calls=int(self._lib.pjsua_call_get_count()), transports=1
         )
-        return (
-            None
-            if use.admitted
-            else f"ioqueue key budget spent ({use} of {self.budget.total})"
-        )
+        return None if use.admitted else f"ioqueue key budget spent ({use} of {self.budget.total})"
 
     def leg_ended(self) -> None:
         """A call ended (owner thread): its RTP/RTCP keys close now."""

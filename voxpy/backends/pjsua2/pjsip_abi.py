@@ -10,8 +10,6 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-import pjsua2 as pj
-
 VP = ctypes.c_void_p
 INT = ctypes.c_int
 PRIORITY = 12
@@ -112,6 +110,8 @@ def hdr_name(hdr: int) -> bytes:
 
 def load() -> Any:
     """The extension module as a C library, with the signatures the guard calls."""
+    import pjsua2 as pj  # here: importing this module must not load pjsua2 (tcpgate's tests)
+
     lib = ctypes.CDLL(pj._pjsua2.__file__)
     for name, restype, argtypes in (
         ("pjsua_get_pjsip_endpt", VP, []),

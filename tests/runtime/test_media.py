@@ -125,6 +125,9 @@ class TestSay:
         # The scenario answers only once the announcement has finished and plays nothing
         # after: every second heard was heard as early media, before the 200 OK.
         assert await call.audio_seconds() > 1.0
+        # Over SIP the peer sees the 200 OK before the engine sees the peer's ACK, which is
+        # what connects the engine's leg: wait for it rather than read a list still short.
+        await h.wait_event("Call.Connected", call)
         events = h.events(call)
         # AudioStarted (our 183 echoed) and PlaybackReady (a cached prompt is ready at once)
         # may come in either order; the playback starts after both, and before the answer.

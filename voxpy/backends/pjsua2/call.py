@@ -18,6 +18,7 @@ import pjsua2 as pj
 from voxpy.backends.pjsua2.dialog import LegDialog, SubscriptionHooks
 from voxpy.backends.pjsua2.dtmf import received_method
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.backends.pjsua2.sipmsg import message_headers
 from voxpy.backends.pjsua2.stats import StreamState
 from voxpy.core.guards import EndCause
@@ -27,34 +28,11 @@ from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
 Emit = Callable[[Signal], None]
 
 
-def call_op(code: int = 0, headers: Headers | None = None) -> Any:
-    """A CallOpParam with a status code and extra headers."""
-    op = pj.CallOpParam(True)
-    op.statusCode = code
-    for name, value in (headers or Headers()).items():
-        header = pj.SipHeader()
-        header.hName = name
-        header.hValue = value
-        op.txOption.headers.append(header)
-    return op
-
-
 class MediaHooks(Protocol):
     """What the media registry needs to hear from a leg (see :mod:`.media`)."""
 
     def media_changed(self, leg: Leg) -> None: ...
     def leg_ended(self, leg: Leg) -> None: ...
-
-
-def received_message(event: Any) -> str | None:
-    """The raw SIP message that caused a call state change, if one was received."""
-    if event.type == pj.PJSIP_EVENT_TSX_STATE:
-        tsx_state = event.body.tsxState
-        if tsx_state.type == pj.PJSIP_EVENT_RX_MSG:
-            return str(tsx_state.src.rdata.wholeMsg)
-    elif event.type == pj.PJSIP_EVENT_RX_MSG:
-        return str(event.body.rxMsg.rdata.wholeMsg)
-    return None
 
 
 class Leg(pj.Call):  # type: ignore[misc]

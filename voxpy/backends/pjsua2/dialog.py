@@ -27,6 +27,7 @@ import pjsua2 as pj
 from voxpy.backends.pjsua2 import sipmsg
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.native import native
+from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.core.signals import (
     CommandFailed,
     HoldChanged,
@@ -297,10 +298,6 @@ class LegDialog:
 
 
 def _event_message(event: Any) -> str:
-    # received_message checks that the event really carries a received message before it
-    # reads rdata (a union member that is not set otherwise).
-    from voxpy.backends.pjsua2.call import received_message
-
     return received_message(event) or ""
 
 

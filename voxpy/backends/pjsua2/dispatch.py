@@ -9,12 +9,13 @@ from typing import Any
 import pjsua2 as pj
 
 from voxpy.backends.pjsua2.account import Accounts, SipAccount
-from voxpy.backends.pjsua2.call import Emit, Leg, call_op
+from voxpy.backends.pjsua2.call import Emit, Leg
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, dial_failure, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.pjmsg import call_op
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets

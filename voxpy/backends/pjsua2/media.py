@@ -30,6 +30,7 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
 from voxpy.backends.pjsua2.portpool import PortPool
+from voxpy.backends.pjsua2.ports import FAULTS
 from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
@@ -219,6 +220,8 @@ class Media:
 
     def poll(self) -> None:
         """Finish the playbacks that reached their end; destroy what has been disconnected."""
+        for what, error in FAULTS.take():
+            self._logger.error("media_callback_failed", what=what, error=error)
         for token in self._eofs.take():
             for lm in self._legs.values():
                 playback = lm.source

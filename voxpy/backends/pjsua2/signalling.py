@@ -99,6 +99,7 @@ class Signalling:
         self._lookup = lookup
         self._emit = emit
         self._logger = logger
+        self._callback_failures = 0
 
     def handle(self, command: cmd.Command) -> None:
         """Carry out one command."""
@@ -127,6 +128,13 @@ class Signalling:
     def poll(self) -> None:
         """Owner loop: housekeeping of subscriptions, queued hold re-INVITEs."""
         self.subscriptions.poll()
+        failures = native().failures
+        if failures != self._callback_failures:
+            # A subscription may have ended unseen and be terminated again later: say so.
+            self._logger.error(
+                "refer_state_callback_failed", count=failures - self._callback_failures
+            )
+            self._callback_failures = failures
         if self._queued:
             self._retry_holds()
 

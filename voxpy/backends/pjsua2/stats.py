@@ -31,7 +31,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from voxpy.backends.pjsua2.native import native
+from voxpy.backends.pjsua2.native import RTP_LOSS, native
 from voxpy.core.commands import Command, SetRtpLoss
 from voxpy.core.signals import CommandFailed, Signal, StatsReport
 from voxpy.errors import InvalidArgumentError
@@ -210,5 +210,8 @@ def set_rtp_loss(streams: StreamState, percent: float) -> str | None:
     streams.loss_pct = drop_setting(percent)
     if not streams.stream:
         return None
-    status = native().simulate_tx_loss(streams.stream, streams.loss_pct)
+    lib = native()
+    if not lib.available(RTP_LOSS):
+        return f"RTP loss is unavailable: {lib.disabled[RTP_LOSS]}"
+    status = lib.simulate_tx_loss(streams.stream, streams.loss_pct)
     return None if status == 0 else f"cannot set RTP loss (pj status {status})"

@@ -27,14 +27,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+# Pure values, no pjsua2: the wheel's call cap and the SIP defaults have their owner there.
+from voxpy.backends.pjsua2.options import DEFAULTS as PJ
+from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
 ENV_PREFIX = "VOXPY_"
-MAX_CALLS_LIMIT = 4  # the pjsua2 wheel is built with PJSUA_MAX_CALLS=4
-MIN_SE_FLOOR = 90  # RFC 4028 section 4: Min-SE is never below 90 s
 SECRET_KEYS = ("server.token",)
 "Settings that :meth:`Settings.summary` masks."
 
@@ -84,16 +85,16 @@ class SipSettings(_Section):
     """SIP transport and signalling."""
 
     host: str = "0.0.0.0"
-    port: int = Field(default=5060, ge=0, le=65535)
+    port: int = Field(default=PJ.port, ge=0, le=65535)
     public_address: OptionalStr = None
-    tcp: bool = True
+    tcp: bool = PJ.tcp
     outbound_proxy: OptionalStr = None
-    user_agent: str = Field(default="voxpy", min_length=1)
-    codecs: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
+    user_agent: str = Field(default=PJ.user_agent, min_length=1)
+    codecs: tuple[str, ...] = PJ.codecs
     max_calls: int = Field(default=MAX_CALLS_LIMIT, ge=1)
     session_timer: Literal["off", "optional", "required", "always"] = "optional"
     "RFC 4028: optional = offered, and used whenever the far end asks (see voxpy.toml)."
-    session_expires: int = Field(default=1800, ge=MIN_SE_FLOOR, le=86400)
+    session_expires: int = Field(default=PJ.session_expires, ge=MIN_SE_FLOOR, le=86400)
     min_se: int = Field(default=MIN_SE_FLOOR, ge=MIN_SE_FLOOR, le=86400)
 
     @field_validator("min_se")
@@ -156,8 +157,8 @@ class SipSettings(_Section):
 class RtpSettings(_Section):
     """RTP media ports: ``port`` .. ``port + port_range``."""
 
-    port: int = Field(default=10000, ge=1024, le=65535)
-    port_range: int = Field(default=1000, ge=0, le=50000)
+    port: int = Field(default=PJ.rtp_port, ge=1024, le=65535)
+    port_range: int = Field(default=PJ.rtp_port_range, ge=0, le=50000)
 
 
 class TimeoutSettings(_Section):

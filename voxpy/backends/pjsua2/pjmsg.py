@@ -11,6 +11,7 @@ from typing import Any
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2.pjtypes import SipEvent
 from voxpy.core.headers import Headers
 
 
@@ -31,7 +32,7 @@ def call_op(code: int = 0, headers: Headers | None = None) -> Any:
     return op
 
 
-def received_message(event: Any) -> str | None:
+def received_message(event: SipEvent) -> str | None:
     """The raw SIP message that caused a call state change, if one was received.
 
     Checks the event type before reading rdata: it is a union member that is not set otherwise.

@@ -24,6 +24,7 @@ from typing import Any
 import pjsua2 as pj
 
 from voxpy.backends.pjsua2.pjsip_abi import wheel_verified
+from voxpy.backends.pjsua2.pjtypes import ByteVector, MediaFrame
 
 SILENCE_RMS = 300
 "RMS (of 32767) above which a frame counts as audio, not silence or comfort noise."
@@ -59,7 +60,7 @@ class MediaFaults:
 FAULTS = MediaFaults()
 
 
-def _vec_bytes_fast(vector: Any) -> bytes:
+def _vec_bytes_fast(vector: ByteVector) -> bytes:
     """Copy a SWIG ``std::vector<uint8_t>`` (a frame's ``buf``) into ``bytes`` in about 1 us.
 
     ``bytes(frame.buf)`` iterates element by element through SWIG: 140-700 us per frame.
@@ -73,12 +74,12 @@ def _vec_bytes_fast(vector: Any) -> bytes:
     return ctypes.string_at(begin, end - begin)
 
 
-def _vec_bytes_safe(vector: Any) -> bytes:
+def _vec_bytes_safe(vector: ByteVector) -> bytes:
     """The slow, layout-free copy (element by element through SWIG)."""
     return bytes(vector)
 
 
-def _frame_reader() -> Callable[[Any], bytes]:
+def _frame_reader() -> Callable[[ByteVector], bytes]:
     """The fast read where the vector layout is verified, else the safe one.
 
     On the verified wheel the fast read is also checked against a known vector once: a
@@ -150,7 +151,7 @@ class CapturePort(pj.AudioMediaPort):  # type: ignore[misc]
         """Stop handing frames over (and drop the reference to the consumer)."""
         self._feed = None
 
-    def onFrameReceived(self, frame: Any) -> None:  # name fixed by pjsua2; media thread
+    def onFrameReceived(self, frame: MediaFrame) -> None:  # name fixed by pjsua2; media thread
         feed = self._feed
         # Frames of type NONE (size 0) arrive whenever nothing transmits to the port.
         if feed is None or frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO or not frame.size:
@@ -184,7 +185,7 @@ class LevelMeter(pj.AudioMediaPort):  # type: ignore[misc]
         """Stop counting."""
         self.active = False
 
-    def onFrameReceived(self, frame: Any) -> None:  # name fixed by pjsua2; media thread
+    def onFrameReceived(self, frame: MediaFrame) -> None:  # name fixed by pjsua2; media thread
         if not self.active or frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO or not frame.size:
             return
         pcm = vec_bytes(frame.buf)

@@ -1,0 +1,135 @@
+"""Typed shapes of the pjsua2 objects this backend reads and fills in (pjsua2 ships no stubs).
+
+Only the attributes the backend uses are declared, with the Python types SWIG hands back
+(pjsua2's C ints arrive as ``int``, pj_str_t as ``str``). Structural types rather than a
+``pjsua2.pyi``: mypy sees the real module as ``Any`` (``ignore_missing_imports``), so any
+pjsua2 object is accepted where one of these is expected, and a misspelt attribute in
+voxpy is caught at its use. Pointers (``pjTransaction``, ``pjRxData``) are SWIG objects that
+convert with ``int()``, hence ``SupportsInt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol, SupportsInt
+
+
+class RxData(Protocol):
+    """SipRxData: a received message."""
+
+    wholeMsg: str
+    pjRxData: SupportsInt
+
+
+class Transaction(Protocol):
+    """SipTransaction."""
+
+    method: str
+    role: int
+    state: int
+    statusCode: int
+    statusText: str
+    pjTransaction: SupportsInt
+
+
+class TxOrRx(Protocol):
+    """TsxStateEventSrc: what caused a transaction state change."""
+
+    rdata: RxData
+
+
+class TsxStateEvent(Protocol):
+    type: int
+    tsx: Transaction
+    src: TxOrRx
+
+
+class RxMsgEvent(Protocol):
+    rdata: RxData
+
+
+class SipEventBody(Protocol):
+    """A C union: only the member named by SipEvent.type is set."""
+
+    tsxState: TsxStateEvent
+    rxMsg: RxMsgEvent
+
+
+class SipEvent(Protocol):
+    type: int
+    body: SipEventBody
+
+
+class HasEvent(Protocol):
+    """OnCallStateParam, OnCallTsxStateParam, OnCallRedirectedParam (``e``)."""
+
+    e: SipEvent
+
+
+class RedirectedParam(HasEvent, Protocol):
+    targetUri: str
+
+
+class TransferRequestParam(Protocol):
+    statusCode: int
+
+
+class TransferStatusParam(Protocol):
+    statusCode: int
+    reason: str
+    finalNotify: bool
+
+
+class InstantMessageParam(Protocol):
+    msgBody: str
+    rdata: RxData
+
+
+class InstantMessageStatusParam(Protocol):
+    code: int
+    reason: str
+
+
+class SdpSession(Protocol):
+    wholeSdp: str
+
+
+class RxReinviteParam(Protocol):
+    rdata: RxData
+    offer: SdpSession
+
+
+class StreamParam(Protocol):
+    """OnStreamCreatedParam / OnStreamDestroyedParam (pointer fields as ints)."""
+
+    streamIdx: int
+    stream: SupportsInt
+
+
+class DtmfDigitParam(Protocol):
+    digit: str
+    method: int
+
+
+class IncomingCallParam(Protocol):
+    callId: int
+    rdata: RxData
+
+
+class ByteVector(Protocol):
+    """SWIG ``std::vector<uint8_t>``: iterable ints, ``this`` the C++ object's address."""
+
+    this: SupportsInt
+
+    def __iter__(self) -> Iterator[int]: ...
+
+
+class MediaFrame(Protocol):
+    type: int
+    size: int
+    buf: ByteVector
+
+
+class LogEntry(Protocol):
+    level: int
+    msg: str

@@ -54,7 +54,7 @@ class DialogLeg(Protocol):
     silent: bool
     hung_up: bool
 
-    def getInfo(self) -> Any: ...  # pjsua2's name
+    def getInfo(self) -> pjt.CallInfo: ...  # pjsua2's name
 
 
 class SubscriptionHooks(Protocol):

@@ -10,7 +10,7 @@ convert with ``int()``, hence ``SupportsInt``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol, SupportsInt
 
 
@@ -133,3 +133,58 @@ class MediaFrame(Protocol):
 class LogEntry(Protocol):
     level: int
     msg: str
+
+
+class CallMediaInfo(Protocol):
+    index: int
+    type: int
+    status: int
+    dir: int
+
+
+class CallInfo(Protocol):
+    state: int
+    lastStatusCode: int
+    lastReason: str
+    media: Sequence[CallMediaInfo]
+
+
+class MathStat(Protocol):
+    n: int
+    last: int
+
+
+class RtcpStreamStat(Protocol):
+    pkt: int
+    bytes: int
+    loss: int
+    jitterUsec: MathStat
+
+
+class RtcpStat(Protocol):
+    rxStat: RtcpStreamStat
+    txStat: RtcpStreamStat
+    rttUsec: MathStat
+
+
+class StreamStat(Protocol):
+    rtcp: RtcpStat
+
+
+class StreamInfo(Protocol):
+    codecName: str
+
+
+class AudioMedia(Protocol):
+    """The leg's AudioMedia (a conference port); levels are 0-255 (see stats)."""
+
+    def getRxLevel(self) -> int: ...
+    def getTxLevel(self) -> int: ...
+
+
+class StatsCall(Protocol):
+    """The pj.Call methods that statistics read (a Leg is one)."""
+
+    def getInfo(self) -> CallInfo: ...
+    def getStreamStat(self, index: int) -> StreamStat: ...
+    def getStreamInfo(self, index: int) -> StreamInfo: ...

@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2 import pjtypes as pjt
 from voxpy.backends.pjsua2.native import RTP_LOSS, native
 from voxpy.core.commands import Command, SetRtpLoss
 from voxpy.core.signals import CommandFailed, Signal, StatsReport
@@ -52,12 +53,19 @@ def pjsua2_level_to_linear(percent: int) -> int:
     return min(_MAX_LEVEL, max(0, magnitude))
 
 
-def _audio_index(leg: Any) -> int | None:
+def _audio_index(leg: pjt.StatsCall) -> int | None:
     ci = leg.getInfo()
     try:
         return next((int(mi.index) for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO), None)
     finally:
         del ci
+
+
+class StatsLeg(pjt.StatsCall, Protocol):
+    """What a report needs of a leg (a :class:`~.call.Leg`, which imports this module)."""
+
+    call_id: str
+    streams: StreamState
 
 
 @dataclass
@@ -70,7 +78,7 @@ class Totals:
     bytes_received: int = 0
     packets_lost: int = 0
 
-    def add(self, stat: Any) -> None:
+    def add(self, stat: pjt.StreamStat) -> None:
         """Add the counters of a StreamStat."""
         rtcp = stat.rtcp
         rx, tx = rtcp.rxStat, rtcp.txStat
@@ -98,7 +106,7 @@ class StreamState:
         if self.loss_pct:
             native().simulate_tx_loss(stream, self.loss_pct)
 
-    def destroyed(self, leg: Any, stream: int, index: int) -> None:
+    def destroyed(self, leg: pjt.StatsCall, stream: int, index: int) -> None:
         """``Call.onStreamDestroyed``, where the stream still answers getStreamStat."""
         if stream != self.stream:
             return
@@ -111,7 +119,7 @@ class StreamState:
         del stat
 
 
-def report(leg: Any, audio: Any, *, listened: bool) -> StatsReport:
+def report(leg: StatsLeg, audio: pjt.AudioMedia | None, *, listened: bool) -> StatsReport:
     """A StatsReport of ``leg``'s audio stream; ``audio`` is its AudioMedia (or None)."""
     totals = Totals(**vars(leg.streams.carried))
     codec, jitter_ms, rtt_ms = "", 0.0, None
@@ -152,7 +160,7 @@ def report(leg: Any, audio: Any, *, listened: bool) -> StatsReport:
     )
 
 
-def rx_packets(leg: Any) -> int:
+def rx_packets(leg: StatsLeg) -> int:
     """RTP packets ``leg`` received so far (ReportRx): one getStreamStat of stream 0, no
     CallInfo, no stream info, no levels - the RTP-timeout watch reads it on every call."""
     total = int(leg.streams.carried.packets_received)
@@ -189,7 +197,12 @@ def drop_setting(percent: float) -> int:
 
 
 def answer(
-    leg: Any, command: Command, audio: Any, *, listened: bool, emit: Callable[[Signal], None]
+    leg: StatsLeg,
+    command: Command,
+    audio: pjt.AudioMedia | None,
+    *,
+    listened: bool,
+    emit: Callable[[Signal], None],
 ) -> None:
     """Carry out ReportStats (emits a StatsReport) or SetRtpLoss (silent unless it fails)."""
     if not isinstance(command, SetRtpLoss):

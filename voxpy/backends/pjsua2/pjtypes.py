@@ -175,8 +175,21 @@ class StreamInfo(Protocol):
     codecName: str
 
 
-class AudioMedia(Protocol):
-    """The leg's AudioMedia (a conference port); levels are 0-255 (see stats)."""
+class BridgePort(Protocol):
+    """Anything with a conference bridge slot: a call's AudioMedia, a player, a custom port."""
+
+    def getPortId(self) -> int: ...
+    def startTransmit(self, sink: BridgePort) -> None: ...
+    def stopTransmit(self, sink: BridgePort) -> None: ...
+
+
+class ToneGenerator(BridgePort, Protocol):
+    def createToneGenerator(self, clock_rate: int, channel_count: int) -> None: ...
+    def playDigits(self, digits: object) -> None: ...  # a ToneDigitVector
+
+
+class AudioMedia(BridgePort, Protocol):
+    """A call's AudioMedia; levels are 0-255 (see stats)."""
 
     def getRxLevel(self) -> int: ...
     def getTxLevel(self) -> int: ...

@@ -29,7 +29,6 @@ from voxpy.core.commands import (
     SendDigits,
     SendInfo,
     SendMessage,
-    SetRtpLoss,
     Transfer,
 )
 from voxpy.core.headers import Headers
@@ -49,6 +48,7 @@ from voxpy.core.signals import (
     TransferRequested,
     TransferStatus,
 )
+from voxpy.core.testing_commands import SetRtpLoss
 
 
 def tone_wav(path: Path, seconds: float, freq: float = 440.0) -> str:

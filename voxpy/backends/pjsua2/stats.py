@@ -33,8 +33,9 @@ import pjsua2 as pj
 
 from voxpy.backends.pjsua2 import pjtypes as pjt
 from voxpy.backends.pjsua2.native import RTP_LOSS, native
-from voxpy.core.commands import Command, SetRtpLoss
+from voxpy.core.commands import Command
 from voxpy.core.signals import CommandFailed, Signal, StatsReport
+from voxpy.core.testing_commands import SetRtpLoss
 from voxpy.errors import InvalidArgumentError
 
 _MAX_LEVEL = 32767

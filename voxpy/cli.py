@@ -161,18 +161,8 @@ def _serve_pool(args: argparse.Namespace) -> int:
     from voxpy.server.kamailio import KamailioError
     from voxpy.server.pool import WorkersNotPlaced
 
-    overrides = {
-        "sip.host": args.sip_host,
-        "sip.port": args.sip_port,
-        "sip.public_address": args.public_address,
-        "log.level": args.log_level,
-        "log.format": args.log_format,
-        "server.workers": args.workers,
-        "server.http_host": args.http_host,
-        "server.http_port": args.http_port,
-    }
     try:
-        settings = load_settings(args.config, overrides=overrides)
+        settings = load_settings(args.config, overrides=_overrides(args))
         configure_logging(settings.log.level, settings.log.format)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
@@ -217,15 +207,22 @@ def _pjsua_options(settings: Settings) -> Any:
     )
 
 
+_OVERRIDES = (
+    ("sip.host", "sip_host"),
+    ("sip.port", "sip_port"),
+    ("sip.public_address", "public_address"),
+    ("log.level", "log_level"),
+    ("log.format", "log_format"),
+    ("scenario.custom_data", "custom_data"),  # run and check
+    ("server.workers", "workers"),  # serve
+    ("server.http_host", "http_host"),
+    ("server.http_port", "http_port"),
+)
+"Setting <- command-line flag. A flag the command lacks, or one not given, is None: skipped."
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "sip.host": args.sip_host,
-        "sip.port": args.sip_port,
-        "sip.public_address": args.public_address,
-        "log.level": args.log_level,
-        "log.format": args.log_format,
-        "scenario.custom_data": args.custom_data,
-    }
+    return {key: getattr(args, attr, None) for key, attr in _OVERRIDES}
 
 
 def _repair(directory: Path, older_than: float) -> int:

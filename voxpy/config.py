@@ -8,293 +8,45 @@ Unknown keys are errors: a typo in a config file must not silently fall back to 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ValidationError
 
-from voxpy.core.quality import Thresholds
-from voxpy.core.timeouts import Timeouts
 from voxpy.errors import ConfigError
+from voxpy.settings import (
+    SECRET_KEYS,
+    LogSettings,
+    MediaSettings,
+    QualitySettings,
+    RtpSettings,
+    ScenarioSettings,
+    ServerSettings,
+    Settings,
+    SipSettings,
+    TimeoutSettings,
+)
+
+__all__ = [  # the models are re-exported: callers import them with load_settings
+    "SECRET_KEYS",
+    "LogSettings",
+    "MediaSettings",
+    "QualitySettings",
+    "RtpSettings",
+    "ScenarioSettings",
+    "ServerSettings",
+    "Settings",
+    "SipSettings",
+    "TimeoutSettings",
+    "load_settings",
+]
 
 DEFAULT_CONFIG_FILE = Path("config") / "voxpy.toml"
 ENV_PREFIX = "VOXPY_"
-MAX_CALLS_LIMIT = 4  # the pjsua2 wheel is built with PJSUA_MAX_CALLS=4
-MIN_SE_FLOOR = 90  # RFC 4028 section 4: Min-SE is never below 90 s
-SECRET_KEYS = ("server.token",)
-"Settings that :meth:`Settings.summary` masks."
-
-_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_CODEC = re.compile(r"^[A-Za-z0-9._-]+/\d+(/\d+)?$")
-
-PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _empty_to_none(value: Any) -> Any:
-    """TOML has no null and env vars are strings: "" means "not set"."""
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-OptionalStr = Annotated[str | None, BeforeValidator(_empty_to_none)]
-
-
-def _is_hostname(text: str) -> bool:
-    labels = text.removesuffix(".").split(".")
-    if len(text) > 253 or all(label.isdigit() for label in labels):  # 999.1.1.1 is no name
-        return False
-    return all(_LABEL.match(label) for label in labels)
-
-
-def _check_host(value: str) -> str:
-    """Accept an IPv4 address or a hostname; reject IPv6 (unsupported by our PJSIP build)."""
-    text = value.strip()
-    try:
-        addr = ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        addr = None
-    if isinstance(addr, ipaddress.IPv6Address) or ":" in text:
-        raise PydanticCustomError(
-            "ipv6_unsupported",
-            "IPv6 is not supported by this PJSIP build; use an IPv4 address or a hostname",
-        )
-    if addr is None and not _is_hostname(text):
-        raise PydanticCustomError("host", "should be an IPv4 address or a hostname")
-    return text
-
-
-class SipSettings(_Section):
-    """SIP transport and signalling."""
-
-    host: str = "0.0.0.0"
-    port: int = Field(default=5060, ge=0, le=65535)
-    public_address: OptionalStr = None
-    tcp: bool = True
-    outbound_proxy: OptionalStr = None
-    user_agent: str = Field(default="voxpy", min_length=1)
-    codecs: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
-    max_calls: int = Field(default=MAX_CALLS_LIMIT, ge=1)
-    session_timer: Literal["off", "optional", "required", "always"] = "optional"
-    "RFC 4028: optional = offered, and used whenever the far end asks (see voxpy.toml)."
-    session_expires: int = Field(default=1800, ge=MIN_SE_FLOOR, le=86400)
-    min_se: int = Field(default=MIN_SE_FLOOR, ge=MIN_SE_FLOOR, le=86400)
-
-    @field_validator("min_se")
-    @classmethod
-    def _min_se(cls, value: int, info: ValidationInfo) -> int:
-        expires = info.data.get("session_expires")
-        if expires is not None and value > expires:
-            raise PydanticCustomError(
-                "min_se", "should be at most session_expires ({expires})", {"expires": expires}
-            )
-        return value
-
-    @field_validator("host", "public_address")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        return None if value is None else _check_host(value)
-
-    @field_validator("outbound_proxy")
-    @classmethod
-    def _proxy(cls, value: str | None) -> str | None:
-        if value is not None and not value.lower().startswith("sip:"):
-            raise PydanticCustomError("sip_uri", 'should be a SIP URI starting with "sip:"')
-        return value
-
-    @field_validator("codecs", mode="before")
-    @classmethod
-    def _split_codecs(cls, value: Any) -> Any:
-        if isinstance(value, str):  # from an env var: "PCMU/8000,PCMA/8000"
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("codecs")
-    @classmethod
-    def _codecs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise PydanticCustomError("codecs", "at least one codec is needed")
-        for codec in value:
-            if codec.split("/")[0].lower() == "opus":
-                raise PydanticCustomError(
-                    "codec", "{codec}: this PJSIP build has no opus codec", {"codec": codec}
-                )
-            if not _CODEC.match(codec):
-                raise PydanticCustomError(
-                    "codec", "{codec}: should look like NAME/RATE, e.g. PCMU/8000", {"codec": codec}
-                )
-        return value
-
-    @field_validator("max_calls")
-    @classmethod
-    def _max_calls(cls, value: int) -> int:
-        if value > MAX_CALLS_LIMIT:
-            raise PydanticCustomError(
-                "max_calls",
-                "should be at most {limit}: the pjsua2 wheel caps a process at {limit} calls",
-                {"limit": MAX_CALLS_LIMIT},
-            )
-        return value
-
-
-class RtpSettings(_Section):
-    """RTP media ports: ``port`` .. ``port + port_range``."""
-
-    port: int = Field(default=10000, ge=1024, le=65535)
-    port_range: int = Field(default=1000, ge=0, le=50000)
-
-
-class TimeoutSettings(_Section):
-    """Timeouts, in seconds."""
-
-    no_answer: PositiveSeconds = 60.0
-    dial: PositiveSeconds = 60.0
-    session_grace: float = Field(default=60.0, ge=0, allow_inf_nan=False)
-    shutdown: PositiveSeconds = 4.0
-    max_call_duration: float = Field(default=4 * 3600.0, ge=0, allow_inf_nan=False)
-
-    def timeouts(self) -> Timeouts:
-        """The runtime's view (``shutdown`` is how long terminating sessions wait for calls)."""
-        return Timeouts(
-            no_answer=self.no_answer,
-            dial=self.dial,
-            session_grace=self.session_grace,
-            terminate_wait=self.shutdown,
-            max_call_duration=self.max_call_duration,
-        )
-
-
-class LogSettings(_Section):
-    """Logging: level and output format ("auto" = JSON unless stderr is a TTY)."""
-
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["auto", "json", "console"] = "auto"
-
-    @field_validator("level", "format", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
-
-
-class ScenarioSettings(_Section):
-    """Scenario defaults."""
-
-    custom_data: OptionalStr = None
-
-
-class MediaSettings(_Section):
-    """Speech, playback media and recordings."""
-
-    tts_provider: Literal["espeak", "gtts"] = "espeak"
-    cache_dir: str = Field(default=".voxpy-cache", min_length=1)
-    recordings_dir: str = Field(default="recordings", min_length=1)
-    fetch_timeout: PositiveSeconds = 12.0
-
-
-class QualitySettings(_Section):
-    """Call-quality warning thresholds (Twilio's defaults) and VoxEngine's RTP timeout."""
-
-    max_rtt: PositiveSeconds = 400.0
-    min_mos: float = Field(default=3.0, ge=1.0, le=5.0)
-    max_jitter: PositiveSeconds = 30.0
-    max_packet_loss: float = Field(default=1.0, ge=0.0, le=100.0)
-    max_average_packet_loss: float = Field(default=3.0, ge=0.0, le=100.0)
-    rtp_timeout: PositiveSeconds = 7.0
-    rtp_timeout_hangup: float = Field(default=60.0, ge=0, allow_inf_nan=False)
-
-    def thresholds(self) -> Thresholds:
-        return Thresholds(
-            max_rtt=self.max_rtt,
-            min_mos=self.min_mos,
-            max_jitter=self.max_jitter,
-            max_packet_loss=self.max_packet_loss,
-            max_average_packet_loss=self.max_average_packet_loss,
-            rtp_timeout=self.rtp_timeout,
-            rtp_timeout_hangup=self.rtp_timeout_hangup,
-        )
-
-
-class ServerSettings(_Section):
-    """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
-
-    workers: int = Field(default=2, ge=1, le=64)
-    worker_host: str = "127.0.0.1"
-    worker_port_base: int = Field(default=5071, ge=0, le=65535)
-    http_host: str = "0.0.0.0"
-    http_port: int = Field(default=8080, ge=0, le=65535)
-    token: OptionalStr = None
-    drain_timeout: float = Field(default=60.0, ge=0, allow_inf_nan=False)
-    request_timeout: PositiveSeconds = 30.0
-    restart_backoff: PositiveSeconds = 0.5
-    restart_backoff_max: PositiveSeconds = 30.0
-    kamailio_bin: str = Field(default="kamailio", min_length=1)
-    kamailio_children: int = Field(default=4, ge=1, le=64)
-    kamailio_shm_mb: int = Field(default=64, ge=16, le=4096)
-    probe_interval: int = Field(default=2, ge=1, le=300)
-    retry_after: int = Field(default=5, ge=1, le=3600)
-    pike_density: int = Field(default=64, ge=1, le=100000)
-    pike_loopback: bool = False
-    invite_rate: int = Field(default=50, ge=1, le=100000)
-    run_dir: OptionalStr = None
-
-    @field_validator("worker_host", "http_host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        return _check_host(value)
-
-    @field_validator("restart_backoff_max")
-    @classmethod
-    def _backoff(cls, value: float, info: ValidationInfo) -> float:
-        first = info.data.get("restart_backoff")
-        if first is not None and value < first:
-            raise PydanticCustomError(
-                "backoff", "should be at least restart_backoff ({first})", {"first": first}
-            )
-        return value
-
-
-class Settings(_Section):
-    """All voxpy settings; build it with :func:`load_settings`."""
-
-    sip: SipSettings = Field(default_factory=SipSettings)
-    rtp: RtpSettings = Field(default_factory=RtpSettings)
-    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
-    log: LogSettings = Field(default_factory=LogSettings)
-    scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
-    media: MediaSettings = Field(default_factory=MediaSettings)
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    quality: QualitySettings = Field(default_factory=QualitySettings)
-
-    def summary(self) -> dict[str, Any]:
-        """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.
-
-        Secrets (``server.token``) show as ``"***"`` when set: this goes to the logs.
-        """
-        flat = {
-            f"{section}.{key}": value
-            for section, fields in self.model_dump(mode="json").items()
-            for key, value in fields.items()
-        }
-        for key in SECRET_KEYS:
-            if flat.get(key):
-                flat[key] = "***"
-        return flat
 
 
 def _fields(section: str) -> list[str]:

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 import pytest
 
 from voxpy.backends.process import ProcessBackend
-from voxpy.core.commands import Answer, Command, Dial, HandleTransfers, ReportAudio, ReportStats
+from voxpy.core.commands import Answer, Command, Dial, HandleTransfers, ReportStats
 from voxpy.core.signals import Answered, AudioReport, IncomingCall, Signal, StatsReport
+from voxpy.core.testing_commands import ReportAudio
 
 S = TypeVar("S", bound=Signal)
 

@@ -31,7 +31,6 @@ from voxpy.core.commands import (
     SendDigits,
     SendInfo,
     SendMessage,
-    SetRtpLoss,
     Transfer,
 )
 from voxpy.core.headers import Headers
@@ -51,6 +50,7 @@ from voxpy.core.signals import (
     TransferRequested,
     TransferStatus,
 )
+from voxpy.core.testing_commands import SetRtpLoss
 
 pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 

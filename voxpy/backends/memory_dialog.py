@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from voxpy.backends.memory_media import LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core import testing_commands as tcmd
 
 PACKETS_PER_SECOND = 50
 PACKET_BYTES = 160
@@ -104,7 +105,7 @@ class DialogSim:
                 far.emit(sig.HoldChanged(call_id=far.call_id, on_hold=command.on))
         elif isinstance(command, cmd.Mute):
             self.media.set_muted(leg, command.on)
-        elif isinstance(command, cmd.SetRtpLoss):
+        elif isinstance(command, tcmd.SetRtpLoss):
             state = self.rtp.get(leg.call_id)
             if state is not None:
                 state.advance(self.media.now())

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core import testing_commands as tcmd
 
 
 class Timer(Protocol):
@@ -99,7 +100,7 @@ class MediaSim:
                     leg.far.emit(
                         sig.ToneReceived(call_id=leg.far.call_id, tone=digit, method=command.method)
                     )
-        elif isinstance(command, cmd.ReportAudio):
+        elif isinstance(command, tcmd.ReportAudio):
             leg.emit(sig.AudioReport(call_id=leg.call_id, seconds=self.heard(leg)))
         else:
             return False

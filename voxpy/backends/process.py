@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sys
 from collections import deque
@@ -19,9 +18,12 @@ from typing import Any
 
 import structlog
 
+from voxpy.backends.peerwire import ERROR, READY, STOP_ACCEPTING, decode_line, encode_line
+from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT
+from voxpy.backends.refusal import refusal
 from voxpy.core.commands import Command, Dial
 from voxpy.core.ports import SignalSink
-from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Signal
+from voxpy.core.signals import Ended, IncomingCall, Signal
 from voxpy.core.wire import from_wire, to_wire
 from voxpy.errors import BackendError, InvalidStateError
 
@@ -46,7 +48,7 @@ class ProcessBackend:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        max_calls: int = 4,
+        max_calls: int = MAX_CALLS_LIMIT,
         measure_audio: bool = False,
         env: Mapping[str, str] | None = None,
         extra_args: Sequence[str] = (),
@@ -137,12 +139,11 @@ class ProcessBackend:
             await self._proc.wait()
             raise BackendError(f"peer exited with status {self._proc.returncode}")
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
+            data = decode_line(line)
+        except ValueError:
             raise BackendError(f"unexpected first line {line[:200]!r}") from None
-        if not isinstance(data, dict) or data.get("type") != "Ready":
-            message = data.get("message") if isinstance(data, dict) else None
-            raise BackendError(str(message or f"unexpected first line {line[:200]!r}"))
+        if data.get("type") != READY:
+            raise BackendError(str(data.get("message") or f"unexpected first line {line[:200]!r}"))
         return data
 
     async def _read_stderr(self) -> None:
@@ -164,8 +165,8 @@ class ProcessBackend:
 
     def _on_line(self, line: str) -> None:
         try:
-            data = json.loads(line)
-            if isinstance(data, dict) and data.get("type") == "Error":
+            data = decode_line(line)
+            if data.get("type") == ERROR:
                 self._errors.append(str(data.get("message", "")))
                 self._logger.warning("SIP peer error", message=data.get("message"))
                 return
@@ -192,15 +193,7 @@ class ProcessBackend:
         if isinstance(command, Dial):
             self._live.add(command.call_id)
         if not self._write(to_wire(command)):
-            reason = "SIP peer is not running"
-            if isinstance(command, Dial):
-                self._deliver(Ended(call_id=command.call_id, code=503, reason=reason))
-            else:
-                self._deliver(
-                    CommandFailed(
-                        call_id=command.call_id, op=type(command).__name__, message=reason
-                    )
-                )
+            self._deliver(refusal(command, "SIP peer is not running"))
 
     def send_raw(self, line: str) -> None:
         """Write an arbitrary line to the peer (tests of its error handling)."""
@@ -208,10 +201,10 @@ class ProcessBackend:
 
     def stop_accepting(self) -> None:
         """Make the peer answer new INVITEs with 503."""
-        self._write({"type": "StopAccepting"})
+        self._write({"type": STOP_ACCEPTING})
 
     def _write(self, payload: dict[str, Any]) -> bool:
-        return self._write_bytes(json.dumps(payload, separators=(",", ":")).encode() + b"\n")
+        return self._write_bytes(encode_line(payload))
 
     def _write_bytes(self, data: bytes) -> bool:
         proc = self._proc

@@ -141,14 +141,6 @@ class SendDigits(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReportAudio(Command):
-    """Ask for an AudioReport: how much non-silent audio this leg has received so far.
-
-    Backends measure only when built to (the test peer does); others report ``None``.
-    """
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Transfer(Command):
     """Send REFER: blind to ``to``, or attended (Refer-To with Replaces) to the dialog of
     ``replaces_call_id``, a leg of the same backend. Progress comes back as TransferStatus."""
@@ -216,13 +208,6 @@ class ReportRx(Command):
     sends this every few seconds per call, so it must stay far cheaper than ReportStats."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SetRtpLoss(Command):
-    """Fault injection for tests: drop ``percent`` of the RTP this side sends on the leg."""
-
-    percent: float
-
-
 COMMAND_TYPES: tuple[type[Command], ...] = (
     Dial,
     Provisional,
@@ -236,7 +221,6 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     StartRecording,
     StopRecording,
     SendDigits,
-    ReportAudio,
     Transfer,
     HandleTransfers,
     NotifyTransfer,
@@ -246,5 +230,4 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     Mute,
     ReportStats,
     ReportRx,
-    SetRtpLoss,
 )

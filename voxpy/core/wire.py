@@ -8,9 +8,12 @@ from typing import Any
 from voxpy.core.commands import COMMAND_TYPES, Command
 from voxpy.core.headers import Headers
 from voxpy.core.signals import SIGNAL_TYPES, Signal
+from voxpy.core.testing_commands import TESTING_COMMAND_TYPES
 
 _TYPES: dict[str, type[Signal] | type[Command]] = {t.__name__: t for t in SIGNAL_TYPES}
 _TYPES.update({t.__name__: t for t in COMMAND_TYPES})
+# The test peer process is driven over the wire, fault injection included.
+_TYPES.update({t.__name__: t for t in TESTING_COMMAND_TYPES})
 
 
 def to_wire(value: Signal | Command) -> dict[str, Any]:

@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 log: FilteringBoundLogger = structlog.get_logger("voxpy.media")
+
+T = TypeVar("T")
 
 MAX_TTS_CHARS = 1500
 """VoxEngine's limit on the text of one ``say``."""
@@ -158,13 +161,20 @@ class FallbackProvider:
         self, text: str, language: str, voice: str | None, rate: float | None, out: Path
     ) -> None:
         """Synthesize with the primary, else with the fallback."""
-        if self.primary_usable():
+        self.attempt(lambda chosen: chosen.synthesize(text, language, voice, rate, out))
+
+    def attempt(self, use: Callable[[TtsProvider], T], *, primary_cached: bool = False) -> T:
+        """The fallback rule, in one place: ``use(primary)``, else ``use(fallback)``.
+
+        The primary is skipped while it cools down, unless ``primary_cached`` (its result is
+        already on disk, so no network is needed); any failure of it means fall back.
+        """
+        if primary_cached or self.primary_usable():
             try:
-                self.primary.synthesize(text, language, voice, rate, out)
-                return
+                return use(self.primary)
             except Exception as exc:  # noqa: BLE001 - any failure of the primary means fall back
                 self.primary_failed(exc)
-        self.fallback.synthesize(text, language, voice, rate, out)
+        return use(self.fallback)
 
 
 class TtsCache:
@@ -230,13 +240,13 @@ class TtsCache:
         if rate is not None and not 0 < rate <= 4:
             raise MediaError(f"TTS rate must be in (0, 4], got {rate}")
         if isinstance(provider, FallbackProvider):
+            # Each file is cached under the provider that made it (see the module docstring),
+            # so the rule runs here, around the cache, rather than inside synthesize().
             primary_path = self.path_for(provider.primary.name, voice, language, text, rate)
-            if primary_path.exists() or provider.primary_usable():
-                try:
-                    return self.speak(provider.primary, text, language, voice, rate)
-                except Exception as exc:  # noqa: BLE001 - any failure of the primary: fall back
-                    provider.primary_failed(exc)
-            return self.speak(provider.fallback, text, language, voice, rate)
+            return provider.attempt(
+                lambda chosen: self.speak(chosen, text, language, voice, rate),
+                primary_cached=primary_path.exists(),
+            )
         return self._synthesize_once(provider, text, language, voice, rate)
 
     def _synthesize_once(

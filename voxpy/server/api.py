@@ -9,7 +9,8 @@ back unchanged (status, Content-Type, body).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -31,19 +32,35 @@ from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.pool import NoFreeWorker, Pool, SessionStartFailed
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 
-if TYPE_CHECKING:
-    from voxpy.server.supervisor import Supervisor
-
 _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
 _SESSION_FIELDS = ("scenario", "custom_data")
 
 
+class ApiHost(Protocol):
+    """What the API reads from the process that serves it (the Supervisor).
+
+    A protocol rather than the Supervisor class: the supervisor builds the API, so importing
+    it here would close an import cycle.
+    """
+
+    @property
+    def pool(self) -> Pool | None: ...
+    @property
+    def scenario(self) -> Path: ...
+    @property
+    def scenario_name(self) -> str: ...
+    @property
+    def draining(self) -> bool: ...
+    def health(self) -> dict[str, Any]: ...
+    async def metrics(self) -> str: ...
+
+
 class PublicApi:
     """Routes of the management API, served by an aiohttp AppRunner."""
 
-    def __init__(self, supervisor: Supervisor, settings: ServerSettings) -> None:
+    def __init__(self, supervisor: ApiHost, settings: ServerSettings) -> None:
         self._sup = supervisor
         self._token = settings.token
         self._timeout = settings.request_timeout

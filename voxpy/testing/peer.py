@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from voxpy.core import commands as cmd
+from voxpy.core import testing_commands as tcmd
 from voxpy.core.headers import Headers
 from voxpy.core.ports import Backend
 from voxpy.core.signals import (
@@ -122,7 +123,7 @@ class PeerCall:
 
     def set_rtp_loss(self, percent: float) -> None:
         """Drop ``percent`` of the RTP the peer sends (100 stops it; 0 restores it)."""
-        self._send(cmd.SetRtpLoss(call_id=self.id, percent=percent))
+        self._send(tcmd.SetRtpLoss(call_id=self.id, percent=percent))
 
     def received(self, kind: type[S]) -> list[S]:
         """Signals of one kind the peer got on this call (InfoReceived, TransferStatus, ...)."""
@@ -166,7 +167,7 @@ class PeerCall:
         """Seconds of non-silent audio this call received from the engine (real RTP in sip
         mode, playback time in memory mode)."""
         before = len(self.signals)
-        self._send(cmd.ReportAudio(call_id=self.id))
+        self._send(tcmd.ReportAudio(call_id=self.id))
         await self._wait(
             lambda: any(isinstance(s, AudioReport) for s in self.signals[before:]),
             timeout,

@@ -17,13 +17,14 @@ import pjsua2 as pj
 from voxpy.backends.pjsua2.errors import reason_of, to_backend_error
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.pjtypes import IncomingCallParam
 from voxpy.backends.pjsua2.sipmsg import host_part
 from voxpy.errors import BackendError
 
 MAX_CREDENTIAL_ACCOUNTS = 4
 "Plus the main account: 5 of the 8 PJSUA_MAX_ACC slots, leaving headroom."
 
-IncomingHandler = Callable[["SipAccount", Any], None]
+IncomingHandler = Callable[["SipAccount", IncomingCallParam], None]
 
 
 class SipAccount(pj.Account):  # type: ignore[misc]
@@ -34,7 +35,7 @@ class SipAccount(pj.Account):  # type: ignore[misc]
         self._on_incoming = on_incoming
         self._logger = logger
 
-    def onIncomingCall(self, prm: Any) -> None:  # name fixed by pjsua2
+    def onIncomingCall(self, prm: IncomingCallParam) -> None:  # name fixed by pjsua2
         try:
             self._on_incoming(self, prm)
         except Exception:  # SWIG would print and swallow it

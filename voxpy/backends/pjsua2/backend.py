@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from voxpy.backends.pjsua2.logsupport import Logger, as_logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
-from voxpy.core.commands import Command, Dial
+from voxpy.backends.refusal import refusal
+from voxpy.core.commands import Command
 from voxpy.core.ports import SignalSink
-from voxpy.core.signals import CommandFailed, Ended
 from voxpy.errors import BackendError, InvalidStateError
 
 if TYPE_CHECKING:
@@ -91,13 +91,7 @@ class PjsuaBackend:
             return
         if self._sink is None:
             raise InvalidStateError("send() before start()")
-        reason = "backend is stopped"
-        if isinstance(command, Dial):
-            self._sink(Ended(call_id=command.call_id, code=503, reason=reason))
-        else:
-            self._sink(
-                CommandFailed(call_id=command.call_id, op=type(command).__name__, message=reason)
-            )
+        self._sink(refusal(command, "backend is stopped"))
 
     def stop_accepting(self) -> None:
         """New INVITEs get 503 from now on; live legs are untouched."""

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2 import pjtypes as pjt
 from voxpy.backends.pjsua2.dialog import LegDialog, SubscriptionHooks
 from voxpy.backends.pjsua2.dtmf import received_method
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.backends.pjsua2.sipmsg import message_headers
 from voxpy.backends.pjsua2.stats import StreamState
 from voxpy.core.guards import EndCause
@@ -27,34 +29,11 @@ from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
 Emit = Callable[[Signal], None]
 
 
-def call_op(code: int = 0, headers: Headers | None = None) -> Any:
-    """A CallOpParam with a status code and extra headers."""
-    op = pj.CallOpParam(True)
-    op.statusCode = code
-    for name, value in (headers or Headers()).items():
-        header = pj.SipHeader()
-        header.hName = name
-        header.hValue = value
-        op.txOption.headers.append(header)
-    return op
-
-
 class MediaHooks(Protocol):
     """What the media registry needs to hear from a leg (see :mod:`.media`)."""
 
     def media_changed(self, leg: Leg) -> None: ...
     def leg_ended(self, leg: Leg) -> None: ...
-
-
-def received_message(event: Any) -> str | None:
-    """The raw SIP message that caused a call state change, if one was received."""
-    if event.type == pj.PJSIP_EVENT_TSX_STATE:
-        tsx_state = event.body.tsxState
-        if tsx_state.type == pj.PJSIP_EVENT_RX_MSG:
-            return str(tsx_state.src.rdata.wholeMsg)
-    elif event.type == pj.PJSIP_EVENT_RX_MSG:
-        return str(event.body.rxMsg.rdata.wholeMsg)
-    return None
 
 
 class Leg(pj.Call):  # type: ignore[misc]
@@ -111,7 +90,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         except Exception:
             self._logger.exception(f"{what} handler failed", call_id=self.call_id)
 
-    def onCallState(self, prm: Any) -> None:  # name fixed by pjsua2
+    def onCallState(self, prm: pjt.HasEvent) -> None:  # name fixed by pjsua2
         try:
             self._on_state(prm)
         except Exception:  # SWIG would print and swallow it
@@ -122,7 +101,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         """Audio sent now is heard: outbound legs once media is up, inbound after 183/200."""
         return self.outbound or self.sdp_sent
 
-    def onCallMediaState(self, prm: Any) -> None:  # name fixed by pjsua2
+    def onCallMediaState(self, prm: object) -> None:  # name fixed by pjsua2
         media = self._media
         if media is None or self.ended:
             return
@@ -131,16 +110,16 @@ class Leg(pj.Call):  # type: ignore[misc]
 
     # -- in-dialog signalling (names fixed by pjsua2; all run on the owner thread) ---------
 
-    def onCallTsxState(self, prm: Any) -> None:
+    def onCallTsxState(self, prm: pjt.HasEvent) -> None:
         self._guarded("transaction", lambda: self.dialog.on_tsx_state(prm))
 
-    def onCallTransferRequest(self, prm: Any) -> None:
+    def onCallTransferRequest(self, prm: pjt.TransferRequestParam) -> None:
         # Only reached if LegDialog left a REFER unanswered (a failure): pjsua would accept it
         # and dial the target itself, which voxpy never wants.
         self._logger.warning("REFER left to pjsua; declining it", call_id=self.call_id)
         prm.statusCode = 603
 
-    def onCallTransferStatus(self, prm: Any) -> None:
+    def onCallTransferStatus(self, prm: pjt.TransferStatusParam) -> None:
         self._guarded(
             "transfer status",
             lambda: self.dialog.on_transfer_status(
@@ -148,32 +127,32 @@ class Leg(pj.Call):  # type: ignore[misc]
             ),
         )
 
-    def onCallRedirected(self, prm: Any) -> int:
+    def onCallRedirected(self, prm: pjt.RedirectedParam) -> int:
         try:
             return self.dialog.on_redirected(prm)
         except Exception:
             self._logger.exception("redirect handler failed", call_id=self.call_id)
             return int(pj.PJSIP_REDIRECT_STOP)
 
-    def onInstantMessage(self, prm: Any) -> None:
+    def onInstantMessage(self, prm: pjt.InstantMessageParam) -> None:
         self._guarded("MESSAGE", lambda: self.dialog.on_instant_message(prm))
 
-    def onInstantMessageStatus(self, prm: Any) -> None:
+    def onInstantMessageStatus(self, prm: pjt.InstantMessageStatusParam) -> None:
         self._guarded("MESSAGE status", lambda: self.dialog.on_instant_message_status(prm))
 
-    def onCallRxReinvite(self, prm: Any) -> None:
+    def onCallRxReinvite(self, prm: pjt.RxReinviteParam) -> None:
         self._guarded("re-INVITE", lambda: self.dialog.on_rx_reinvite(prm))
 
-    def onStreamCreated(self, prm: Any) -> None:
+    def onStreamCreated(self, prm: pjt.StreamParam) -> None:
         if int(prm.streamIdx) == 0:  # our one audio stream
             self._guarded("stream", lambda: self.streams.created(int(prm.stream)))
 
-    def onStreamDestroyed(self, prm: Any) -> None:
+    def onStreamDestroyed(self, prm: pjt.StreamParam) -> None:
         # The stream still answers getStreamStat here: its totals are carried over.
         index, stream = int(prm.streamIdx), int(prm.stream)
         self._guarded("stream", lambda: self.streams.destroyed(self, stream, index))
 
-    def onDtmfDigit(self, prm: Any) -> None:  # name fixed by pjsua2; owner thread
+    def onDtmfDigit(self, prm: pjt.DtmfDigitParam) -> None:  # name fixed by pjsua2; owner thread
         # Once per digit for RFC 2833 (at its start) and SIP INFO alike; onDtmfEvent would
         # repeat RFC 2833 digits every 20 ms.
         if self.silent or self.ended:
@@ -189,7 +168,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         except Exception:  # SWIG would print and swallow it
             self._logger.exception("DTMF handler failed", call_id=self.call_id)
 
-    def _on_state(self, prm: Any) -> None:
+    def _on_state(self, prm: pjt.HasEvent) -> None:
         ci = self.getInfo()
         state, code, reason = ci.state, int(ci.lastStatusCode), str(ci.lastReason)
         del ci

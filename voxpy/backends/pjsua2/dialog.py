@@ -24,9 +24,11 @@ from typing import Any, Protocol
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2 import pjtypes as pjt
 from voxpy.backends.pjsua2 import sipmsg
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.native import native
+from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.core.signals import (
     CommandFailed,
     HoldChanged,
@@ -52,7 +54,7 @@ class DialogLeg(Protocol):
     silent: bool
     hung_up: bool
 
-    def getInfo(self) -> Any: ...  # pjsua2's name
+    def getInfo(self) -> pjt.CallInfo: ...  # pjsua2's name
 
 
 class SubscriptionHooks(Protocol):
@@ -120,7 +122,7 @@ class LegDialog:
 
     # -- callbacks -------------------------------------------------------------------------
 
-    def on_tsx_state(self, prm: Any) -> None:
+    def on_tsx_state(self, prm: pjt.HasEvent) -> None:
         """``Call.onCallTsxState``: requests we answer ourselves; results of our requests."""
         event = prm.e
         if event.type != pj.PJSIP_EVENT_TSX_STATE:
@@ -222,7 +224,7 @@ class LegDialog:
             self.transfer_pending = False
         self._emit(TransferStatus(call_id=self.leg.call_id, code=code, reason=reason, final=final))
 
-    def on_redirected(self, prm: Any) -> int:
+    def on_redirected(self, prm: pjt.RedirectedParam) -> int:
         """``Call.onCallRedirected``: report the 3xx and follow it."""
         message = _event_message(prm.e)
         code, _ = sipmsg.status_line(message)
@@ -235,7 +237,7 @@ class LegDialog:
             self._emit(Redirected(call_id=self.leg.call_id, code=code or 302, contact=contact))
         return int(pj.PJSIP_REDIRECT_ACCEPT)
 
-    def on_instant_message(self, prm: Any) -> None:
+    def on_instant_message(self, prm: pjt.InstantMessageParam) -> None:
         """``Call.onInstantMessage``: an in-dialog MESSAGE (pjsua already answered 200)."""
         if self.live:
             self._emit(
@@ -246,7 +248,7 @@ class LegDialog:
                 )
             )
 
-    def on_instant_message_status(self, prm: Any) -> None:
+    def on_instant_message_status(self, prm: pjt.InstantMessageStatusParam) -> None:
         """``Call.onInstantMessageStatus``: the outcome of a SendMessage."""
         code = int(prm.code)
         if code >= 300 and self.live:
@@ -259,7 +261,7 @@ class LegDialog:
                 )
             )
 
-    def on_rx_reinvite(self, prm: Any) -> None:
+    def on_rx_reinvite(self, prm: pjt.RxReinviteParam) -> None:
         """``Call.onCallRxReinvite``: a re-INVITE with an SDP offer (answered by pjsua)."""
         if not self.live:
             return
@@ -296,11 +298,7 @@ class LegDialog:
             self._emit(HoldChanged(call_id=self.leg.call_id, on_hold=held))
 
 
-def _event_message(event: Any) -> str:
-    # received_message checks that the event really carries a received message before it
-    # reads rdata (a union member that is not set otherwise).
-    from voxpy.backends.pjsua2.call import received_message
-
+def _event_message(event: pjt.SipEvent) -> str:
     return received_message(event) or ""
 
 

@@ -9,26 +9,21 @@ from typing import Any
 import pjsua2 as pj
 
 from voxpy.backends.pjsua2.account import Accounts, SipAccount
-from voxpy.backends.pjsua2.call import Emit, Leg, call_op
+from voxpy.backends.pjsua2.call import Emit, Leg
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, dial_failure, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.pjmsg import call_op
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets
+from voxpy.backends.refusal import refusal
 from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject, ReportRx
 from voxpy.core.headers import outgoing_headers
-from voxpy.core.signals import CommandFailed, Ended, IncomingCall, Progress, RxReport, Signal
+from voxpy.core.signals import CommandFailed, Ended, Progress, RxReport
 from voxpy.errors import BackendError, InvalidArgumentError
-
-
-def refusal(command: Command, reason: str) -> Signal:
-    """What a command gets when the backend cannot run it at all (not started, stopped)."""
-    if isinstance(command, Dial):
-        return Ended(call_id=command.call_id, code=503, reason=reason)
-    return CommandFailed(call_id=command.call_id, op=type(command).__name__, message=reason)
 
 
 class Calls:
@@ -100,20 +95,9 @@ class Calls:
             )
             leg.hangup(call_op(503))
             return
-        info = parse_invite(message)
+        incoming = parse_invite(message, call_id=call_id)
         self._new_leg(account, call_id, outbound=False, pj_call_id=prm.callId)
-        self._emit(
-            IncomingCall(
-                call_id=call_id,
-                from_uri=info.from_uri,
-                to_uri=info.to_uri,
-                callerid=info.callerid,
-                destination=info.destination,
-                display_name=info.display_name,
-                headers=info.headers,
-                sip_call_id=info.sip_call_id,
-            )
-        )
+        self._emit(incoming)
 
     # -- commands --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pjsua2 as pj
 
 from voxpy.backends.pjsua2.errors import PJMEDIA_RTP_EREMNORFC2833, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjtypes import ToneGenerator
 from voxpy.errors import InvalidArgumentError
 
 DIGITS = frozenset("0123456789*#ABCD")
@@ -42,14 +43,14 @@ def check_digits(digits: str, method: str) -> str:
     return upper
 
 
-def tone_generator() -> Any:
+def tone_generator() -> ToneGenerator:
     """A tone generator port for in-band DTMF (connected to the leg by the media registry)."""
-    generator = pj.ToneGenerator()
+    generator: ToneGenerator = pj.ToneGenerator()
     generator.createToneGenerator(TONE_RATE, 1)
     return generator
 
 
-def play_tones(generator: Any, digits: str) -> None:
+def play_tones(generator: ToneGenerator, digits: str) -> None:
     """Queue ``digits`` as dual tones on ``generator``."""
     queue = pj.ToneDigitVector()
     for char in digits:

@@ -18,6 +18,7 @@ import pjsua2 as pj
 from voxpy.backends.pjsua2.errors import is_address_in_use, listen_failure, reason_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
+from voxpy.backends.pjsua2.pjtypes import LogEntry
 from voxpy.errors import BackendError
 
 _EPHEMERAL_ATTEMPTS = 5
@@ -49,7 +50,7 @@ class SipLogWriter(pj.LogWriter):  # type: ignore[misc]
         super().__init__()
         self._logger = logger
 
-    def write(self, entry: Any) -> None:
+    def write(self, entry: LogEntry) -> None:  # name fixed by pjsua2
         try:
             line = str(entry.msg).rstrip("\r\n")
             level = int(entry.level)

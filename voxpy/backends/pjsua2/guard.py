@@ -18,8 +18,6 @@ reading memory it does not understand.
 from __future__ import annotations
 
 import ctypes
-import importlib.metadata
-import platform
 import time
 from collections import OrderedDict
 from typing import Any
@@ -60,6 +58,8 @@ from voxpy.backends.pjsua2.pjsip_abi import (
     c_string,
     hdr_name,
     load,
+    wheel,
+    wheel_verified,
 )
 from voxpy.backends.pjsua2.tcpgate import TcpWatch
 from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, KeyBudget
@@ -108,11 +108,10 @@ class EdgeGuard:
 
     def install(self, *, tcp_port: int = 0) -> None:
         """Register the module and the TCP gate (owner thread, after libStart)."""
-        wheel = (importlib.metadata.version("pjsua2-python"), platform.machine())
-        if wheel != VERIFIED_WHEEL:
+        if not wheel_verified():
             # Reading rx_data at the wrong offsets could crash; an unguarded worker only can.
             self._log.error(
-                "edge_guard_disabled", why=f"pjsua2 {wheel} is not the verified {VERIFIED_WHEEL}"
+                "edge_guard_disabled", why=f"pjsua2 {wheel()} is not the verified {VERIFIED_WHEEL}"
             )
             return
         self._endpt = int(self._lib.pjsua_get_pjsip_endpt() or 0)

@@ -30,11 +30,13 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
 from voxpy.backends.pjsua2.portpool import PortPool
+from voxpy.backends.pjsua2.ports import FAULTS
 from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core import testing_commands as tcmd
 
 MEDIA_COMMANDS = (
     cmd.Play,
@@ -44,10 +46,10 @@ MEDIA_COMMANDS = (
     cmd.StartRecording,
     cmd.StopRecording,
     cmd.SendDigits,
-    cmd.ReportAudio,
+    tcmd.ReportAudio,
     cmd.Mute,
     cmd.ReportStats,
-    cmd.SetRtpLoss,
+    tcmd.SetRtpLoss,
 )
 METER_RATE = 8000
 
@@ -142,7 +144,7 @@ class Media:
                 leg.call_id,
             )
             self._logger.debug("digits sent", call_id=leg.call_id, digits=digits, method=used)
-        elif isinstance(command, cmd.ReportAudio):
+        elif isinstance(command, tcmd.ReportAudio):
             metered = self._options.measure_rx_audio
             seconds = (lm.meter.seconds if lm.meter is not None else 0.0) if metered else None
             self._emit(sig.AudioReport(call_id=lm.call_id, seconds=_rounded(seconds)))
@@ -219,6 +221,8 @@ class Media:
 
     def poll(self) -> None:
         """Finish the playbacks that reached their end; destroy what has been disconnected."""
+        for what, error in FAULTS.take():
+            self._logger.error("media_callback_failed", what=what, error=error)
         for token in self._eofs.take():
             for lm in self._legs.values():
                 playback = lm.source

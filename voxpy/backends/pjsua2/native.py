@@ -12,6 +12,13 @@ on the already loaded extension module. Four gaps of pjsua2 are filled here:
 Pointers are plain ints: ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData`` convert
 with ``int()``. Every function returns the pj status (0 = success) rather than raising, and
 never passes a value pjsip would ``assert`` on (asserts abort this build).
+
+Each gap is a *feature* bound on its own (:data:`FEATURES`): a symbol this build lacks, or a
+wheel other than the verified one for a feature that reads pjsip memory at a fixed offset,
+disables that feature only (its functions return ``PJ_ENOTSUP``), and :meth:`Native.report`
+says which and why at start-up. Without a feature voxpy degrades instead of crashing: a
+REFER or INFO goes back to pjsua's own answer (603 by :class:`~.call.Leg`, 500), an unanswered
+BYE runs its course, SetRtpLoss fails with CommandFailed.
 """
 
 from __future__ import annotations
@@ -23,10 +30,15 @@ from typing import Any
 
 import pjsua2 as pj
 
+from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjsip_abi import VERIFIED_WHEEL, wheel, wheel_verified
+
 _VP = ctypes.c_void_p
 _INT = ctypes.c_int
 PJ_SUCCESS = 0
 PJ_EINVAL = 70004
+PJ_ENOTSUP = 70012
+"pjlib's 'not supported': what the functions of a disabled feature return."
 TRANSPORT_OP_SIMULATE_LOST = 10
 """Index of ``simulate_lost`` in pjmedia_transport_op (get_info, attach, detach, send_rtp,
 send_rtcp, send_rtcp2, media_create, encode_sdp, media_start, media_stop, simulate_lost...).
@@ -35,6 +47,32 @@ adapter even with SRTP off, and entry 10 of its op table is transport_srtp.c's
 ``transport_simulate_lost``, which hands the setting to the UDP transport underneath."""
 TRANSPORT_OP_OFFSET = 40
 "struct pjmedia_transport { char name[32]; int type; (pad) pjmedia_transport_op *op; ... }"
+
+_Sig = tuple[str, Any, list[Any]]
+INFO, REFER, TSX_END, RTP_LOSS = "info", "refer", "tsx_end", "rtp_loss"
+FEATURES: dict[str, tuple[_Sig, ...]] = {
+    # Answering an in-dialog request ourselves: INFO 200, and REFER refusals (603, 491).
+    INFO: (
+        ("pjsip_tsx_get_dlg", _VP, [_VP]),
+        ("pjsip_dlg_create_response", _INT, [_VP, _VP, _INT, _VP, _VP]),
+        ("pjsip_dlg_send_response", _INT, [_VP, _VP, _VP]),
+    ),
+    REFER: (
+        ("pjsip_tsx_get_dlg", _VP, [_VP]),
+        ("pjsip_xfer_create_uas", _INT, [_VP, _VP, _VP, _VP]),
+        ("pjsip_xfer_accept", _INT, [_VP, _VP, _INT, _VP]),
+        ("pjsip_xfer_notify", _INT, [_VP, _INT, _INT, _VP, _VP]),
+        ("pjsip_xfer_send_request", _INT, [_VP, _VP]),
+        ("pjsip_evsub_terminate", _INT, [_VP, _INT]),
+        ("pjsip_evsub_get_state", _INT, [_VP]),
+    ),
+    TSX_END: (("pjsip_tsx_terminate", _INT, [_VP, _INT]),),
+    RTP_LOSS: (("pjmedia_stream_get_transport", _VP, [_VP]),),
+}
+"Each feature and the C functions it calls (name, restype, argtypes)."
+LAYOUT_FEATURES = frozenset({RTP_LOSS})
+"""Features that read a struct offset or vtable slot (TRANSPORT_OP_*): only safe on the
+verified wheel. The others call exported functions whose signatures pjsip keeps stable."""
 
 EvsubStateHandler = Callable[[int, int], None]
 "``handler(sub, state)``: a REFER subscription we serve changed state."
@@ -76,29 +114,49 @@ class Native:
     """The C functions, typed. One per process (see :func:`native`)."""
 
     def __init__(self) -> None:
-        lib = ctypes.CDLL(pj._pjsua2.__file__)
-        self._lib = lib
-        self._sig("pjsip_tsx_get_dlg", _VP, [_VP])
-        self._sig("pjsip_dlg_create_response", _INT, [_VP, _VP, _INT, _VP, _VP])
-        self._sig("pjsip_dlg_send_response", _INT, [_VP, _VP, _VP])
-        self._sig("pjsip_xfer_create_uas", _INT, [_VP, _VP, _VP, _VP])
-        self._sig("pjsip_xfer_accept", _INT, [_VP, _VP, _INT, _VP])
-        self._sig("pjsip_xfer_notify", _INT, [_VP, _INT, _INT, _VP, _VP])
-        self._sig("pjsip_xfer_send_request", _INT, [_VP, _VP])
-        self._sig("pjsip_evsub_terminate", _INT, [_VP, _INT])
-        self._sig("pjsip_evsub_get_state", _INT, [_VP])
-        self._sig("pjmedia_stream_get_transport", _VP, [_VP])
-        self._sig("pjsip_tsx_terminate", _INT, [_VP, _INT])
+        self.disabled: dict[str, str] = {}
+        "Feature -> why it is off (see :data:`FEATURES`)."
+        self._lib: Any = None
+        try:
+            self._lib = ctypes.CDLL(pj._pjsua2.__file__)
+        except OSError as exc:
+            self.disabled = dict.fromkeys(FEATURES, f"cannot load the pjsua2 library: {exc}")
+        else:
+            for feature, signatures in FEATURES.items():
+                why = self._bind(signatures)
+                if why is None and feature in LAYOUT_FEATURES and not wheel_verified():
+                    why = f"pjsua2 {wheel()} is not the verified {VERIFIED_WHEEL}"
+                if why is not None:
+                    self.disabled[feature] = why
         self.on_evsub_state: EvsubStateHandler | None = None
+        self.failures = 0
+        "Exceptions in the subscription-state callback (nothing may propagate into C)."
         # pjsip keeps calling this pointer for as long as a subscription lives: the ctypes
         # thunk must never be collected, so it lives as long as this (process-wide) object.
         self._state_cb = _EVSUB_STATE_CB(self._evsub_state)
         self._evsub_user = EvsubUser(on_evsub_state=ctypes.cast(self._state_cb, _VP))
 
-    def _sig(self, name: str, restype: Any, argtypes: list[Any]) -> None:
-        fn = getattr(self._lib, name)
-        fn.restype = restype
-        fn.argtypes = argtypes
+    def _bind(self, signatures: tuple[_Sig, ...]) -> str | None:
+        """Type the functions of one feature; the reason it cannot be used, or None."""
+        for name, restype, argtypes in signatures:
+            try:
+                fn = getattr(self._lib, name)
+            except AttributeError:
+                return f"this pjsua2 build does not export {name}"
+            fn.restype = restype
+            fn.argtypes = argtypes
+        return None
+
+    def available(self, feature: str) -> bool:
+        """Whether ``feature`` (a key of :data:`FEATURES`) was bound."""
+        return feature not in self.disabled
+
+    def report(self, logger: Logger) -> None:
+        """At start-up: one line per disabled feature, so an operator sees what is missing."""
+        if not wheel_verified():
+            logger.warning("pjsua2_wheel_unverified", wheel=wheel(), verified=VERIFIED_WHEEL)
+        for feature, why in self.disabled.items():
+            logger.warning("native_feature_disabled", feature=feature, why=why)
 
     def _evsub_state(self, sub: int | None, _event: int | None) -> None:
         # Runs inside pjsip (owner thread); an exception would only be printed by ctypes.
@@ -107,7 +165,8 @@ class Native:
             if handler is not None and sub:
                 handler(sub, int(self._lib.pjsip_evsub_get_state(sub)))
         except Exception:  # noqa: BLE001 - nothing may propagate into C
-            pass
+            # Counted, not logged: this runs inside pjsip. Subscriptions.poll reports it.
+            self.failures += 1
 
     # -- answering a request ourselves -------------------------------------------------------
 
@@ -117,6 +176,8 @@ class Native:
         Called inside ``onCallTsxState`` (state TRYING), this also keeps pjsua from handling
         the request itself: pjsua checks the transaction is still TRYING after the callback.
         """
+        if not self.available(INFO):
+            return PJ_ENOTSUP
         dlg = self._lib.pjsip_tsx_get_dlg(tsx)
         if not dlg:
             return PJ_EINVAL
@@ -139,6 +200,8 @@ class Native:
 
     def xfer_accept(self, tsx: int, rdata: int) -> tuple[int, int]:
         """Create the REFER subscription, answer 202 and NOTIFY "100 Trying": (status, sub)."""
+        if not self.available(REFER):
+            return PJ_ENOTSUP, 0
         dlg = self._lib.pjsip_tsx_get_dlg(tsx)
         if not dlg:
             return PJ_EINVAL, 0
@@ -160,6 +223,8 @@ class Native:
 
     def xfer_notify(self, sub: int, code: int, reason: str, *, final: bool) -> int:
         """NOTIFY ``SIP/2.0 <code> <reason>``; ``final`` terminates the subscription."""
+        if not self.available(REFER):
+            return PJ_ENOTSUP
         state = pj.PJSIP_EVSUB_STATE_TERMINATED if final else pj.PJSIP_EVSUB_STATE_ACTIVE
         tdata = _VP()
         text = pj_str(reason) if reason else None  # NULL: pjsip's standard reason phrase
@@ -178,10 +243,14 @@ class Native:
 
     def evsub_terminate(self, sub: int) -> int:
         """Drop a subscription without a NOTIFY (its dialog is going away)."""
+        if not self.available(REFER):
+            return PJ_ENOTSUP
         return int(self._lib.pjsip_evsub_terminate(sub, 1))
 
     def tsx_terminate(self, tsx: int, code: int) -> int:
         """End transaction ``tsx`` now with ``code`` (no more retransmissions)."""
+        if not self.available(TSX_END):
+            return PJ_ENOTSUP
         if not tsx or code < 200:  # pjsip asserts both
             return PJ_EINVAL
         return int(self._lib.pjsip_tsx_terminate(tsx, code))
@@ -195,6 +264,8 @@ class Native:
         ``op->simulate_lost``, which works for every transport kind (UDP, ICE, SRTP passes
         it to its member). Its UDP version asserts ``pct <= 100``: checked first.
         """
+        if not self.available(RTP_LOSS):
+            return PJ_ENOTSUP
         if not 0 <= pct <= 100 or not stream:
             return PJ_EINVAL
         tp = self._lib.pjmedia_stream_get_transport(stream)

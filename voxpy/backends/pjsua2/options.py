@@ -9,6 +9,9 @@ from voxpy.errors import ConfigError
 MAX_CALLS_LIMIT = 4
 "PJSUA_MAX_CALLS of the pjsua2-python wheel: a compile-time cap, incoming and outgoing together."
 
+MIN_SE_FLOOR = 90
+"RFC 4028 section 4: Min-SE is never below 90 s."
+
 SESSION_TIMER_USES = ("off", "optional", "required", "always")
 "In the order of pjsua's PJSUA_SIP_TIMER_INACTIVE .. PJSUA_SIP_TIMER_ALWAYS."
 
@@ -52,7 +55,7 @@ class PjsuaOptions:
     session_timer: str = "optional"
     "RFC 4028 use: off, optional, required or always (pjsua's timerUse)."
     session_expires: int = 1800
-    min_se: int = 90
+    min_se: int = MIN_SE_FLOOR
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.
@@ -70,7 +73,7 @@ class PjsuaOptions:
                 f"must be one of {', '.join(SESSION_TIMER_USES)}, got {self.session_timer!r}",
                 field="session_timer",
             )
-        _check_range("min_se", self.min_se, 90, 86400)  # RFC 4028's floor is 90 s
+        _check_range("min_se", self.min_se, MIN_SE_FLOOR, 86400)
         _check_range("session_expires", self.session_expires, self.min_se, 86400)
         if not self.user or not set(self.user) <= _USER_CHARS:
             raise ConfigError(f"{self.user!r} is not a valid SIP user part", field="user")
@@ -105,3 +108,8 @@ class PjsuaOptions:
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"must be an integer in {low}..{high}, got {value!r}", field=name)
+
+
+DEFAULTS = PjsuaOptions()
+"""The backend's defaults, which :mod:`voxpy.config` shares (host aside: a library endpoint
+binds loopback, a configured server every interface)."""

@@ -19,13 +19,15 @@ import threading
 import time
 
 from voxpy.backends.pjsua2.account import Accounts
-from voxpy.backends.pjsua2.dispatch import Calls, refusal
+from voxpy.backends.pjsua2.dispatch import Calls
 from voxpy.backends.pjsua2.endpoint import Stack
 from voxpy.backends.pjsua2.guard import EdgeGuard
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import Media
+from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.signalling import Signalling
+from voxpy.backends.refusal import refusal
 from voxpy.core.commands import Command
 from voxpy.core.ports import SignalSink
 from voxpy.core.signals import Signal
@@ -98,6 +100,11 @@ class Owner(threading.Thread):
         # a reference cycle freed on any other thread calls pjlib from an unregistered thread,
         # and the compiled-in assert aborts the process (seen under say+hangup load). So while
         # this endpoint lives, automatic collection is off and this thread collects instead.
+        # The switch is process-wide (CPython has no per-thread GC), which is the point: every
+        # thread's cycles are then freed here. What the rest of the process sees: the same
+        # thresholds (_collect_if_due, one generation per poll, so at most poll_ms late), none
+        # during shutdown (bounded by STOP_GRACE_S), a full collection before libDestroy, and
+        # the old setting back at exit. Code that calls gc.enable() meanwhile reopens the abort.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -135,6 +142,7 @@ class Owner(threading.Thread):
 
     def _boot(self, stack: Stack) -> None:
         stack.boot()
+        native().report(self._logger)  # which ctypes features this wheel allows
         if self.options.edge_guard:
             # Lives as long as this object: pjsip calls into its thunks until libDestroy.
             self.guard = EdgeGuard(user_agent=self.options.user_agent, logger=self._logger)

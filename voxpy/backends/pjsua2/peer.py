@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from voxpy.backends.peerwire import ERROR, READY, STOP_ACCEPTING, decode_line, encode_line
 from voxpy.backends.pjsua2.backend import PjsuaBackend
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.core.commands import Command
@@ -35,12 +35,10 @@ from voxpy.core.signals import Signal
 from voxpy.core.wire import from_wire, to_wire
 from voxpy.errors import VoxpyError
 
-STOP_ACCEPTING = "StopAccepting"
-
 
 def write_line(payload: dict[str, Any]) -> None:
     """One JSON object per line on stdout, flushed: stdout is the protocol channel."""
-    sys.stdout.write(json.dumps(payload, separators=(",", ":")) + "\n")
+    sys.stdout.write(encode_line(payload).decode())
     sys.stdout.flush()
 
 
@@ -75,8 +73,10 @@ def _read_stdin(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None
             *complete, pending = pending.split(b"\n")
             for raw in complete:
                 loop.call_soon_threadsafe(lines.put_nowait, raw.decode("utf-8", "replace"))
-    except OSError:
-        pass  # stdin closed or unreadable: treat as EOF
+    except OSError as exc:
+        # Treated as EOF (the peer shuts down), but an unreadable stdin is not a clean end:
+        # the test driving the peer should see why its commands stopped arriving.
+        structlog.get_logger("voxpy.peer").error("stdin_failed", error=str(exc))
     finally:
         # RuntimeError: the loop is already closed, we are exiting anyway.
         with contextlib.suppress(RuntimeError):
@@ -87,12 +87,7 @@ def _read_stdin(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None
 
 def parse_command(line: str) -> Command | str:
     """A Command, the StopAccepting control word, or raise ValueError with a message."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = decode_line(line)
     if data.get("type") == STOP_ACCEPTING:
         return STOP_ACCEPTING
     try:
@@ -120,7 +115,7 @@ async def run(args: argparse.Namespace) -> int:
             telephone_event=not args.no_telephone_event,
         )
     except VoxpyError as exc:
-        write_line({"type": "Error", "message": str(exc)})
+        write_line({"type": ERROR, "message": str(exc)})
         return 2
     backend = PjsuaBackend(options, logger)
     signals: asyncio.Queue[Signal] = asyncio.Queue()
@@ -135,10 +130,10 @@ async def run(args: argparse.Namespace) -> int:
     try:
         await backend.start(sink)
     except VoxpyError as exc:
-        write_line({"type": "Error", "message": str(exc)})
+        write_line({"type": ERROR, "message": str(exc)})
         await backend.stop()
         return 1
-    write_line({"type": "Ready", "contact_uri": backend.contact_uri})
+    write_line({"type": READY, "contact_uri": backend.contact_uri})
     writer = asyncio.create_task(pump())
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -151,7 +146,7 @@ async def run(args: argparse.Namespace) -> int:
             try:
                 item = parse_command(line)
             except ValueError as exc:
-                write_line({"type": "Error", "message": str(exc)})
+                write_line({"type": ERROR, "message": str(exc)})
                 continue
             if item == STOP_ACCEPTING:
                 backend.stop_accepting()

@@ -8,6 +8,9 @@ pjsip's own accessors on every message and refuses to run on another wheel or ma
 from __future__ import annotations
 
 import ctypes
+import functools
+import importlib.metadata
+import platform
 from typing import Any
 
 VP = ctypes.c_void_p
@@ -41,6 +44,26 @@ CID_VALUE = 64
 PJSIP_RESPONSE_MSG = 1
 VERIFIED_WHEEL = ("2.15.1.post1", "x86_64")
 "The pjsua2-python release and machine whose struct layout the offsets above were read from."
+
+
+@functools.cache
+def wheel() -> tuple[str, str]:
+    """The installed pjsua2-python release and this machine, comparable to VERIFIED_WHEEL."""
+    try:
+        version = importlib.metadata.version("pjsua2-python")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return version, platform.machine()
+
+
+def wheel_verified() -> bool:
+    """Whether struct offsets and vtable slots read from this wheel's headers apply here.
+
+    Everything that reads pjsip memory at a fixed offset (the edge guard, RTP loss, the fast
+    frame read) asks this first: on another build the offsets may be wrong, and a wrong one
+    segfaults or reads garbage instead of failing cleanly.
+    """
+    return wheel() == VERIFIED_WHEEL
 
 
 class PjStr(ctypes.Structure):

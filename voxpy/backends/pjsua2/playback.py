@@ -52,7 +52,10 @@ class EofQueue:
         return next(self._counter)
 
     def put(self, token: int) -> None:
-        """Media thread: record the end and wake the owner's poll (a non-blocking send)."""
+        """Media thread: record the end and wake the owner's poll (a non-blocking send).
+
+        The token is queued before the wake: should the wake fail, the owner's next poll
+        (within ``poll_ms``) still finishes the playback."""
         self._tokens.put(token)
         self._wake()
 

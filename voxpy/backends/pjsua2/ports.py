@@ -15,13 +15,16 @@ target is switched with ``attach``/``detach``.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import operator
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import pjsua2 as pj
+
+from voxpy.backends.pjsua2.pjsip_abi import wheel_verified
+from voxpy.backends.pjsua2.pjtypes import ByteVector, MediaFrame
 
 SILENCE_RMS = 300
 "RMS (of 32767) above which a frame counts as audio, not silence or comfort noise."
@@ -30,7 +33,34 @@ PortFeed = Callable[[int, bytes], None]
 "Where a capture port hands its frames: ``feed(channel, pcm)``; must not block."
 
 
-def vec_bytes(vector: Any) -> bytes:
+class MediaFaults:
+    """Exceptions raised in media-thread callbacks, reported later by the owner thread.
+
+    A callback may neither log (I/O on the media thread stalls every call's audio) nor raise
+    (SWIG only prints it), so it records the failure here (a bounded deque: ``append`` and
+    ``popleft`` are atomic under the GIL) and :meth:`~.media.Media.poll` logs what it takes.
+    One per process, like the media thread.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[str, str]] = deque(maxlen=64)
+
+    def record(self, what: str, exc: BaseException) -> None:
+        """Media thread: remember that ``what`` failed with ``exc``."""
+        self._items.append((what, repr(exc)))
+
+    def take(self) -> list[tuple[str, str]]:
+        """Owner thread: the failures recorded so far, oldest first."""
+        taken: list[tuple[str, str]] = []
+        while self._items:
+            taken.append(self._items.popleft())
+        return taken
+
+
+FAULTS = MediaFaults()
+
+
+def _vec_bytes_fast(vector: ByteVector) -> bytes:
     """Copy a SWIG ``std::vector<uint8_t>`` (a frame's ``buf``) into ``bytes`` in about 1 us.
 
     ``bytes(frame.buf)`` iterates element by element through SWIG: 140-700 us per frame.
@@ -42,6 +72,29 @@ def vec_bytes(vector: Any) -> bytes:
     if not begin or not end or end <= begin:
         return b""
     return ctypes.string_at(begin, end - begin)
+
+
+def _vec_bytes_safe(vector: ByteVector) -> bytes:
+    """The slow, layout-free copy (element by element through SWIG)."""
+    return bytes(vector)
+
+
+def _frame_reader() -> Callable[[ByteVector], bytes]:
+    """The fast read where the vector layout is verified, else the safe one.
+
+    On the verified wheel the fast read is also checked against a known vector once: a
+    libstdc++ with another layout would read garbage (or crash) on every frame.
+    """
+    if not wheel_verified():
+        return _vec_bytes_safe
+    probe = pj.ByteVector()
+    for value in (1, 2, 3, 250):
+        probe.append(value)
+    return _vec_bytes_fast if _vec_bytes_fast(probe) == bytes(probe) else _vec_bytes_safe
+
+
+vec_bytes = _frame_reader()
+"Copy a frame's ``buf`` into ``bytes`` (chosen once, at import)."
 
 
 def audio_format(sample_rate: int) -> Any:
@@ -69,9 +122,11 @@ class FilePlayer(pj.AudioMediaPlayer):  # type: ignore[misc]
         if self.loop or self._reported:
             return
         self._reported = True
-        # An exception would only be printed by SWIG, on the media thread.
-        with contextlib.suppress(Exception):
+        try:
             self._on_eof(self.token)
+        except Exception as exc:  # noqa: BLE001 - SWIG would only print it
+            # A lost EOF leaves ``await say()`` waiting: make it visible (Media.poll logs it).
+            FAULTS.record(f"player {self.token} end of file", exc)
 
 
 class CapturePort(pj.AudioMediaPort):  # type: ignore[misc]
@@ -96,15 +151,16 @@ class CapturePort(pj.AudioMediaPort):  # type: ignore[misc]
         """Stop handing frames over (and drop the reference to the consumer)."""
         self._feed = None
 
-    def onFrameReceived(self, frame: Any) -> None:  # name fixed by pjsua2; media thread
+    def onFrameReceived(self, frame: MediaFrame) -> None:  # name fixed by pjsua2; media thread
         feed = self._feed
         # Frames of type NONE (size 0) arrive whenever nothing transmits to the port.
         if feed is None or frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO or not frame.size:
             return
         try:
             feed(self._channel, vec_bytes(frame.buf))
-        except Exception:  # noqa: BLE001 - never let a feed error reach SWIG's printer
-            self._feed = None
+        except Exception as exc:  # noqa: BLE001 - never let a feed error reach SWIG's printer
+            self._feed = None  # the recording stops here: say so (Media.poll logs it)
+            FAULTS.record(f"capture channel {self._channel}", exc)
 
 
 class LevelMeter(pj.AudioMediaPort):  # type: ignore[misc]
@@ -129,7 +185,7 @@ class LevelMeter(pj.AudioMediaPort):  # type: ignore[misc]
         """Stop counting."""
         self.active = False
 
-    def onFrameReceived(self, frame: Any) -> None:  # name fixed by pjsua2; media thread
+    def onFrameReceived(self, frame: MediaFrame) -> None:  # name fixed by pjsua2; media thread
         if not self.active or frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO or not frame.size:
             return
         pcm = vec_bytes(frame.buf)

@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from voxpy.backends.pjsua2.pjtypes import AudioMedia, BridgePort, ToneGenerator
 from voxpy.backends.pjsua2.playback import Playback
 from voxpy.backends.pjsua2.ports import LevelMeter
 from voxpy.backends.pjsua2.recordings import Recording
@@ -34,19 +34,19 @@ class LegMedia:
     """The media state of one leg. Owner thread only."""
 
     call_id: str
-    audio: Any = None
+    audio: AudioMedia | None = None
     "The call's AudioMedia while audio can flow both ways (None before 183/200, after end)."
     slot: int = -1
     source: Source = None
     recordings: dict[str, Recording] = field(default_factory=dict)
     meter: LevelMeter | None = None
-    tones: Any = None
+    tones: ToneGenerator | None = None
     "In-band DTMF generator, created on the first fallback."
     muted: bool = False
     "Mute: the leg hears silence (DTMF tones still go through: they are sent on purpose)."
 
 
-def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> Any:
+def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> BridgePort | None:
     """The AudioMedia the leg should hear now, or None (nothing, or not available yet)."""
     if isinstance(lm.source, Playback):
         return lm.source.player
@@ -56,11 +56,11 @@ def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> Any:
     return None
 
 
-def wanted_links(legs: dict[str, LegMedia], silence: Any) -> dict[tuple[int, int], Link]:
+def wanted_links(legs: dict[str, LegMedia], silence: BridgePort) -> dict[tuple[int, int], Link]:
     """Every connection the bridge should have, keyed by (source slot, sink slot)."""
     wanted: dict[tuple[int, int], Link] = {}
 
-    def want(source: Any, sink: Any) -> None:
+    def want(source: BridgePort, sink: BridgePort) -> None:
         key, value = link(source, sink)
         wanted[key] = value
 

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING
 
 import pjsua2 as pj
 
-from voxpy.backends.pjsua2.call import Emit, call_op
+from voxpy.backends.pjsua2.call import Emit
 from voxpy.backends.pjsua2.dialog import LegDialog
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL, reason_of, status_of
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.native import native
+from voxpy.backends.pjsua2.pjmsg import add_headers, call_op
 from voxpy.backends.pjsua2.sipmsg import refer_target
 from voxpy.core import commands as cmd
-from voxpy.core.headers import Headers, outgoing_headers
+from voxpy.core.headers import outgoing_headers
 from voxpy.core.signals import CommandFailed
 from voxpy.errors import InvalidArgumentError
 
@@ -98,6 +99,7 @@ class Signalling:
         self._lookup = lookup
         self._emit = emit
         self._logger = logger
+        self._callback_failures = 0
 
     def handle(self, command: cmd.Command) -> None:
         """Carry out one command."""
@@ -118,7 +120,7 @@ class Signalling:
             param = pj.SendInstantMessageParam()
             param.contentType = "text/plain"
             param.content = command.text
-            _add_headers(param.txOption, outgoing_headers(command.headers))
+            add_headers(param.txOption, outgoing_headers(command.headers))
             leg.sendInstantMessage(param)  # the outcome: Leg.onInstantMessageStatus
         elif isinstance(command, cmd.Hold):
             self._hold(leg, command)
@@ -126,6 +128,13 @@ class Signalling:
     def poll(self) -> None:
         """Owner loop: housekeeping of subscriptions, queued hold re-INVITEs."""
         self.subscriptions.poll()
+        failures = native().failures
+        if failures != self._callback_failures:
+            # A subscription may have ended unseen and be terminated again later: say so.
+            self._logger.error(
+                "refer_state_callback_failed", count=failures - self._callback_failures
+            )
+            self._callback_failures = failures
         if self._queued:
             self._retry_holds()
 
@@ -192,7 +201,7 @@ class Signalling:
         param.method = "INFO"
         param.txOption.contentType = command.mime_type
         param.txOption.msgBody = command.body
-        _add_headers(param.txOption, outgoing_headers(command.headers))
+        add_headers(param.txOption, outgoing_headers(command.headers))
         leg.dialog.expect("INFO", "SendInfo")
         try:
             leg.sendRequest(param)
@@ -269,11 +278,3 @@ def _check_sipfrag(code: object, reason: object) -> None:
         raise InvalidArgumentError("NotifyTransfer reason must be a one-line string")
     if len(reason.encode()) > MAX_REASON_BYTES:
         raise InvalidArgumentError(f"NotifyTransfer reason is over {MAX_REASON_BYTES} bytes")
-
-
-def _add_headers(tx_option: object, headers: Headers) -> None:
-    for name, value in headers.items():
-        header = pj.SipHeader()
-        header.hName = name
-        header.hValue = value
-        tx_option.headers.append(header)  # type: ignore[attr-defined]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from voxpy.core.headers import Headers, custom_headers, parse_headers
+from voxpy.core.signals import IncomingCall
 
 # RFC 3261 compact forms of the headers we read.
 _COMPACT = {
@@ -17,19 +17,6 @@ _COMPACT = {
     "content-type": "c",
 }
 _USER_SAFE = "-_.!~*'()&=+$,;?/"
-
-
-@dataclass(frozen=True, slots=True)
-class InviteInfo:
-    """What an inbound INVITE says about the caller and the number dialled."""
-
-    from_uri: str
-    to_uri: str
-    callerid: str
-    destination: str
-    display_name: str = ""
-    headers: Headers = field(default_factory=Headers)
-    sip_call_id: str = ""
 
 
 def header(pairs: list[tuple[str, str]], name: str) -> str:
@@ -82,13 +69,14 @@ def request_uri(message: str) -> str:
     return parts[1] if len(parts) == 3 and not parts[0].startswith("SIP/") else ""
 
 
-def parse_invite(message: str) -> InviteInfo:
-    """Everything IncomingCall needs from a raw INVITE."""
+def parse_invite(message: str, *, call_id: str = "") -> IncomingCall:
+    """The IncomingCall a raw INVITE announces, for the runtime's ``call_id``."""
     pairs = parse_headers(message)
     display, from_uri = name_addr(header(pairs, "From"))
     _, to_uri = name_addr(header(pairs, "To"))
     destination = user_part(to_uri) or user_part(request_uri(message))
-    return InviteInfo(
+    return IncomingCall(
+        call_id=call_id,
         from_uri=from_uri,
         to_uri=to_uri,
         callerid=user_part(from_uri),

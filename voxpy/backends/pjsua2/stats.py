@@ -27,13 +27,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import pjsua2 as pj
 
-from voxpy.backends.pjsua2.native import native
-from voxpy.core.commands import Command, SetRtpLoss
+from voxpy.backends.pjsua2 import pjtypes as pjt
+from voxpy.backends.pjsua2.native import RTP_LOSS, native
+from voxpy.core.commands import Command
 from voxpy.core.signals import CommandFailed, Signal, StatsReport
+from voxpy.core.testing_commands import SetRtpLoss
 from voxpy.errors import InvalidArgumentError
 
 _MAX_LEVEL = 32767
@@ -52,12 +54,19 @@ def pjsua2_level_to_linear(percent: int) -> int:
     return min(_MAX_LEVEL, max(0, magnitude))
 
 
-def _audio_index(leg: Any) -> int | None:
+def _audio_index(leg: pjt.StatsCall) -> int | None:
     ci = leg.getInfo()
     try:
         return next((int(mi.index) for mi in ci.media if mi.type == pj.PJMEDIA_TYPE_AUDIO), None)
     finally:
         del ci
+
+
+class StatsLeg(pjt.StatsCall, Protocol):
+    """What a report needs of a leg (a :class:`~.call.Leg`, which imports this module)."""
+
+    call_id: str
+    streams: StreamState
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Totals:
     bytes_received: int = 0
     packets_lost: int = 0
 
-    def add(self, stat: Any) -> None:
+    def add(self, stat: pjt.StreamStat) -> None:
         """Add the counters of a StreamStat."""
         rtcp = stat.rtcp
         rx, tx = rtcp.rxStat, rtcp.txStat
@@ -98,7 +107,7 @@ class StreamState:
         if self.loss_pct:
             native().simulate_tx_loss(stream, self.loss_pct)
 
-    def destroyed(self, leg: Any, stream: int, index: int) -> None:
+    def destroyed(self, leg: pjt.StatsCall, stream: int, index: int) -> None:
         """``Call.onStreamDestroyed``, where the stream still answers getStreamStat."""
         if stream != self.stream:
             return
@@ -111,7 +120,7 @@ class StreamState:
         del stat
 
 
-def report(leg: Any, audio: Any, *, listened: bool) -> StatsReport:
+def report(leg: StatsLeg, audio: pjt.AudioMedia | None, *, listened: bool) -> StatsReport:
     """A StatsReport of ``leg``'s audio stream; ``audio`` is its AudioMedia (or None)."""
     totals = Totals(**vars(leg.streams.carried))
     codec, jitter_ms, rtt_ms = "", 0.0, None
@@ -152,7 +161,7 @@ def report(leg: Any, audio: Any, *, listened: bool) -> StatsReport:
     )
 
 
-def rx_packets(leg: Any) -> int:
+def rx_packets(leg: StatsLeg) -> int:
     """RTP packets ``leg`` received so far (ReportRx): one getStreamStat of stream 0, no
     CallInfo, no stream info, no levels - the RTP-timeout watch reads it on every call."""
     total = int(leg.streams.carried.packets_received)
@@ -189,7 +198,12 @@ def drop_setting(percent: float) -> int:
 
 
 def answer(
-    leg: Any, command: Command, audio: Any, *, listened: bool, emit: Callable[[Signal], None]
+    leg: StatsLeg,
+    command: Command,
+    audio: pjt.AudioMedia | None,
+    *,
+    listened: bool,
+    emit: Callable[[Signal], None],
 ) -> None:
     """Carry out ReportStats (emits a StatsReport) or SetRtpLoss (silent unless it fails)."""
     if not isinstance(command, SetRtpLoss):
@@ -210,5 +224,8 @@ def set_rtp_loss(streams: StreamState, percent: float) -> str | None:
     streams.loss_pct = drop_setting(percent)
     if not streams.stream:
         return None
-    status = native().simulate_tx_loss(streams.stream, streams.loss_pct)
+    lib = native()
+    if not lib.available(RTP_LOSS):
+        return f"RTP loss is unavailable: {lib.disabled[RTP_LOSS]}"
+    status = lib.simulate_tx_loss(streams.stream, streams.loss_pct)
     return None if status == 0 else f"cannot set RTP loss (pj status {status})"

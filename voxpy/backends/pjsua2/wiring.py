@@ -19,26 +19,26 @@ Two properties of this pjmedia build shape it:
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pjsua2 as pj
 
 from voxpy.backends.pjsua2.errors import reason_of
 from voxpy.backends.pjsua2.logsupport import Logger
+from voxpy.backends.pjsua2.pjtypes import BridgePort
 
 GRAVE_S = 0.1
 "Five bridge ticks: pending connection changes are applied and no frame is in flight."
 
-Link = tuple[Any, Any]
-"(source AudioMedia, sink AudioMedia)"
+Link = tuple[BridgePort, BridgePort]
+"(source, sink)"
 
 
-def port_id(media: Any) -> int:
+def port_id(media: BridgePort) -> int:
     """The bridge slot of an AudioMedia (call, player or custom port)."""
     return int(media.getPortId())
 
 
-def link(source: Any, sink: Any) -> tuple[tuple[int, int], Link]:
+def link(source: BridgePort, sink: BridgePort) -> tuple[tuple[int, int], Link]:
     """A desired-connection entry keyed by the two slots."""
     return (port_id(source), port_id(sink)), (source, sink)
 
@@ -86,12 +86,12 @@ class Graveyard:
     """Holds disconnected media objects for :data:`GRAVE_S`, then lets them be destroyed."""
 
     def __init__(self) -> None:
-        self._graves: list[tuple[float, Any]] = []
+        self._graves: list[tuple[float, object]] = []
 
     def __len__(self) -> int:
         return len(self._graves)
 
-    def bury(self, *objects: Any) -> None:
+    def bury(self, *objects: object) -> None:
         """Keep ``objects`` (players, tone generators; None is skipped) alive a bit longer."""
         deadline = time.monotonic() + GRAVE_S
         self._graves.extend((deadline, obj) for obj in objects if obj is not None)

@@ -1,0 +1,34 @@
+"""The SIP peer's protocol: one compact JSON object per line, both ways.
+
+Shared by the peer process (:mod:`voxpy.backends.pjsua2.peer`) and its parent
+(:mod:`voxpy.backends.process`), so the framing and the control words have one owner. This
+module must not import pjsua2: the parent never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+READY = "Ready"
+'First line of the peer: ``{"type": "Ready", "contact_uri": ...}``.'
+ERROR = "Error"
+'The peer could not start or read a line: ``{"type": "Error", "message": ...}``.'
+STOP_ACCEPTING = "StopAccepting"
+"Parent to peer: answer new INVITEs with 503 from now on."
+
+
+def encode_line(payload: dict[str, Any]) -> bytes:
+    """``payload`` as one line (compact JSON, newline-terminated)."""
+    return json.dumps(payload, separators=(",", ":")).encode() + b"\n"
+
+
+def decode_line(line: str | bytes) -> dict[str, Any]:
+    """The JSON object on ``line``; ValueError with a message for anything else."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data

@@ -33,10 +33,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voxpy"
 KNOWN_CYCLES: dict[str, frozenset[str]] = {
     # Scenario.load imports engine.NoMedia inside a function; engine imports Scenario.
     "engine <-> scenario": frozenset({"voxpy.runtime.engine", "voxpy.runtime.scenario"}),
-    # dialog imports call inside a function; call imports dialog at module level.
-    "pjsua2 call <-> dialog": frozenset(
-        {"voxpy.backends.pjsua2.call", "voxpy.backends.pjsua2.dialog"}
-    ),
 }
 # Cycles that only close through ``if TYPE_CHECKING:`` imports: they do not run, but they are
 # the same coupling (issue 10 counts "nine runtime modules import each other").
@@ -57,8 +53,6 @@ KNOWN_TYPING_CYCLES: dict[str, frozenset[str]] = {
             "signalling",
         )
     ),
-    # PublicApi is handed the Supervisor that builds it.
-    "server api <-> supervisor": frozenset({"voxpy.server.api", "voxpy.server.supervisor"}),
 }
 
 
@@ -216,8 +210,8 @@ def test_graph_sees_the_package(graph: Graph) -> None:
     assert "voxpy.core.state" in graph.modules
     assert "voxpy.runtime.engine" in graph.top["voxpy.cli"]
     assert "voxpy.backends.pjsua2" in graph.late["voxpy.cli"]
-    assert "voxpy.server.supervisor" in graph.typing["voxpy.server.api"]
-    assert "voxpy.server.supervisor" not in graph.top["voxpy.server.api"]
+    assert "voxpy.runtime.session" in graph.typing["voxpy.runtime.call"]
+    assert "voxpy.runtime.session" not in graph.top["voxpy.runtime.call"]
 
 
 def test_cycle_finder() -> None:

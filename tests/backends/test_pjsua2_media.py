@@ -24,8 +24,8 @@ import pytest
 from tests.backends.conftest import Peer, PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
+    Bye,
     Dial,
-    Hangup,
     Play,
     Provisional,
     SendDigits,
@@ -253,7 +253,7 @@ async def test_mono_recording_completes_when_the_call_ends(
     await a.wait(RecordingStarted, recording_id="rec")
     b.send(Play(call_id=b_id, playback_id="far", path=tones["1s"], loop=True))
     await asyncio.sleep(1.2)
-    b.send(Hangup(call_id=b_id))
+    b.send(Bye(call_id=b_id))
     await a.wait(Ended, call_id="m1")
     stopped = await a.wait(RecordingStopped, recording_id="rec")
     assert 0.8 <= stopped.duration <= 1.6
@@ -284,7 +284,7 @@ async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> No
     a.send(SendMedia(call_id="ab", to_call_id="ab"))
     await a.wait(CommandFailed, op="SendMedia")
     # Ending one leg removes its links; the other leg goes on.
-    c.send(Hangup(call_id=c_id))
+    c.send(Bye(call_id=c_id))
     await a.wait(Ended, call_id="ac")
     a.send(Play(call_id="ab", playback_id="after", path=tones["half"]))
     await a.wait(PlaybackFinished, playback_id="after")
@@ -333,7 +333,7 @@ async def test_churn_reuses_media_ports(
         heard = await a.heard(f"c{i}")
         # A reused meter counts afresh (+60 ms: a frame is counted whole at each tone edge).
         assert 0.05 < heard <= time.monotonic() - since + 0.06
-        b.send(Hangup(call_id=b_id))
+        b.send(Bye(call_id=b_id))
         await a.wait(Ended, call_id=f"c{i}")
     await until(lambda: _count(a, RecordingStopped, 18))
     assert not a.taken(RecordingFailed)

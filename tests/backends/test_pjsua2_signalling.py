@@ -18,8 +18,8 @@ from pathlib import Path
 from tests.backends.conftest import PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
+    Bye,
     Dial,
-    Hangup,
     Hold,
     Mute,
     NotifyTransfer,
@@ -114,7 +114,7 @@ async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory)
     # subscription is dropped with the leg (the fixture checks both peers exit cleanly).
     a.send(Transfer(call_id="x1", to=c.uri("dave")))
     await b.wait(TransferRequested, call_id=b_id)
-    a.send(Hangup(call_id="x1"))
+    a.send(Bye(call_id="x1"))
     await b.wait(Ended, call_id=b_id)
     b.send(NotifyTransfer(call_id=b_id, code=200))
     await b.wait(CommandFailed, call_id=b_id, op="NotifyTransfer")

@@ -120,7 +120,7 @@ class Engine:
 
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
-        for call_id in [i for i, c in self._calls.items() if c._session is session]:
+        for call_id in [i for i, c in self._calls.items() if c.session is session]:
             del self._calls[call_id]
 
     # -- signals -----------------------------------------------------------------------------
@@ -137,9 +137,9 @@ class Engine:
             )
             return
         try:
-            call._receive(signal, self.clock.now())
-        except Exception:  # noqa: BLE001 - one leg's bug must not stop the other calls
-            call._log.exception("signal_failed", signal=type(signal).__name__)
+            call.receive(signal, self.clock.now())
+        except Exception:  # one leg's bug must not stop the other calls
+            call.log.exception("signal_failed", signal=type(signal).__name__)
 
     def _incoming(self, sig: IncomingCall) -> None:
         log = self.log.bind(call_id=sig.call_id, sip_call_id=sig.sip_call_id)
@@ -152,7 +152,7 @@ class Engine:
         call = Call(
             session,
             sig.call_id,
-            CallMachine.inbound(self.clock.now()),
+            CallMachine.inbound(sig.call_id, self.clock.now(), session.limits()),
             callerid=sig.callerid,
             number=sig.destination,
             display_name=sig.display_name,

@@ -19,7 +19,7 @@ from voxpy.core.events import CallEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.quality import QualityMonitor
 from voxpy.errors import InvalidArgumentError, InvalidStateError
-from voxpy.runtime.event_types import call_event
+from voxpy.runtime.signal_events import SIGNALLING_EVENTS
 
 if TYPE_CHECKING:
     from voxpy.core.state import CallMachine
@@ -118,14 +118,14 @@ class CallSignalling:
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
         self._require_connected("hold")
-        self._call.local_hold = True  # the far end may stop sending: not RTP silence
+        self._machine.local_hold = True  # the far end may stop sending: not RTP silence
         self._send(cmd.Hold(call_id=self._id, on=True))
 
     def unhold(self) -> None:
         """Take the far end off hold (re-INVITE a=sendrecv). Called right after hold(), the
         second re-INVITE goes out once the first transaction has completed."""
         self._require_connected("unhold")
-        self._call.local_hold = False
+        self._machine.local_hold = False
         self._send(cmd.Hold(call_id=self._id, on=False))
 
     def mute(self) -> None:
@@ -240,7 +240,7 @@ class CallSignalling:
                 {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
             )
         elif isinstance(signal, sig.HoldChanged):
-            self._call.remote_hold = signal.on_hold
+            self._machine.remote_hold = signal.on_hold
             self._fire(CallEvents.OnHold if signal.on_hold else CallEvents.OffHold, {})
         else:
             return False
@@ -261,7 +261,8 @@ class CallSignalling:
         self._session.send(command)
 
     def _fire(self, name: CallEvents, fields: dict[str, Any]) -> None:
-        self._call._dispatch(call_event(name, self._call, fields))
+        args = {k: v for k, v in fields.items() if v is not None}
+        self._call._dispatch(SIGNALLING_EVENTS[name](name=name, call=self._call, **args))
 
     def _require_connected(self, what: str) -> None:
         if self._machine.vox_state != "CONNECTED" or not self._call.live:

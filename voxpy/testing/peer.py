@@ -42,11 +42,13 @@ class PeerCall:
         "The engine's INVITE when the engine placed this call, else None."
         self.signals: list[Signal] = [incoming] if incoming else []
         self._plays = 0
+        self._answer_sent = False
 
     # -- what the peer does ------------------------------------------------------------------
 
     def answer(self, headers: Mapping[str, str] | None = None) -> None:
         """Answer a call the engine placed (200 OK)."""
+        self._answer_sent = True
         self._send(cmd.Answer(call_id=self.id, headers=Headers(headers or {})))
 
     def reject(self, code: int = 486, headers: Mapping[str, str] | None = None) -> None:
@@ -58,8 +60,15 @@ class PeerCall:
         self._send(cmd.Provisional(call_id=self.id, code=code))
 
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
-        """BYE when connected; CANCEL while a call the peer placed still rings."""
-        self._send(cmd.Hangup(call_id=self.id, headers=Headers(headers or {})))
+        """BYE when connected; CANCEL while a call the peer placed still rings; 487 to a call
+        the engine placed that the peer has not answered."""
+        sent = Headers(headers or {})
+        if self.answered or self._answer_sent:
+            self._send(cmd.Bye(call_id=self.id, headers=sent))
+        elif self.incoming is None:
+            self._send(cmd.Cancel(call_id=self.id, headers=sent))
+        else:
+            self._send(cmd.Reject(call_id=self.id, code=487, headers=sent))
 
     def play(self, wav: str | Path, loop: bool = False) -> None:
         """Play a WAV file into the call, as the caller speaking (replaces what it played)."""

@@ -90,7 +90,7 @@ class Play(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StopPlayback(Command):
-    """Stop ``playback_id`` if it still plays; no PlaybackFinished follows (VoxEngine's rule)."""
+    """Stop ``playback_id`` if it still plays; no PlayEnded follows (VoxEngine's rule)."""
 
     playback_id: str
 

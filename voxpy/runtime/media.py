@@ -324,7 +324,7 @@ class CallMedia:
     def _media_signal(self, signal: sig.Signal) -> bool:  # noqa: PLR0912 - one branch per signal type
         """Handle a media signal; False if ``signal`` is not one."""
         current = self._playback
-        if isinstance(signal, sig.PlaybackStarted):
+        if isinstance(signal, sig.PlayStarted):
             if current is not None and current.id == signal.playback_id:
                 self._dispatch(
                     PlaybackStarted(
@@ -336,10 +336,10 @@ class CallMedia:
                         duration=signal.duration,
                     )
                 )
-        elif isinstance(signal, sig.PlaybackFinished):
+        elif isinstance(signal, sig.PlayEnded):
             if current is not None and current.id == signal.playback_id:
                 self._finish_playback(signal.error)
-        elif isinstance(signal, sig.ToneReceived):
+        elif isinstance(signal, sig.DtmfReceived):
             if self._digit_hooks:
                 for hook in list(self._digit_hooks):
                     hook(signal.tone)

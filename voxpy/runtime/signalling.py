@@ -227,14 +227,14 @@ class CallSignalling:
             )
         elif isinstance(signal, sig.Redirected):
             self._fire(CallEvents.Forwarding, {"code": signal.code, "contact": signal.contact})
-        elif isinstance(signal, sig.InfoReceived):
+        elif isinstance(signal, sig.SipInfoReceived):
             self._fire(
                 CallEvents.InfoReceived,
                 {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
             )
-        elif isinstance(signal, sig.MessageReceived):
+        elif isinstance(signal, sig.SipMessageReceived):
             self._fire(CallEvents.MessageReceived, {"text": signal.text, "headers": signal.headers})
-        elif isinstance(signal, sig.ReInviteReceived):
+        elif isinstance(signal, sig.SipReInviteReceived):
             self._fire(
                 CallEvents.ReInviteReceived,
                 {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},

@@ -16,11 +16,11 @@ from voxpy.core.headers import Headers
 from voxpy.core.signals import (
     Answered,
     AudioReport,
+    DtmfReceived,
     Ended,
     IncomingCall,
     Progress,
     Signal,
-    ToneReceived,
 )
 from voxpy.media.convert import wav_duration
 
@@ -121,7 +121,7 @@ class PeerCall:
         self._send(cmd.SetRtpLoss(call_id=self.id, percent=percent))
 
     def received(self, kind: type[S]) -> list[S]:
-        """Signals of one kind the peer got on this call (InfoReceived, TransferStatus, ...)."""
+        """Signals of one kind the peer got on this call (SipInfoReceived, TransferStatus, ...)."""
         return [s for s in self.signals if isinstance(s, kind)]
 
     def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
@@ -133,7 +133,7 @@ class PeerCall:
     @property
     def tones(self) -> str:
         """DTMF digits the engine sent to this call, in order."""
-        return "".join(s.tone for s in self.signals if isinstance(s, ToneReceived))
+        return "".join(s.tone for s in self.signals if isinstance(s, DtmfReceived))
 
     @property
     def said(self) -> list[str]:
@@ -194,7 +194,7 @@ class PeerCall:
         """What reached the peer, e.g. ``["Progress(180)", "Answered", "Ended(200)"]``."""
         out = []
         for s in self.signals:
-            if isinstance(s, AudioReport | ToneReceived):
+            if isinstance(s, AudioReport | DtmfReceived):
                 continue
             code = getattr(s, "code", None)
             out.append(f"{type(s).__name__}({code})" if code is not None else type(s).__name__)

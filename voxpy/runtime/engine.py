@@ -14,14 +14,15 @@ import structlog
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
-from voxpy.core.ports import Backend, MediaLibrary, PreparedMedia
+from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.core.state import CallMachine
-from voxpy.errors import CapacityError, MediaError, ScenarioError
+from voxpy.errors import CapacityError, ScenarioError
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import LoopDoor
 from voxpy.runtime.events import CallAlerting, Event
+from voxpy.runtime.nomedia import NoMedia
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session, Timeouts
 from voxpy.runtime.timers import Clock, LoopClock
@@ -194,21 +195,3 @@ class Engine:
         session = Session(self, custom_data)
         self.sessions[session.id] = session
         return session
-
-
-class NoMedia:
-    """The media library of an engine built without one: every request fails clearly."""
-
-    async def speech(
-        self, text: str, language: str, voice: str | None, rate: float | None
-    ) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    async def media(self, source: str) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    async def progress_tone(self, country: str) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    def recording_path(self, name: str) -> str:
-        raise MediaError("this engine has no media library (pass media= to Engine)")

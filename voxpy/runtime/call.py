@@ -87,8 +87,16 @@ class Call(Emitter, CallMedia, CallSignalling):
         self._log = session.log.bind(call_id=call_id)
         self._from_uri = from_uri
         self._timer: Timer | None = None
+        self._end_reported = False
         self._media_init()
         self._signalling_init()
+        self._routes: dict[type[Signal], Callable[[Any], None]] = {
+            CommandFailed: self._command_failed,
+            **dict.fromkeys(MACHINE_SIGNALS, self._machine_signal),
+            **self._media_routes(),
+            **self._signalling_routes(),
+        }
+        "Every signal a leg handles, by exact type, to the one handler that owns it."
         self._arm()
 
     def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
@@ -191,14 +199,14 @@ class Call(Emitter, CallMedia, CallSignalling):
         self._session.send(command)
         self._arm()
 
-    def receive(self, signal: Signal, now: float) -> None:
-        """Apply a backend signal (engine-internal): the call machine decides what follows."""
-        if isinstance(signal, CommandFailed):
-            self._command_failed(signal)
-        elif isinstance(signal, MACHINE_SIGNALS):
-            self._carry_out(self._machine.handle(signal, now))
-        elif not self._media_signal(signal):
-            self._signalling_signal(signal)
+    def receive(self, signal: Signal) -> None:
+        """Apply a backend signal (engine-internal) through the routing table."""
+        handler = self._routes.get(type(signal))
+        if handler is not None:
+            handler(signal)
+
+    def _machine_signal(self, signal: Signal) -> None:
+        self._carry_out(self._machine.handle(signal, self._session.clock.now()))
 
     def _command_failed(self, signal: CommandFailed) -> None:
         if not self.live:  # the far end hung up before the command ran: nothing to report
@@ -232,7 +240,8 @@ class Call(Emitter, CallMedia, CallSignalling):
             if isinstance(out, LegConnected):
                 self._signalling_connected()
         self._arm()
-        if not self._machine.live:
+        if not self._machine.live and not self._end_reported:
+            self._end_reported = True  # late signals (an RxReport in flight) must not repeat it
             self._media_ended()
             self._session.call_ended(self)
 

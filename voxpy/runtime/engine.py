@@ -138,7 +138,7 @@ class Engine:
             )
             return
         try:
-            call.receive(signal, self.clock.now())
+            call.receive(signal)
         except Exception:  # one leg's bug must not stop the other calls
             call.log.exception("signal_failed", signal=type(signal).__name__)
 

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from voxpy.core import commands as cmd
@@ -28,6 +28,7 @@ from voxpy.runtime.events import (
     RecordStopped,
     ToneReceived,
 )
+from voxpy.runtime.playback import Playback
 
 if TYPE_CHECKING:
     from voxpy.core.state import CallMachine
@@ -39,33 +40,6 @@ TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
 DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
 TONE_TYPES = {"rfc2833": "TELEPHONE_EVENT", "info": "SIP_INFO"}
-
-
-class Playback:
-    """What ``say``/``start_playback`` return. ``await`` it for the PlaybackFinished event
-    (its ``error`` says whether it failed), or None if it was stopped, replaced or the call
-    ended first."""
-
-    def __init__(self, call: CallMedia, text: str | None, source: str | None) -> None:
-        self.id = uuid.uuid4().hex[:12]
-        self.call = call
-        self.text = text
-        self.source = source
-        self.sent = False
-        self._done: asyncio.Future[PlaybackFinished | None] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def __await__(self) -> Generator[Any, None, PlaybackFinished | None]:
-        return asyncio.shield(self._done).__await__()
-
-    @property
-    def done(self) -> bool:
-        return self._done.done()
-
-    def _resolve(self, event: PlaybackFinished | None) -> None:
-        if not self._done.done():
-            self._done.set_result(event)
 
 
 class CallMedia:

@@ -1,8 +1,19 @@
 """``Call``: one SIP leg as a scenario sees it (VoxEngine's Call, snake_case names).
 
 Methods check the core state table first (misuse raises InvalidStateError and changes nothing),
-then hand a command to the backend. Backend signals come back through :meth:`Call._receive`,
-which asks the core which events they cause and emits them.
+then hand a command to the backend. Backend signals come back through :meth:`Call.receive`,
+which looks the signal's type up in one routing table:
+
+* Progress, Answered, Ended and RxReport go to the core's
+  :class:`~voxpy.core.state.CallMachine`, whose outcomes are carried out here: ``Leg*``
+  events become the scenario's events (:data:`LEG_EVENTS`), ``Send`` commands go to the
+  backend. The machine also owns the leg's timers; :meth:`Call._arm` keeps one clock
+  timer at its ``next_deadline()``.
+* Everything else belongs to a part of the leg (media: :mod:`voxpy.runtime.media`;
+  signalling and quality: :mod:`voxpy.runtime.signalling`). A part plugs in by returning
+  ``{signal type: handler}`` from its ``_*_routes()`` and by the hooks ``Call`` calls when
+  the leg connects or ends; new units (WebSocket streams, conference, detectors) follow
+  the same shape, each signal type owned by exactly one part.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 
 from voxpy.backends.process import ProcessBackend
-from voxpy.core.commands import Answer, Dial, Hangup, Provisional, Reject
+from voxpy.core.commands import Answer, Bye, Cancel, Dial, Provisional, Reject
 from voxpy.core.headers import Headers
 from voxpy.core.signals import (
     Answered,
@@ -160,7 +160,7 @@ async def test_answer_then_hangup_with_headers(ab: tuple[Peer, Peer]) -> None:
     assert answered.headers == {"X-Answer": "yes"}
     await next_signal(b.queue, Answered, call_id=inc.call_id)
 
-    a.send(Hangup(call_id="c1", headers=Headers({"X-Bye": "bye"})))
+    a.send(Bye(call_id="c1", headers=Headers({"X-Bye": "bye"})))
     assert (await next_signal(a.queue, Ended, call_id="c1")).code == 200
     ended = await next_signal(b.queue, Ended, call_id=inc.call_id)
     assert (ended.code, dict(ended.headers)) == (200, {"X-Bye": "bye"})
@@ -177,10 +177,10 @@ async def test_reject_and_unanswered_hangup(ab: tuple[Peer, Peer]) -> None:
     assert dict(ended.headers) == {"X-Why": "busy"}
     assert (await next_signal(b.queue, Ended, call_id=inc.call_id)).code == 486
 
-    # Hangup on an unanswered inbound leg sends its code as the final response.
+    # Reject (the call machine's hangup of an alerting leg) sends its code as the final response.
     a.send(Dial(call_id="r2", uri=b.uri()))
     inc = await next_signal(b.queue, IncomingCall)
-    b.send(Hangup(call_id=inc.call_id, code=480))
+    b.send(Reject(call_id=inc.call_id, code=480))
     assert (await next_signal(a.queue, Ended, call_id="r2")).code == 480
     assert (await next_signal(b.queue, Ended, call_id=inc.call_id)).code == 480
     b.send(Answer(call_id=inc.call_id))
@@ -196,7 +196,7 @@ async def test_cancel_reports_local_code(ab: tuple[Peer, Peer]) -> None:
     b.send(Provisional(call_id=inc.call_id, code=183))
     assert (await next_signal(b.queue, Progress, call_id=inc.call_id)).code == 183
     assert (await next_signal(a.queue, Progress, call_id="x1")).code == 183
-    a.send(Hangup(call_id="x1", code=408))
+    a.send(Cancel(call_id="x1", code=408))
     ended = await next_signal(a.queue, Ended, call_id="x1")
     assert ended.code == 408
     assert (await next_signal(b.queue, Ended, call_id=inc.call_id)).code == 487
@@ -217,7 +217,7 @@ async def test_four_calls_then_busy(make_peer: PeerFactory) -> None:
     await assert_quiet(a, b)
 
     for i, inc in enumerate(legs):
-        a.send(Hangup(call_id=f"m{i}"))
+        a.send(Bye(call_id=f"m{i}"))
         assert (await next_signal(a.queue, Ended, call_id=f"m{i}")).code == 200
         assert (await next_signal(b.queue, Ended, call_id=inc.call_id)).code == 200
     await dial_and_answer(a, b, "again")  # the slots are free again

@@ -10,7 +10,7 @@ import pytest
 
 from tests.backends.conftest import Peer, PeerFactory
 from tests.backends.rawsip import RawUac, header
-from voxpy.core.commands import Answer, Hangup
+from voxpy.core.commands import Answer, Bye
 from voxpy.core.signals import Answered, Ended, HoldChanged, IncomingCall
 
 pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
@@ -42,7 +42,7 @@ async def test_session_timer_is_negotiated_in_our_200(make_peer: PeerFactory) ->
         assert "timer" in header(ok, "Require") + header(ok, "Supported")
         uac.ack(ok)
         await peer.wait(Answered, call_id=call_id)
-        peer.send(Hangup(call_id=call_id))
+        peer.send(Bye(call_id=call_id))
         uac.answer_request(await uac.wait_for("BYE", 5))
         assert (await peer.wait(Ended, call_id=call_id)).code == 200
     finally:
@@ -64,7 +64,7 @@ async def test_every_far_end_hold_is_reported(make_peer: PeerFactory, direction:
             uac.invite(to=header(ok, "To"), direction=sdp_direction)
             uac.ack(await uac.wait_for("SIP/2.0 200", 5))
             await peer.wait(HoldChanged, call_id=call_id, on_hold=held)
-        peer.send(Hangup(call_id=call_id))
+        peer.send(Bye(call_id=call_id))
         uac.answer_request(await uac.wait_for("BYE", 5))
         await peer.wait(Ended, call_id=call_id)
     finally:

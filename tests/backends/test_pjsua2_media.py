@@ -24,8 +24,8 @@ import pytest
 from tests.backends.conftest import Peer, PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
+    Bye,
     Dial,
-    Hangup,
     Play,
     Provisional,
     SendDigits,
@@ -38,16 +38,16 @@ from voxpy.core.commands import (
 from voxpy.core.signals import (
     Answered,
     CommandFailed,
+    DtmfReceived,
     Ended,
     IncomingCall,
-    PlaybackFinished,
-    PlaybackStarted,
+    PlayEnded,
+    PlayStarted,
     Progress,
     RecordingFailed,
     RecordingStarted,
     RecordingStopped,
     Signal,
-    ToneReceived,
 )
 
 pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
@@ -114,15 +114,15 @@ async def test_play_is_heard_and_finishes(make_peer: PeerFactory, tones: dict[st
     b_id = await connect(a, b, "p1")
     sent = time.monotonic()
     a.send(Play(call_id="p1", playback_id="tone", path=tones["2s"]))
-    started = await a.wait(PlaybackStarted, playback_id="tone")
+    started = await a.wait(PlayStarted, playback_id="tone")
     started_at = time.monotonic()
     assert started.duration == 2.0
-    await a.wait(PlaybackFinished, playback_id="tone", timeout=4.0)
+    await a.wait(PlayEnded, playback_id="tone", timeout=4.0)
     played = time.monotonic() - started_at
     assert started_at - sent < 0.5  # measured: about 1 ms
     assert 1.7 <= played <= 2.6
     assert 1.6 <= await b.heard(b_id) <= 2.4
-    assert not a.taken(PlaybackFinished, error=None)[1:]  # exactly one
+    assert not a.taken(PlayEnded, error=None)[1:]  # exactly one
 
 
 async def test_loop_stop_replace_and_errors(
@@ -132,7 +132,7 @@ async def test_loop_stop_replace_and_errors(
     b_id = await connect(a, b, "l1")
 
     a.send(Play(call_id="l1", playback_id="loop", path=tones["half"], loop=True))
-    await a.wait(PlaybackStarted, playback_id="loop")
+    await a.wait(PlayStarted, playback_id="loop")
     await until(lambda: _more_than(b, b_id, 1.2))  # longer than the file: it wrapped
     a.send(StopPlayback(call_id="l1", playback_id="loop"))
     await asyncio.sleep(0.2)
@@ -143,24 +143,24 @@ async def test_loop_stop_replace_and_errors(
     # A second Play replaces the first, which never finishes.
     a.send(Play(call_id="l1", playback_id="first", path=tones["1s"]))
     a.send(Play(call_id="l1", playback_id="second", path=tones["half"]))
-    await a.wait(PlaybackFinished, playback_id="second", timeout=3.0)
+    await a.wait(PlayEnded, playback_id="second", timeout=3.0)
     a.send(Play(call_id="l1", playback_id="missing", path="/nonexistent/x.wav"))
-    failed = await a.wait(PlaybackFinished, playback_id="missing")
+    failed = await a.wait(PlayEnded, playback_id="missing")
     assert failed.error and "no such file" in failed.error
     garbage = tmp_path / "garbage.wav"
     garbage.write_bytes(b"ID3 this is not a WAV file" * 10)
     a.send(Play(call_id="l1", playback_id="garbage", path=str(garbage)))
-    failed = await a.wait(PlaybackFinished, playback_id="garbage")
+    failed = await a.wait(PlayEnded, playback_id="garbage")
     assert failed.error and "cannot play" in failed.error
     a.send(Play(call_id="nope", playback_id="x", path=tones["1s"]))
     await a.wait(CommandFailed, call_id="nope", op="Play")
     # A witness as long as "first", started after it: once the witness ends, "first" would
     # have ended too, had it still been playing.
     a.send(Play(call_id="l1", playback_id="witness", path=tones["1s"]))
-    await a.wait(PlaybackFinished, playback_id="witness", timeout=3.0)
-    assert not a.taken(PlaybackFinished, playback_id="first")
-    assert not a.taken(PlaybackFinished, playback_id="loop")
-    started = [s.playback_id for s in a.taken(PlaybackStarted)]
+    await a.wait(PlayEnded, playback_id="witness", timeout=3.0)
+    assert not a.taken(PlayEnded, playback_id="first")
+    assert not a.taken(PlayEnded, playback_id="loop")
+    started = [s.playback_id for s in a.taken(PlayStarted)]
     assert started == ["loop", "first", "second", "witness"]
 
 
@@ -179,38 +179,38 @@ async def test_deferred_until_answer_and_dtmf(
     a.send(Provisional(call_id=a_id, code=180))  # no SDP: the caller cannot hear us yet
     await b.wait(Progress, call_id="d1")
     # A handles commands in order and reports in order: by this failure it has handled the
-    # Play and the 180, and a PlaybackStarted they caused would be logged before it.
+    # Play and the 180, and a PlayStarted they caused would be logged before it.
     a.send(Answer(call_id="barrier"))
     await a.wait(CommandFailed, call_id="barrier")
-    assert not a.taken(PlaybackStarted)
+    assert not a.taken(PlayStarted)
     a.send(Provisional(call_id=a_id, code=183))
-    await a.wait(PlaybackStarted, playback_id="early")
-    await a.wait(PlaybackFinished, playback_id="early")
+    await a.wait(PlayStarted, playback_id="early")
+    await a.wait(PlayEnded, playback_id="early")
     assert await b.heard("d1") >= 0.35  # early media reached the caller
     a.send(Play(call_id=a_id, playback_id="answered", path=tones["half"]))
     a.send(Answer(call_id=a_id))
     await b.wait(Answered, call_id="d1")
-    await a.wait(PlaybackFinished, playback_id="answered")
+    await a.wait(PlayEnded, playback_id="answered")
 
     sent = time.monotonic()
     b.send(SendDigits(call_id="d1", digits="12#"))
-    first = await a.wait(ToneReceived, call_id=a_id)
+    first = await a.wait(DtmfReceived, call_id=a_id)
     assert time.monotonic() - sent < 0.5  # measured: about 20 ms (one poll of the owner)
-    await a.wait(ToneReceived, tone="#", timeout=3.0)
+    await a.wait(DtmfReceived, tone="#", timeout=3.0)
     b.send(SendDigits(call_id="d1", digits="9", method="info"))
-    await a.wait(ToneReceived, tone="9")
+    await a.wait(DtmfReceived, tone="9")
     a.send(SendDigits(call_id=a_id, digits="45"))
-    await b.wait(ToneReceived, tone="5", call_id="d1", timeout=3.0)
+    await b.wait(DtmfReceived, tone="5", call_id="d1", timeout=3.0)
     b.send(SendDigits(call_id="d1", digits="1w2"))
     assert "0-9" in (await b.wait(CommandFailed, call_id="d1", op="SendDigits")).message
     # A last digit each way, on the same RTP streams: once it is in, any digit reported twice
     # (or the refused "1w2", had part of it gone out) would be in before it.
     b.send(SendDigits(call_id="d1", digits="0"))
     a.send(SendDigits(call_id=a_id, digits="0"))
-    await a.wait(ToneReceived, tone="0", timeout=3.0)
-    await b.wait(ToneReceived, tone="0", call_id="d1", timeout=3.0)
+    await a.wait(DtmfReceived, tone="0", timeout=3.0)
+    await b.wait(DtmfReceived, tone="0", call_id="d1", timeout=3.0)
     assert first.tone == "1"
-    got = [(s.tone, s.method) for s in a.taken(ToneReceived)]
+    got = [(s.tone, s.method) for s in a.taken(DtmfReceived)]
     assert got == [
         ("1", "rfc2833"),
         ("2", "rfc2833"),
@@ -218,7 +218,7 @@ async def test_deferred_until_answer_and_dtmf(
         ("9", "info"),
         ("0", "rfc2833"),
     ]
-    assert [s.tone for s in b.taken(ToneReceived)] == ["4", "5", "0"]
+    assert [s.tone for s in b.taken(DtmfReceived)] == ["4", "5", "0"]
 
 
 async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> None:
@@ -231,7 +231,7 @@ async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> N
     await until(lambda: _more_than(b, b_id, 0.35))
     await asyncio.sleep(0.6)
     assert await b.heard(b_id) <= 0.6
-    assert not a.taken(CommandFailed) and not b.taken(ToneReceived)
+    assert not a.taken(CommandFailed) and not b.taken(DtmfReceived)
 
 
 async def test_stereo_recording_has_both_sides(
@@ -244,10 +244,10 @@ async def test_stereo_recording_has_both_sides(
     await a.wait(RecordingStarted, recording_id="rec", path=path)
     started = time.monotonic()
     b.send(Play(call_id=b_id, playback_id="far", path=tones["1s"], loop=True))
-    await b.wait(PlaybackStarted, playback_id="far")
+    await b.wait(PlayStarted, playback_id="far")
     await asyncio.sleep(1.5)
     a.send(Play(call_id="r1", playback_id="near", path=tones["880"], loop=True))
-    await a.wait(PlaybackStarted, playback_id="near")
+    await a.wait(PlayStarted, playback_id="near")
     await asyncio.sleep(1.5)
     a.send(StopRecording(call_id="r1", recording_id="rec"))
     stopped = await a.wait(RecordingStopped, recording_id="rec")
@@ -275,7 +275,7 @@ async def test_mono_recording_completes_when_the_call_ends(
     await a.wait(RecordingStarted, recording_id="rec")
     b.send(Play(call_id=b_id, playback_id="far", path=tones["1s"], loop=True))
     await asyncio.sleep(1.2)
-    b.send(Hangup(call_id=b_id))
+    b.send(Bye(call_id=b_id))
     await a.wait(Ended, call_id="m1")
     stopped = await a.wait(RecordingStopped, recording_id="rec")
     assert 0.8 <= stopped.duration <= 1.6
@@ -294,7 +294,7 @@ async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> No
     a.send(SendMedia(call_id="ab", to_call_id="ac"))
     a.send(SendMedia(call_id="ac", to_call_id="ab"))
     b.send(Play(call_id=b_id, playback_id="b", path=tones["half"], loop=True))
-    await b.wait(PlaybackStarted)
+    await b.wait(PlayStarted)
     await until(lambda: _more_than(c, c_id, 0.6))
     c.send(Play(call_id=c_id, playback_id="c", path=tones["half"], loop=True))
     await until(lambda: _more_than(b, b_id, 0.4))  # and the other way round
@@ -306,10 +306,10 @@ async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> No
     a.send(SendMedia(call_id="ab", to_call_id="ab"))
     await a.wait(CommandFailed, op="SendMedia")
     # Ending one leg removes its links; the other leg goes on.
-    c.send(Hangup(call_id=c_id))
+    c.send(Bye(call_id=c_id))
     await a.wait(Ended, call_id="ac")
     a.send(Play(call_id="ab", playback_id="after", path=tones["half"]))
-    await a.wait(PlaybackFinished, playback_id="after")
+    await a.wait(PlayEnded, playback_id="after")
 
 
 async def test_stop_with_live_media_exits_cleanly(
@@ -326,7 +326,7 @@ async def test_stop_with_live_media_exits_cleanly(
     assert a.backend.returncode == 0, a.backend.stderr_tail
     assert a.taken(RecordingStopped, recording_id="rec")
     assert Path(path).exists()
-    assert not a.taken(PlaybackFinished)
+    assert not a.taken(PlayEnded)
 
 
 async def test_churn_reuses_media_ports(
@@ -355,7 +355,7 @@ async def test_churn_reuses_media_ports(
         heard = await a.heard(f"c{i}")
         # A reused meter counts afresh (+60 ms: a frame is counted whole at each tone edge).
         assert 0.05 < heard <= time.monotonic() - since + 0.06
-        b.send(Hangup(call_id=b_id))
+        b.send(Bye(call_id=b_id))
         await a.wait(Ended, call_id=f"c{i}")
     await until(lambda: _count(a, RecordingStopped, 18))
     assert not a.taken(RecordingFailed)

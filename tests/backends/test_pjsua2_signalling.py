@@ -20,8 +20,8 @@ import pytest
 from tests.backends.conftest import PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
+    Bye,
     Dial,
-    Hangup,
     Hold,
     Mute,
     NotifyTransfer,
@@ -37,16 +37,16 @@ from voxpy.core.headers import Headers
 from voxpy.core.signals import (
     Answered,
     CommandFailed,
+    DtmfReceived,
     Ended,
     HoldChanged,
     IncomingCall,
-    InfoReceived,
-    MessageReceived,
-    PlaybackFinished,
-    PlaybackStarted,
+    PlayEnded,
+    PlayStarted,
     Redirected,
-    ReInviteReceived,
-    ToneReceived,
+    SipInfoReceived,
+    SipMessageReceived,
+    SipReInviteReceived,
     TransferRequested,
     TransferStatus,
 )
@@ -118,7 +118,7 @@ async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory)
     # subscription is dropped with the leg (the fixture checks both peers exit cleanly).
     a.send(Transfer(call_id="x1", to=c.uri("dave")))
     await b.wait(TransferRequested, call_id=b_id)
-    a.send(Hangup(call_id="x1"))
+    a.send(Bye(call_id="x1"))
     await b.wait(Ended, call_id=b_id)
     b.send(NotifyTransfer(call_id=b_id, code=200))
     await b.wait(CommandFailed, call_id=b_id, op="NotifyTransfer")
@@ -155,35 +155,35 @@ async def test_info_and_message_both_ways(make_peer: PeerFactory) -> None:
             headers=Headers({"X-Seq": "1"}),
         )
     )
-    info = await b.wait(InfoReceived, call_id=b_id)
+    info = await b.wait(SipInfoReceived, call_id=b_id)
     assert (info.mime_type, info.body, dict(info.headers)) == (
         "application/json",
         '{"cmd": "ping"}',
         {"X-Seq": "1"},
     )
     b.send(SendInfo(call_id=b_id, mime_type="text/plain", body="pong"))
-    back = await a.wait(InfoReceived, call_id="i1")
+    back = await a.wait(SipInfoReceived, call_id="i1")
     assert (back.mime_type, back.body) == ("text/plain", "pong")
 
     # DTMF INFO stays a tone, whether sent as SendDigits or as a raw INFO body.
     a.send(SendDigits(call_id="i1", digits="7", method="info"))
-    assert (await b.wait(ToneReceived, call_id=b_id)).tone == "7"
+    assert (await b.wait(DtmfReceived, call_id=b_id)).tone == "7"
     a.send(
         SendInfo(
             call_id="i1", mime_type="application/dtmf-relay", body="Signal=5\r\nDuration=160\r\n"
         )
     )
-    assert (await b.wait(ToneReceived, call_id=b_id)).tone == "5"
+    assert (await b.wait(DtmfReceived, call_id=b_id)).tone == "5"
 
     a.send(SendMessage(call_id="i1", text="hello B", headers=Headers({"X-Chat": "1"})))
-    message = await b.wait(MessageReceived, call_id=b_id)
+    message = await b.wait(SipMessageReceived, call_id=b_id)
     assert (message.text, dict(message.headers)) == ("hello B", {"X-Chat": "1"})
     b.send(SendMessage(call_id=b_id, text="hello A"))
-    assert (await a.wait(MessageReceived, call_id="i1")).text == "hello A"
+    assert (await a.wait(SipMessageReceived, call_id="i1")).text == "hello A"
 
     await asyncio.sleep(0.3)  # a non-2xx answer would have come back as CommandFailed
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
-    assert len(b.taken(InfoReceived)) == 1  # the DTMF INFO was not reported as INFO
+    assert len(b.taken(SipInfoReceived)) == 1  # the DTMF INFO was not reported as INFO
     a.send(SendInfo(call_id="nope", mime_type="text/plain", body="x"))
     await a.wait(CommandFailed, call_id="nope", op="SendInfo")
 
@@ -192,18 +192,18 @@ async def test_hold_unhold_and_media_survives(make_peer: PeerFactory, tmp_path: 
     a, b = await asyncio.gather(make_peer(), make_peer(measure_audio=True))
     b_id = await connect(a, b, "h1")
     b.send(Hold(call_id=b_id, on=True))
-    reinvite = await a.wait(ReInviteReceived, call_id="h1")
+    reinvite = await a.wait(SipReInviteReceived, call_id="h1")
     assert reinvite.mime_type == "application/sdp" and "a=sendonly" in reinvite.body
     await a.wait(HoldChanged, call_id="h1", on_hold=True)
     b.send(Hold(call_id=b_id, on=False))
-    reinvite = await a.wait(ReInviteReceived, call_id="h1")
+    reinvite = await a.wait(SipReInviteReceived, call_id="h1")
     assert "a=sendrecv" in reinvite.body
     await a.wait(HoldChanged, call_id="h1", on_hold=False)
     assert [s.on_hold for s in a.taken(HoldChanged)] == [True, False]
 
     # pjsua re-created the streams (and call ports): the routing follows.
     a.send(Play(call_id="h1", playback_id="after", path=tone_wav(tmp_path / "t.wav", 1.0)))
-    await a.wait(PlaybackStarted, playback_id="after")
+    await a.wait(PlayStarted, playback_id="after")
     await asyncio.sleep(1.2)
     assert await b.heard(b_id) >= 0.7
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
@@ -228,7 +228,7 @@ async def test_mute_silences_what_we_send(make_peer: PeerFactory, tmp_path: Path
     a.send(
         Play(call_id="m1", playback_id="loop", path=tone_wav(tmp_path / "t.wav", 0.5), loop=True)
     )
-    await a.wait(PlaybackStarted, playback_id="loop")
+    await a.wait(PlayStarted, playback_id="loop")
     await asyncio.sleep(0.6)
     # Levels: mean absolute sample of the last frame; the 0.3 full-scale sine has 6258.
     out_level = (await a.stats("m1")).audio_out_level
@@ -247,15 +247,15 @@ async def test_mute_silences_what_we_send(make_peer: PeerFactory, tmp_path: Path
     assert await b.heard(b_id) - before >= 0.5
     stats = await b.stats(b_id)
     assert stats.packets_received > 80 and stats.packets_lost == 0
-    assert not a.taken(PlaybackFinished)  # a loop; muting did not end it
+    assert not a.taken(PlayEnded)  # a loop; muting did not end it
 
     # A muted playback still runs its course (unheard) and finishes on time.
     a.send(Mute(call_id="m1", on=True))
     a.send(Play(call_id="m1", playback_id="once", path=tone_wav(tmp_path / "t1.wav", 1.0)))
-    await a.wait(PlaybackStarted, playback_id="once")
+    await a.wait(PlayStarted, playback_id="once")
     started = time.monotonic()
     before = await b.heard(b_id)
-    await a.wait(PlaybackFinished, playback_id="once", timeout=3.0)
+    await a.wait(PlayEnded, playback_id="once", timeout=3.0)
     assert 0.7 <= time.monotonic() - started <= 1.5
     assert await b.heard(b_id) - before <= 0.06
 

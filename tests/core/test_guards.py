@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from voxpy.core.guards import EndCause, SilenceWatch, max_duration_due, rx_poll_interval
-from voxpy.core.state import CallMachine, Input
+from voxpy.core.outcomes import LegDisconnected, Send
+from voxpy.core.signals import Answered, Ended, RxReport
+from voxpy.core.state import Act, CallMachine, Limits
 
 
 def test_silence_counts_from_connect_when_nothing_ever_arrives() -> None:
@@ -47,14 +49,38 @@ def test_poll_interval(timeout: float, interval: float) -> None:
 
 
 def test_cause_is_the_disconnected_reason() -> None:
-    machine = CallMachine.inbound(0)
-    machine.command(Input.ANSWER)
-    machine.receive(Input.ANSWERED, 1)
-    machine.command(Input.HANGUP, code=200, cause=EndCause.RTP_TIMEOUT)
+    machine = CallMachine.inbound("c", 0)
+    machine.command(Act.ANSWER)
+    machine.handle(Answered(call_id="c"), 1)
+    machine.hangup(cause=EndCause.RTP_TIMEOUT)
     (event,) = [
         e
-        for e in machine.receive(Input.ENDED, 70, code=200, reason="Normal call clearing")
-        if e.name == "Call.Disconnected"
+        for e in machine.handle(Ended(call_id="c", code=200, reason="Normal call clearing"), 70)
+        if isinstance(e, LegDisconnected)
     ]
-    assert event.fields["reason"] == "rtp_timeout"
-    assert event.fields["duration"] == 69
+    assert event.reason == "rtp_timeout"
+    assert event.duration == 69
+
+
+def test_machine_polls_rx_and_hangs_up_on_silence() -> None:
+    """The machine owns the watch: it asks for counters, then ends a silent leg with BYE."""
+    machine = CallMachine.inbound("c", 0, Limits(rtp_timeout=10))
+    machine.command(Act.ANSWER)
+    machine.handle(Answered(call_id="c"), 0)
+    assert machine.next_deadline() == 2.5
+    (poll,) = machine.handle_deadline(2.5)
+    assert type(poll.command).__name__ == "ReportRx"
+    assert machine.handle(RxReport(call_id="c", packets_received=0), 9) == []
+    (bye,) = machine.handle(RxReport(call_id="c", packets_received=0), 10)
+    assert isinstance(bye, Send) and type(bye.command).__name__ == "Bye"
+    assert bye.why == "call_guard_hangup" and bye.detail["cause"] == "rtp_timeout"
+    assert machine.next_deadline() is None
+
+
+def test_machine_ends_a_call_at_max_duration() -> None:
+    machine = CallMachine.outbound("c", 0, Limits(max_duration=100))
+    machine.handle(Answered(call_id="c"), 5)
+    assert machine.next_deadline() == 105
+    (bye,) = machine.handle_deadline(105)
+    assert bye.detail == {"cause": "max_duration", "limit": 100}
+    assert machine.end_cause == "max_duration"

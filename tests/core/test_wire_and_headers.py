@@ -23,7 +23,8 @@ SAMPLES = [
     ),
     sig.Ended(call_id="a", code=486, reason="Busy", headers=Headers({"X-Why": "x"})),
     cmd.Dial(call_id="b", uri="sip:x@127.0.0.1", headers=Headers({"User-to-User": "00ff"})),
-    cmd.Hangup(call_id="b", code=408),
+    cmd.Cancel(call_id="b", code=408),
+    cmd.Bye(call_id="b"),
 ]
 
 

@@ -8,7 +8,12 @@ import pytest
 
 from tests.conftest import TEST_SCENARIOS, Harness
 from tests.runtime.test_media import tone_wav
-from voxpy.core.signals import InfoReceived, MessageReceived, TransferRequested, TransferStatus
+from voxpy.core.signals import (
+    SipInfoReceived,
+    SipMessageReceived,
+    TransferRequested,
+    TransferStatus,
+)
 from voxpy.testing import PeerCall, ScenarioHarness
 
 LAB = TEST_SCENARIOS / "signalling_lab.py"
@@ -79,13 +84,13 @@ class TestMessages:
             '{"q": 1}',
             "1",
         )
-        await h.wait_until(lambda: bool(call.received(InfoReceived)), 10, "INFO reply")
-        reply = call.received(InfoReceived)[0]
+        await h.wait_until(lambda: bool(call.received(SipInfoReceived)), 10, "INFO reply")
+        reply = call.received(SipInfoReceived)[0]
         assert (reply.body, reply.headers.get("X-Seq")) == ('{"ack": true}', "2")
         call.send_message("ping")
         assert (await h.wait_event("Call.MessageReceived", call, timeout=10)).text == "ping"
-        await h.wait_until(lambda: bool(call.received(MessageReceived)), 10, "MESSAGE reply")
-        assert call.received(MessageReceived)[0].text == "pong:ping"
+        await h.wait_until(lambda: bool(call.received(SipMessageReceived)), 10, "MESSAGE reply")
+        assert call.received(SipMessageReceived)[0].text == "pong:ping"
         call.send_dtmf("5", method="info")
         assert (await h.wait_event("Call.ToneReceived", call, timeout=10)).tone == "5"
         assert len(h.recorder.of("Call.InfoReceived")) == 1

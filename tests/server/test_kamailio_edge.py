@@ -67,7 +67,7 @@ async def answered_calls(
 
 async def hang_up(legs: list[tuple[Peer, str]]) -> None:
     for peer, leg in legs:
-        peer.send(cmd.Hangup(call_id=leg))
+        peer.send(cmd.Bye(call_id=leg))
     for peer, leg in legs:
         await peer.next(Ended, leg)
 

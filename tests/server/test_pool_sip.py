@@ -44,7 +44,7 @@ async def wait_live_calls(
 
 async def hang_up_all(peer: Peer, legs: list[str]) -> None:
     for leg in legs:
-        peer.send(cmd.Hangup(call_id=leg))
+        peer.send(cmd.Bye(call_id=leg))
     for leg in legs:
         await peer.next(Ended, leg)
 
@@ -127,7 +127,7 @@ class TestWorkerCrash:
         assert f'voxpy_worker_restarts_total{{worker="{victim["worker"]}"}} 1' in (
             await server.metrics()
         )
-        peer.send(cmd.Hangup(call_id=second))
+        peer.send(cmd.Bye(call_id=second))
         assert (await peer.next(Ended, second)).code == 200
 
 

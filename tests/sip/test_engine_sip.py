@@ -60,7 +60,7 @@ class TestInbound:
         leg = peer.dial(engine.uri())
         await peer.next(Answered, leg)
         await asyncio.sleep(0.5)
-        peer.send(cmd.Hangup(call_id=leg, headers=Headers({"X-Bye-Reason": "done"})))
+        peer.send(cmd.Bye(call_id=leg, headers=Headers({"X-Bye-Reason": "done"})))
         event = await engine.wait_event("Call.Disconnected")
         assert event["code"] == 200
         assert 0.4 <= event["duration"] < 5
@@ -79,7 +79,7 @@ class TestInbound:
         await asyncio.sleep(0.3)
         assert not [s for s in first.signals if isinstance(s, Ended)]
         for leg in legs:
-            first.send(cmd.Hangup(call_id=leg))
+            first.send(cmd.Bye(call_id=leg))
         for leg in legs:
             assert (await first.next(Ended, leg)).code == 200
         for call_id in engine.call_ids():

@@ -106,7 +106,7 @@ class MemoryBackend:
     async def stop(self) -> None:
         self._accepting = False
         for leg in list(self._legs.values()):
-            self._hangup(leg, cmd.Hangup(call_id=leg.call_id))
+            self._hangup(leg, 487, Headers())
 
     def live_legs(self) -> int:
         return len(self._legs)
@@ -129,8 +129,10 @@ class MemoryBackend:
             return
         if self.network.dialog.handle(leg.media, command):
             return
-        if isinstance(command, cmd.Hangup):
-            self._hangup(leg, command)
+        if isinstance(command, cmd.Cancel):
+            self._hangup(leg, command.code, command.headers)
+        elif isinstance(command, cmd.Bye):
+            self._hangup(leg, 200, command.headers)
         elif leg.caller or state not in ("calling", "early"):
             self._emit(
                 sig.CommandFailed(
@@ -221,20 +223,20 @@ class MemoryBackend:
             )
         )
 
-    def _hangup(self, leg: _Leg, command: cmd.Hangup) -> None:
+    def _hangup(self, leg: _Leg, code: int, headers: Headers) -> None:
+        """Carry out Cancel/Bye (which the runtime's call machine chose) as the dialog allows:
+        a CANCEL that crossed the 200 becomes a BYE, as in pjsua; ``code`` is what a
+        cancelled caller reports, or the final response of an unanswered inbound leg."""
         dialog = leg.dialog
         if dialog.state == "confirmed":  # BYE: the sender's side reports 200 as pjsua does
-            self._end(
-                dialog, 200, sent_by=leg, headers=command.headers, reason="Normal call clearing"
-            )
+            self._end(dialog, 200, sent_by=leg, headers=headers, reason="Normal call clearing")
         elif leg.caller:  # CANCEL: we report our code, the callee sees 487
-            self._finish(leg, command.code, "")
+            self._finish(leg, code, "")
             if (other := dialog.other(leg)) is not None:
-                other.owner._finish(other, 487, "Request Terminated", command.headers)
+                other.owner._finish(other, 487, "Request Terminated", headers)
             dialog.state = "ended"
-        else:  # an unanswered inbound leg: the code is our final response
-            code = command.code if 300 <= command.code <= 699 else 603
-            self._end(dialog, code, sent_by=leg, headers=command.headers)
+        else:  # an unanswered inbound leg (a peer's BYE racing its answer): reject it
+            self._end(dialog, code if 300 <= code <= 699 else 603, sent_by=leg, headers=headers)
 
     def _end(
         self,

@@ -82,7 +82,7 @@ class DialogSim:
         elif isinstance(command, cmd.SendInfo):
             if far is not None:
                 far.emit(
-                    sig.InfoReceived(
+                    sig.SipInfoReceived(
                         call_id=far.call_id,
                         mime_type=command.mime_type,
                         body=command.body,
@@ -92,7 +92,7 @@ class DialogSim:
         elif isinstance(command, cmd.SendMessage):
             if far is not None:
                 far.emit(
-                    sig.MessageReceived(
+                    sig.SipMessageReceived(
                         call_id=far.call_id, text=command.text, headers=command.headers
                     )
                 )
@@ -100,7 +100,9 @@ class DialogSim:
             if far is not None:
                 sdp = "v=0\r\na=sendonly\r\n" if command.on else "v=0\r\na=sendrecv\r\n"
                 far.emit(
-                    sig.ReInviteReceived(call_id=far.call_id, mime_type="application/sdp", body=sdp)
+                    sig.SipReInviteReceived(
+                        call_id=far.call_id, mime_type="application/sdp", body=sdp
+                    )
                 )
                 far.emit(sig.HoldChanged(call_id=far.call_id, on_hold=command.on))
         elif isinstance(command, cmd.Mute):

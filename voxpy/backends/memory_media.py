@@ -98,7 +98,7 @@ class MediaSim:
             if leg.far is not None:
                 for digit in command.digits:
                     leg.far.emit(
-                        sig.ToneReceived(call_id=leg.far.call_id, tone=digit, method=command.method)
+                        sig.DtmfReceived(call_id=leg.far.call_id, tone=digit, method=command.method)
                     )
         elif isinstance(command, tcmd.ReportAudio):
             leg.emit(sig.AudioReport(call_id=leg.call_id, seconds=self.heard(leg)))
@@ -136,7 +136,7 @@ class MediaSim:
         now = self.now()
         leg.playing = Playing(play.playback_id, now, timer, None if leg.muted else now)
         leg.emit(
-            sig.PlaybackStarted(
+            sig.PlayStarted(
                 call_id=leg.call_id, playback_id=play.playback_id, duration=play.duration
             )
         )
@@ -146,7 +146,7 @@ class MediaSim:
     def _finished(self, leg: LegMedia, play: cmd.Play) -> None:
         if leg.playing is not None and leg.playing.playback_id == play.playback_id:
             self._stop(leg)
-            leg.emit(sig.PlaybackFinished(call_id=leg.call_id, playback_id=play.playback_id))
+            leg.emit(sig.PlayEnded(call_id=leg.call_id, playback_id=play.playback_id))
 
     def _stop(self, leg: LegMedia) -> None:
         playing, leg.playing = leg.playing, None

@@ -55,14 +55,21 @@ class Reject(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Hangup(Command):
-    """End a leg: BYE when connected, CANCEL for an outbound leg still ringing.
+class Cancel(Command):
+    """CANCEL an outbound leg that has not been answered.
 
-    ``code`` is the status the backend reports for a cancelled outbound leg (487 by default, 408
-    for a dial timeout), as pjsua does.
+    ``code`` is the status the backend reports in its Ended (487 by default, 408 for a dial
+    timeout), as pjsua does. A 200 that crossed the CANCEL is ended with BYE by the stack.
     """
 
     code: int = 487
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bye(Command):
+    """End an answered leg with BYE (inbound: also once our 200 OK went out)."""
+
     headers: Headers = field(default_factory=Headers)
 
 
@@ -83,7 +90,7 @@ class Play(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StopPlayback(Command):
-    """Stop ``playback_id`` if it still plays; no PlaybackFinished follows (VoxEngine's rule)."""
+    """Stop ``playback_id`` if it still plays; no PlayEnded follows (VoxEngine's rule)."""
 
     playback_id: str
 
@@ -213,7 +220,8 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     Provisional,
     Answer,
     Reject,
-    Hangup,
+    Cancel,
+    Bye,
     Play,
     StopPlayback,
     SendMedia,

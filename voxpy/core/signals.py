@@ -3,6 +3,13 @@
 A backend creates these on whatever thread it runs and passes them to its
 :class:`~voxpy.core.ports.SignalSink`; it never touches runtime objects. Headers are the leg's
 custom SIP headers (see :mod:`voxpy.core.headers`) as an immutable name → value mapping.
+
+Naming: one name means one thing on both sides of the thread boundary. A signal is named for
+the stack-level fact, never for the scenario event it may lead to: the command it answers
+(``Play`` → :class:`PlayStarted`/:class:`PlayEnded`), the protocol unit that arrived
+(:class:`DtmfReceived`, ``Sip*Received`` for in-dialog requests), or the call progress
+(Progress, Answered, Ended). Scenario events keep VoxEngine's names (``PlaybackFinished``,
+``ToneReceived``, ``InfoReceived``, ...) and live only in :mod:`voxpy.runtime.events`.
 """
 
 from __future__ import annotations
@@ -69,7 +76,7 @@ class CommandFailed(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlaybackStarted(Signal):
+class PlayStarted(Signal):
     """``playback_id`` is now the leg's audio source; ``duration`` is one pass, in seconds."""
 
     playback_id: str
@@ -77,7 +84,7 @@ class PlaybackStarted(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlaybackFinished(Signal):
+class PlayEnded(Signal):
     """``playback_id`` reached its end (never for a loop), or failed with ``error``."""
 
     playback_id: str
@@ -106,7 +113,7 @@ class RecordingFailed(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToneReceived(Signal):
+class DtmfReceived(Signal):
     """A DTMF digit arrived: ``method`` is "rfc2833" (telephone-event) or "info" (SIP INFO)."""
 
     tone: str
@@ -149,8 +156,8 @@ class Redirected(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class InfoReceived(Signal):
-    """A SIP INFO (other than DTMF, which comes as ToneReceived) arrived and was answered 200."""
+class SipInfoReceived(Signal):
+    """A SIP INFO (other than DTMF, which comes as DtmfReceived) arrived and was answered 200."""
 
     mime_type: str
     body: str
@@ -158,13 +165,13 @@ class InfoReceived(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MessageReceived(Signal):
+class SipMessageReceived(Signal):
     text: str
     headers: Headers = field(default_factory=Headers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReInviteReceived(Signal):
+class SipReInviteReceived(Signal):
     """The far end sent a re-INVITE (its SDP as ``body``)."""
 
     mime_type: str
@@ -212,19 +219,19 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     Answered,
     Ended,
     CommandFailed,
-    PlaybackStarted,
-    PlaybackFinished,
+    PlayStarted,
+    PlayEnded,
     RecordingStarted,
     RecordingStopped,
     RecordingFailed,
-    ToneReceived,
+    DtmfReceived,
     AudioReport,
     TransferStatus,
     TransferRequested,
     Redirected,
-    InfoReceived,
-    MessageReceived,
-    ReInviteReceived,
+    SipInfoReceived,
+    SipMessageReceived,
+    SipReInviteReceived,
     HoldChanged,
     StatsReport,
     RxReport,

@@ -14,14 +14,15 @@ import structlog
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
-from voxpy.core.ports import Backend, MediaLibrary, PreparedMedia
+from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.core.state import CallMachine
-from voxpy.errors import CapacityError, MediaError, ScenarioError
+from voxpy.errors import CapacityError, ScenarioError
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import LoopDoor
 from voxpy.runtime.events import CallAlerting, Event
+from voxpy.runtime.nomedia import NoMedia
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session, Timeouts
 from voxpy.runtime.timers import Clock, LoopClock
@@ -120,7 +121,7 @@ class Engine:
 
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
-        for call_id in [i for i, c in self._calls.items() if c._session is session]:
+        for call_id in [i for i, c in self._calls.items() if c.session is session]:
             del self._calls[call_id]
 
     # -- signals -----------------------------------------------------------------------------
@@ -137,9 +138,9 @@ class Engine:
             )
             return
         try:
-            call._receive(signal, self.clock.now())
-        except Exception:  # noqa: BLE001 - one leg's bug must not stop the other calls
-            call._log.exception("signal_failed", signal=type(signal).__name__)
+            call.receive(signal)
+        except Exception:  # one leg's bug must not stop the other calls
+            call.log.exception("signal_failed", signal=type(signal).__name__)
 
     def _incoming(self, sig: IncomingCall) -> None:
         log = self.log.bind(call_id=sig.call_id, sip_call_id=sig.sip_call_id)
@@ -152,7 +153,7 @@ class Engine:
         call = Call(
             session,
             sig.call_id,
-            CallMachine.inbound(self.clock.now()),
+            CallMachine.inbound(sig.call_id, self.clock.now(), session.limits()),
             callerid=sig.callerid,
             number=sig.destination,
             display_name=sig.display_name,
@@ -194,21 +195,3 @@ class Engine:
         session = Session(self, custom_data)
         self.sessions[session.id] = session
         return session
-
-
-class NoMedia:
-    """The media library of an engine built without one: every request fails clearly."""
-
-    async def speech(
-        self, text: str, language: str, voice: str | None, rate: float | None
-    ) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    async def media(self, source: str) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    async def progress_tone(self, country: str) -> PreparedMedia:
-        raise MediaError("this engine has no media library (pass media= to Engine)")
-
-    def recording_path(self, name: str) -> str:
-        raise MediaError("this engine has no media library (pass media= to Engine)")

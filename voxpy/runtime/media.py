@@ -11,7 +11,7 @@ import asyncio
 import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from voxpy.core import commands as cmd
@@ -28,6 +28,7 @@ from voxpy.runtime.events import (
     RecordStopped,
     ToneReceived,
 )
+from voxpy.runtime.playback import Playback
 
 if TYPE_CHECKING:
     from voxpy.core.state import CallMachine
@@ -39,33 +40,6 @@ TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
 DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
 TONE_TYPES = {"rfc2833": "TELEPHONE_EVENT", "info": "SIP_INFO"}
-
-
-class Playback:
-    """What ``say``/``start_playback`` return. ``await`` it for the PlaybackFinished event
-    (its ``error`` says whether it failed), or None if it was stopped, replaced or the call
-    ended first."""
-
-    def __init__(self, call: CallMedia, text: str | None, source: str | None) -> None:
-        self.id = uuid.uuid4().hex[:12]
-        self.call = call
-        self.text = text
-        self.source = source
-        self.sent = False
-        self._done: asyncio.Future[PlaybackFinished | None] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def __await__(self) -> Generator[Any, None, PlaybackFinished | None]:
-        return asyncio.shield(self._done).__await__()
-
-    @property
-    def done(self) -> bool:
-        return self._done.done()
-
-    def _resolve(self, event: PlaybackFinished | None) -> None:
-        if not self._done.done():
-            self._done.set_result(event)
 
 
 class CallMedia:
@@ -321,61 +295,73 @@ class CallMedia:
 
     # -- signals -----------------------------------------------------------------------------
 
-    def _media_signal(self, signal: sig.Signal) -> bool:  # noqa: PLR0912 - one branch per signal type
-        """Handle a media signal; False if ``signal`` is not one."""
+    def _media_routes(self) -> dict[type[sig.Signal], Callable[[Any], None]]:
+        """The signals this part handles, for the call's one routing table."""
+        return {
+            sig.PlayStarted: self._on_play_started,
+            sig.PlayEnded: self._on_play_ended,
+            sig.DtmfReceived: self._on_dtmf,
+            sig.RecordingStarted: self._on_recording_started,
+            sig.RecordingStopped: self._on_recording_stopped,
+            sig.RecordingFailed: self._on_recording_failed,
+        }
+
+    def _on_play_started(self, signal: sig.PlayStarted) -> None:
         current = self._playback
-        if isinstance(signal, sig.PlaybackStarted):
-            if current is not None and current.id == signal.playback_id:
-                self._dispatch(
-                    PlaybackStarted(
-                        name=CallEvents.PlaybackStarted,
-                        call=self._call,
-                        playback_id=current.id,
-                        text=current.text,
-                        source=current.source,
-                        duration=signal.duration,
-                    )
-                )
-        elif isinstance(signal, sig.PlaybackFinished):
-            if current is not None and current.id == signal.playback_id:
-                self._finish_playback(signal.error)
-        elif isinstance(signal, sig.ToneReceived):
-            if self._digit_hooks:
-                for hook in list(self._digit_hooks):
-                    hook(signal.tone)
-            elif len(self._typeahead) < TYPEAHEAD_MAX:
-                self._typeahead.append(signal.tone)
-            if self._tones:
-                self._dispatch(
-                    ToneReceived(
-                        name=CallEvents.ToneReceived,
-                        call=self._call,
-                        tone=signal.tone,
-                        tone_type=TONE_TYPES.get(signal.method, ""),
-                    )
-                )
-        elif isinstance(signal, sig.RecordingStarted):
+        if current is not None and current.id == signal.playback_id:
             self._dispatch(
-                RecordStarted(name=CallEvents.RecordStarted, call=self._call, url=signal.path)
-            )
-        elif isinstance(signal, sig.RecordingStopped):
-            self._recording = None
-            self._dispatch(
-                RecordStopped(
-                    name=CallEvents.RecordStopped,
+                PlaybackStarted(
+                    name=CallEvents.PlaybackStarted,
                     call=self._call,
-                    url=signal.path,
+                    playback_id=current.id,
+                    text=current.text,
+                    source=current.source,
                     duration=signal.duration,
                 )
             )
-        elif isinstance(signal, sig.RecordingFailed):
-            self._recording = None
+
+    def _on_play_ended(self, signal: sig.PlayEnded) -> None:
+        current = self._playback
+        if current is not None and current.id == signal.playback_id:
+            self._finish_playback(signal.error)
+
+    def _on_dtmf(self, signal: sig.DtmfReceived) -> None:
+        if self._digit_hooks:
+            for hook in list(self._digit_hooks):
+                hook(signal.tone)
+        elif len(self._typeahead) < TYPEAHEAD_MAX:
+            self._typeahead.append(signal.tone)
+        if self._tones:
             self._dispatch(
-                RecordError(name=CallEvents.RecordError, call=self._call, error=signal.error)
+                ToneReceived(
+                    name=CallEvents.ToneReceived,
+                    call=self._call,
+                    tone=signal.tone,
+                    tone_type=TONE_TYPES.get(signal.method, ""),
+                )
             )
-        else:
-            return False
-        return True
+
+    def _on_recording_started(self, signal: sig.RecordingStarted) -> None:
+        self._dispatch(
+            RecordStarted(name=CallEvents.RecordStarted, call=self._call, url=signal.path)
+        )
+
+    def _on_recording_stopped(self, signal: sig.RecordingStopped) -> None:
+        self._recording = None
+        self._dispatch(
+            RecordStopped(
+                name=CallEvents.RecordStopped,
+                call=self._call,
+                url=signal.path,
+                duration=signal.duration,
+            )
+        )
+
+    def _on_recording_failed(self, signal: sig.RecordingFailed) -> None:
+        self._recording = None
+        self._dispatch(
+            RecordError(name=CallEvents.RecordError, call=self._call, error=signal.error)
+        )
 
     def _media_ended(self) -> None:
         """The call ended: pending playback and gathers resolve quietly."""

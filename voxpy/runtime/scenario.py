@@ -16,6 +16,7 @@ from typing import Any
 from voxpy.core.quality import Thresholds
 from voxpy.errors import ScenarioError
 from voxpy.runtime.dispatch import session_scope
+from voxpy.runtime.nomedia import NoMedia
 from voxpy.runtime.session import Session, Timeouts
 
 
@@ -88,8 +89,6 @@ class _ProbeHost:
         self.log = log
         self.clock = _StoppedClock()
         self.timeouts = Timeouts()
-        from voxpy.runtime.engine import NoMedia
-
         self.media = NoMedia()
         self.thresholds = Thresholds()
 

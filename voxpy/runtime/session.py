@@ -20,7 +20,7 @@ from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
-from voxpy.core.state import CallMachine, CallState
+from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
@@ -69,7 +69,6 @@ class Session(Emitter):
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
         self._timers: dict[int, Timer] = {}
-        self._deadlines: dict[str, list[Timer]] = {}
         self._timer_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._grace: Timer | None = None
@@ -106,7 +105,7 @@ class Session(Emitter):
         call = Call(
             self,
             call_id,
-            CallMachine.outbound(self._host.clock.now()),
+            CallMachine.outbound(call_id, self._host.clock.now(), self.limits()),
             callerid=callerid or "",
             number=number,
             display_name=display_name or "",
@@ -123,7 +122,6 @@ class Session(Emitter):
                 password=password,
             )
         )
-        self._deadline(call, self._host.timeouts.dial, {CallState.DIALING, CallState.EARLY})
         return call
 
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
@@ -236,9 +234,15 @@ class Session(Emitter):
     def timeouts(self) -> Timeouts:
         return self._host.timeouts
 
-    def deadline(self, call_id: str, delay: float, fn: Callable[[], None]) -> None:
-        """Run ``fn`` after ``delay`` seconds unless call ``call_id`` has ended by then."""
-        self._deadlines.setdefault(call_id, []).append(self._host.clock.call_later(delay, fn))
+    def limits(self) -> Limits:
+        """The timers a new leg's call machine runs (no answer, dial, duration, RTP)."""
+        t = self._host.timeouts
+        return Limits(
+            no_answer=t.no_answer,
+            dial=t.dial,
+            max_duration=t.max_call_duration,
+            rtp_timeout=self._host.thresholds.rtp_timeout_hangup,
+        )
 
     def after(self, delay: float, fn: Callable[[], None]) -> None:
         """Run engine code ``fn`` after ``delay`` seconds on the session's clock."""
@@ -259,13 +263,10 @@ class Session(Emitter):
             self._arm_grace()
 
     def adopt_inbound(self, call: Call) -> None:
-        """Take an inbound leg; it is dropped with 408 if nobody answers it in time."""
+        """Take an inbound leg (its call machine drops it with 408 if nobody answers)."""
         self._adopt(call)
-        self._deadline(call, self._host.timeouts.no_answer, {CallState.INCOMING})
 
     def call_ended(self, call: Call) -> None:
-        for timer in self._deadlines.pop(call.id(), []):
-            timer.cancel()  # an ended call no longer needs (or pins) its no-answer timer
         if self.live_calls():
             return
         self._no_live_calls.set()
@@ -288,7 +289,7 @@ class Session(Emitter):
         """Log a failed handler once, with ids and traceback, then emit HandlerError."""
         name = str(getattr(event, "name", "?"))
         call = getattr(event, "call", None)
-        log = call._log if isinstance(call, Call) else self.log
+        log = call.log if isinstance(call, Call) else self.log
         text = "".join(traceback.format_exception(exc))
         log.error("handler_failed", event_name=name, error=repr(exc), exc_info=exc)
         if name == AppEvents.HandlerError:
@@ -311,21 +312,6 @@ class Session(Emitter):
         self._no_live_calls.clear()
         self._host.register_call(call)
         self._cancel_grace()
-
-    def _deadline(self, call: Call, seconds: float, unanswered: set[CallState]) -> None:
-        """End ``call`` with 408 if it is still in one of ``unanswered`` after ``seconds``."""
-
-        def expire() -> None:
-            if call._machine.state in unanswered:
-                call._log.info("call_timeout", state=call.state(), code=408)
-                if call.incoming():
-                    call.reject(408)
-                else:
-                    call._end(408)
-
-        self._deadlines.setdefault(call.id(), []).append(
-            self._host.clock.call_later(seconds, expire)
-        )
 
     def _arm_grace(self) -> None:
         self._cancel_grace()

@@ -10,7 +10,7 @@ FirstAudioPacketReceived.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from voxpy.core import commands as cmd
@@ -19,7 +19,7 @@ from voxpy.core.events import CallEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.quality import QualityMonitor
 from voxpy.errors import InvalidArgumentError, InvalidStateError
-from voxpy.runtime.event_types import call_event
+from voxpy.runtime.signal_events import SIGNALLING_EVENTS
 
 if TYPE_CHECKING:
     from voxpy.core.state import CallMachine
@@ -118,14 +118,14 @@ class CallSignalling:
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
         self._require_connected("hold")
-        self._call.local_hold = True  # the far end may stop sending: not RTP silence
+        self._machine.local_hold = True  # the far end may stop sending: not RTP silence
         self._send(cmd.Hold(call_id=self._id, on=True))
 
     def unhold(self) -> None:
         """Take the far end off hold (re-INVITE a=sendrecv). Called right after hold(), the
         second re-INVITE goes out once the first transaction has completed."""
         self._require_connected("unhold")
-        self._call.local_hold = False
+        self._machine.local_hold = False
         self._send(cmd.Hold(call_id=self._id, on=False))
 
     def mute(self) -> None:
@@ -208,43 +208,53 @@ class CallSignalling:
 
     # -- signals -----------------------------------------------------------------------------
 
-    def _signalling_signal(self, signal: sig.Signal) -> bool:
-        """Handle a signalling signal; False if ``signal`` is not one."""
-        if isinstance(signal, sig.StatsReport):
-            self._on_stats(signal)
-        elif isinstance(signal, sig.TransferStatus):
-            if signal.final and 200 <= signal.code < 300:
-                self._fire(CallEvents.TransferComplete, {})
-            elif signal.final:
-                self._fire(
-                    CallEvents.TransferFailed, {"code": signal.code, "reason": signal.reason}
-                )
-        elif isinstance(signal, sig.TransferRequested):
-            self._transfer_pending = True
-            self._fire(
-                CallEvents.BlindTransferRequested,
-                {"transfer_to": signal.to, "headers": signal.headers},
-            )
-        elif isinstance(signal, sig.Redirected):
-            self._fire(CallEvents.Forwarding, {"code": signal.code, "contact": signal.contact})
-        elif isinstance(signal, sig.InfoReceived):
-            self._fire(
-                CallEvents.InfoReceived,
-                {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
-            )
-        elif isinstance(signal, sig.MessageReceived):
-            self._fire(CallEvents.MessageReceived, {"text": signal.text, "headers": signal.headers})
-        elif isinstance(signal, sig.ReInviteReceived):
-            self._fire(
-                CallEvents.ReInviteReceived,
-                {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
-            )
-        elif isinstance(signal, sig.HoldChanged):
-            self._call.remote_hold = signal.on_hold
-            self._fire(CallEvents.OnHold if signal.on_hold else CallEvents.OffHold, {})
-        else:
-            return False
-        return True
+    def _signalling_routes(self) -> dict[type[sig.Signal], Callable[[Any], None]]:
+        """The signals this part handles, for the call's one routing table."""
+        return {
+            sig.StatsReport: self._on_stats,
+            sig.TransferStatus: self._on_transfer_status,
+            sig.TransferRequested: self._on_transfer_requested,
+            sig.Redirected: self._on_redirected,
+            sig.SipInfoReceived: self._on_info,
+            sig.SipMessageReceived: self._on_message,
+            sig.SipReInviteReceived: self._on_reinvite,
+            sig.HoldChanged: self._on_hold_changed,
+        }
+
+    def _on_transfer_status(self, signal: sig.TransferStatus) -> None:
+        if signal.final and 200 <= signal.code < 300:
+            self._fire(CallEvents.TransferComplete, {})
+        elif signal.final:
+            self._fire(CallEvents.TransferFailed, {"code": signal.code, "reason": signal.reason})
+
+    def _on_transfer_requested(self, signal: sig.TransferRequested) -> None:
+        self._transfer_pending = True
+        self._fire(
+            CallEvents.BlindTransferRequested,
+            {"transfer_to": signal.to, "headers": signal.headers},
+        )
+
+    def _on_redirected(self, signal: sig.Redirected) -> None:
+        self._fire(CallEvents.Forwarding, {"code": signal.code, "contact": signal.contact})
+
+    def _on_info(self, signal: sig.SipInfoReceived) -> None:
+        self._fire(
+            CallEvents.InfoReceived,
+            {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
+        )
+
+    def _on_message(self, signal: sig.SipMessageReceived) -> None:
+        self._fire(CallEvents.MessageReceived, {"text": signal.text, "headers": signal.headers})
+
+    def _on_reinvite(self, signal: sig.SipReInviteReceived) -> None:
+        self._fire(
+            CallEvents.ReInviteReceived,
+            {"mime_type": signal.mime_type, "body": signal.body, "headers": signal.headers},
+        )
+
+    def _on_hold_changed(self, signal: sig.HoldChanged) -> None:
+        self._machine.remote_hold = signal.on_hold
+        self._fire(CallEvents.OnHold if signal.on_hold else CallEvents.OffHold, {})
 
     def _signalling_connected(self) -> None:
         """The leg is connected: learn the codec, start quality polling if wanted."""
@@ -261,7 +271,8 @@ class CallSignalling:
         self._session.send(command)
 
     def _fire(self, name: CallEvents, fields: dict[str, Any]) -> None:
-        self._call._dispatch(call_event(name, self._call, fields))
+        args = {k: v for k, v in fields.items() if v is not None}
+        self._call._dispatch(SIGNALLING_EVENTS[name](name=name, call=self._call, **args))
 
     def _require_connected(self, what: str) -> None:
         if self._machine.vox_state != "CONNECTED" or not self._call.live:

@@ -18,11 +18,11 @@ from voxpy.core.ports import Backend
 from voxpy.core.signals import (
     Answered,
     AudioReport,
+    DtmfReceived,
     Ended,
     IncomingCall,
     Progress,
     Signal,
-    ToneReceived,
 )
 from voxpy.media.convert import wav_duration
 
@@ -56,11 +56,13 @@ class PeerCall:
         "The engine's INVITE when the engine placed this call, else None."
         self.signals: list[Signal] = [incoming] if incoming else []
         self._plays = 0
+        self._answer_sent = False
 
     # -- what the peer does ------------------------------------------------------------------
 
     def answer(self, headers: Mapping[str, str] | None = None) -> None:
         """Answer a call the engine placed (200 OK)."""
+        self._answer_sent = True
         self._send(cmd.Answer(call_id=self.id, headers=Headers(headers or {})))
 
     def reject(self, code: int = 486, headers: Mapping[str, str] | None = None) -> None:
@@ -72,8 +74,15 @@ class PeerCall:
         self._send(cmd.Provisional(call_id=self.id, code=code))
 
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
-        """BYE when connected; CANCEL while a call the peer placed still rings."""
-        self._send(cmd.Hangup(call_id=self.id, headers=Headers(headers or {})))
+        """BYE when connected; CANCEL while a call the peer placed still rings; 487 to a call
+        the engine placed that the peer has not answered."""
+        sent = Headers(headers or {})
+        if self.answered or self._answer_sent:
+            self._send(cmd.Bye(call_id=self.id, headers=sent))
+        elif self.incoming is None:
+            self._send(cmd.Cancel(call_id=self.id, headers=sent))
+        else:
+            self._send(cmd.Reject(call_id=self.id, code=487, headers=sent))
 
     def play(self, wav: str | Path, loop: bool = False) -> None:
         """Play a WAV file into the call, as the caller speaking (replaces what it played)."""
@@ -126,7 +135,7 @@ class PeerCall:
         self._send(tcmd.SetRtpLoss(call_id=self.id, percent=percent))
 
     def received(self, kind: type[S]) -> list[S]:
-        """Signals of one kind the peer got on this call (InfoReceived, TransferStatus, ...)."""
+        """Signals of one kind the peer got on this call (SipInfoReceived, TransferStatus, ...)."""
         return [s for s in self.signals if isinstance(s, kind)]
 
     def send_dtmf(self, digits: str, method: str = "rfc2833") -> None:
@@ -138,7 +147,7 @@ class PeerCall:
     @property
     def tones(self) -> str:
         """DTMF digits the engine sent to this call, in order."""
-        return "".join(s.tone for s in self.signals if isinstance(s, ToneReceived))
+        return "".join(s.tone for s in self.signals if isinstance(s, DtmfReceived))
 
     @property
     def said(self) -> list[str]:
@@ -199,7 +208,7 @@ class PeerCall:
         """What reached the peer, e.g. ``["Progress(180)", "Answered", "Ended(200)"]``."""
         out = []
         for s in self.signals:
-            if isinstance(s, AudioReport | ToneReceived):
+            if isinstance(s, AudioReport | DtmfReceived):
                 continue
             code = getattr(s, "code", None)
             out.append(f"{type(s).__name__}({code})" if code is not None else type(s).__name__)

@@ -4,7 +4,7 @@ Inbound legs report ``Progress`` from the command that sent the provisional resp
 ``dispatch``); outbound legs report each new provisional code they receive. ``Answered`` comes
 on CONFIRMED, ``Ended`` exactly once, on DISCONNECTED or when a dial fails before any SIP.
 Media state changes and the end of the leg are passed on to the media registry (``media``);
-DTMF digits become ``ToneReceived``. In-dialog signalling callbacks (REFER, INFO, MESSAGE,
+DTMF digits become ``DtmfReceived``. In-dialog signalling callbacks (REFER, INFO, MESSAGE,
 re-INVITE, redirect, stream life) are handed to the leg's :class:`~.dialog.LegDialog`.
 """
 
@@ -24,7 +24,7 @@ from voxpy.backends.pjsua2.sipmsg import message_headers
 from voxpy.backends.pjsua2.stats import StreamState
 from voxpy.core.guards import EndCause
 from voxpy.core.headers import Headers
-from voxpy.core.signals import Answered, Ended, Progress, Signal, ToneReceived
+from voxpy.core.signals import Answered, DtmfReceived, Ended, Progress, Signal
 
 Emit = Callable[[Signal], None]
 
@@ -159,7 +159,7 @@ class Leg(pj.Call):  # type: ignore[misc]
             return
         try:
             self._emit(
-                ToneReceived(
+                DtmfReceived(
                     call_id=self.call_id,
                     tone=str(prm.digit),
                     method=received_method(int(prm.method)),

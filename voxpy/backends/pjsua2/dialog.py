@@ -8,7 +8,7 @@ request while its transaction is still TRYING, and pjsua only acts on the reques
 "Unhandled by dialog usages"; REFER: 202 and then *dialling the Refer-To target itself*) if the
 transaction is still TRYING once the callback returns. So a generic INFO is answered 200 and a
 REFER is answered 603, or 202 with a subscription of our own (:mod:`.native`), right here, and
-pjsua never sees them. ``application/dtmf-relay`` INFO is left to pjsua (ToneReceived).
+pjsua never sees them. ``application/dtmf-relay`` INFO is left to pjsua (DtmfReceived).
 
 Outcomes of our own requests: pjsua2 gives no handle for an INFO or re-INVITE it sends, but
 their client transaction reaches CALLING synchronously inside the sending call, so the command
@@ -32,11 +32,11 @@ from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.core.signals import (
     CommandFailed,
     HoldChanged,
-    InfoReceived,
-    MessageReceived,
     Redirected,
-    ReInviteReceived,
     Signal,
+    SipInfoReceived,
+    SipMessageReceived,
+    SipReInviteReceived,
     TransferRequested,
     TransferStatus,
 )
@@ -203,12 +203,12 @@ class LegDialog:
     def _incoming_info(self, tsx: int, rdata: int, message: str) -> None:
         mime_type = sipmsg.content_type(message)
         if not self.live or mime_type.lower().startswith(DTMF_RELAY):
-            return  # pjsua answers DTMF INFO itself and reports the digit (ToneReceived)
+            return  # pjsua answers DTMF INFO itself and reports the digit (DtmfReceived)
         status = native().respond(tsx, rdata, 200)
         if status != 0:
             self._logger.warning("cannot answer INFO", call_id=self.leg.call_id, status=status)
         self._emit(
-            InfoReceived(
+            SipInfoReceived(
                 call_id=self.leg.call_id,
                 mime_type=mime_type,
                 body=sipmsg.body_of(message),
@@ -241,7 +241,7 @@ class LegDialog:
         """``Call.onInstantMessage``: an in-dialog MESSAGE (pjsua already answered 200)."""
         if self.live:
             self._emit(
-                MessageReceived(
+                SipMessageReceived(
                     call_id=self.leg.call_id,
                     text=str(prm.msgBody),
                     headers=sipmsg.message_headers(str(prm.rdata.wholeMsg)),
@@ -267,7 +267,7 @@ class LegDialog:
             return
         message = str(prm.rdata.wholeMsg)
         self._emit(
-            ReInviteReceived(
+            SipReInviteReceived(
                 call_id=self.leg.call_id,
                 mime_type=sipmsg.content_type(message) or "application/sdp",
                 body=sipmsg.body_of(message) or str(prm.offer.wholeSdp),

@@ -20,7 +20,16 @@ from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets
 from voxpy.backends.refusal import refusal
-from voxpy.core.commands import Answer, Command, Dial, Hangup, Provisional, Reject, ReportRx
+from voxpy.core.commands import (
+    Answer,
+    Bye,
+    Cancel,
+    Command,
+    Dial,
+    Provisional,
+    Reject,
+    ReportRx,
+)
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.signals import CommandFailed, Ended, Progress, RxReport
 from voxpy.errors import BackendError, InvalidArgumentError
@@ -106,7 +115,7 @@ class Calls:
         try:
             if isinstance(command, Dial):
                 self._dial(command)
-            elif isinstance(command, Provisional | Answer | Reject | Hangup):
+            elif isinstance(command, Provisional | Answer | Reject | Cancel | Bye):
                 self._on_leg(command)
             elif isinstance(command, ReportRx):
                 self._report_rx(command)
@@ -184,14 +193,15 @@ class Calls:
     def _busy(self, account: SipAccount) -> bool:
         return any(leg.account is account for leg in self.legs.values())
 
-    def _on_leg(self, cmd: Provisional | Answer | Reject | Hangup) -> None:
+    def _on_leg(self, cmd: Provisional | Answer | Reject | Cancel | Bye) -> None:
         leg = self.legs.get(cmd.call_id)
         if leg is None or leg.ended or leg.silent:
             self._failed(cmd, NO_SUCH_CALL)
             return
         headers = outgoing_headers(cmd.headers)
-        if isinstance(cmd, Hangup):
-            leg.hangup(call_op(self._hangup_code(leg, cmd.code), headers))
+        if isinstance(cmd, Cancel | Bye):
+            code = cmd.code if isinstance(cmd, Cancel) else 0
+            leg.hangup(call_op(self._hangup_code(leg, code), headers))
             return
         if leg.outbound:
             self._failed(cmd, "only possible on an inbound call")
@@ -228,13 +238,14 @@ class Calls:
 
     @staticmethod
     def _hangup_code(leg: Leg, code: int) -> int:
-        # pjsua reports the code passed to hangup() as the leg's final status, even for a BYE:
-        # established legs get 0 so they end with 200.
+        # Which of CANCEL, BYE or a reject code is the call machine's decision (core/state.py);
+        # this is pjsua's quirk: it reports the code passed to hangup() as the leg's final
+        # status even for a BYE, so a leg that is established by now (a 200 that crossed our
+        # CANCEL) gets 0 to end with 200; an inbound leg with no final response needs one.
         if leg.connected or (leg.final_sent and not leg.outbound):
             return 0
         if 300 <= code <= 699:
             return code
-        # An unanswered inbound leg needs a final error response.
         return 0 if leg.outbound else 603
 
     # -- shutdown --------------------------------------------------------------------------

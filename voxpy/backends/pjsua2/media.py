@@ -167,12 +167,10 @@ class Media:
             )
         except PlaybackError as exc:
             self._emit(
-                sig.PlaybackFinished(
-                    call_id=lm.call_id, playback_id=command.playback_id, error=str(exc)
-                )
+                sig.PlayEnded(call_id=lm.call_id, playback_id=command.playback_id, error=str(exc))
             )
             return
-        # Starts now, or once the leg can carry audio (PlaybackStarted is emitted by _sync).
+        # Starts now, or once the leg can carry audio (PlayStarted is emitted by _sync).
         self._set_source(lm, playback)
 
     def _route(self, command: cmd.SendMedia | cmd.StopMedia) -> None:
@@ -228,9 +226,7 @@ class Media:
                 playback = lm.source
                 if isinstance(playback, Playback) and playback.token == token:
                     self._set_source(lm, None)
-                    self._emit(
-                        sig.PlaybackFinished(call_id=lm.call_id, playback_id=playback.playback_id)
-                    )
+                    self._emit(sig.PlayEnded(call_id=lm.call_id, playback_id=playback.playback_id))
                     break
         self._graves.reap()
 
@@ -285,14 +281,14 @@ class Media:
         lm.audio = None
 
     def _sync(self) -> None:
-        """Make the bridge match the state; emit PlaybackStarted for sources now playing."""
+        """Make the bridge match the state; emit PlayStarted for sources now playing."""
         self._wiring.apply(wanted_links(self._legs, self._silence))
         for lm in self._legs.values():
             playback = lm.source
             if lm.audio is not None and isinstance(playback, Playback) and not playback.started:
                 playback.started = True
                 self._emit(
-                    sig.PlaybackStarted(
+                    sig.PlayStarted(
                         call_id=lm.call_id,
                         playback_id=playback.playback_id,
                         duration=playback.duration,

@@ -2,7 +2,7 @@
 
 The player's EOF callback runs on the media thread, so it only queues the playback's token
 and wakes the owner thread; :meth:`EofQueue.take` is drained there, where the player is
-destroyed and PlaybackFinished is emitted.
+destroyed and PlayEnded is emitted.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from voxpy.backends.pjsua2.ports import FilePlayer
 
 
 class PlaybackError(Exception):
-    """The file cannot be played; the message goes into PlaybackFinished.error."""
+    """The file cannot be played; the message goes into PlayEnded.error."""
 
 
 @dataclass(eq=False)
 class Playback:
-    """One Play command: its player and whether PlaybackStarted has been emitted."""
+    """One Play command: its player and whether PlayStarted has been emitted."""
 
     call_id: str
     playback_id: str

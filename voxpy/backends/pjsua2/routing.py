@@ -8,7 +8,7 @@
   call port that nothing is connected to, so "nothing" must still be something.
 * A muted leg hears silence instead of its source. A muted playback still goes on (into the
   null sound device's sink): the bridge reads no port without a listener, so a disconnected
-  player would stand still and its PlaybackFinished would come late by the time it was muted.
+  player would stand still and its PlayEnded would come late by the time it was muted.
 * An in-band DTMF generator, once created, is mixed into the leg.
 * The level meter and each recording's RX port listen to the leg (what the far end says).
 * Each recording's TX port listens to what the leg hears from us: the real source (not while

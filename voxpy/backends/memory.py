@@ -17,6 +17,7 @@ from voxpy.backends.memory_media import Clock, LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.headers import Headers
+from voxpy.core.limits import MAX_CALLS
 from voxpy.core.ports import SignalSink
 from voxpy.errors import BackendError, InvalidStateError
 
@@ -61,7 +62,7 @@ class MemoryNetwork:
         self.dialog = DialogSim(self.media)
         self._ids = itertools.count(1)
 
-    def endpoint(self, user: str, max_calls: int = 4) -> MemoryBackend:
+    def endpoint(self, user: str, max_calls: int = MAX_CALLS) -> MemoryBackend:
         if len(self.endpoints) == 2:
             raise BackendError("a memory network connects two endpoints", op="memory")
         backend = MemoryBackend(self, user, max_calls)
@@ -81,7 +82,7 @@ class MemoryNetwork:
 class MemoryBackend:
     """One endpoint of a :class:`MemoryNetwork`; see the module docstring."""
 
-    def __init__(self, network: MemoryNetwork, user: str, max_calls: int = 4) -> None:
+    def __init__(self, network: MemoryNetwork, user: str, max_calls: int = MAX_CALLS) -> None:
         self.network = network
         self.user = user
         self.max_calls = max_calls

@@ -19,6 +19,7 @@ from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.ports import PreparedMedia
 from voxpy.errors import InvalidArgumentError, InvalidStateError, VoxpyError
+from voxpy.media.tts import MAX_TTS_CHARS
 from voxpy.runtime.events import (
     PlaybackFinished,
     PlaybackReady,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from voxpy.runtime.call import Call
     from voxpy.runtime.session import Session
 
-MAX_SAY_CHARS = 1500
 TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
 DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
@@ -90,11 +90,11 @@ class CallMedia:
 
         Text over 1500 characters plays nothing: PlaybackFinished fires with an error.
         """
-        if len(text) > MAX_SAY_CHARS:
+        if len(text) > MAX_TTS_CHARS:
 
             async def too_long() -> PreparedMedia:
                 raise InvalidArgumentError(
-                    f"say() text is {len(text)} characters; the limit is {MAX_SAY_CHARS}"
+                    f"say() text is {len(text)} characters; the limit is {MAX_TTS_CHARS}"
                 )
 
             return self._start_playback(too_long, text=text)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voxpy.core.limits import MAX_CALLS
 from voxpy.errors import ConfigError
 
-MAX_CALLS_LIMIT = 4
-"PJSUA_MAX_CALLS of the pjsua2-python wheel: a compile-time cap, incoming and outgoing together."
+MAX_CALLS_LIMIT = MAX_CALLS
+"PJSUA_MAX_CALLS of the pjsua2-python wheel (owned by :mod:`voxpy.core.limits`)."
 
 MIN_SE_FLOOR = 90
 "RFC 4028 section 4: Min-SE is never below 90 s."

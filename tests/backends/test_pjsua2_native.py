@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 from voxpy.backends import peerwire
 from voxpy.backends.refusal import refusal
-from voxpy.core.commands import Dial, Hangup
+from voxpy.core.commands import Bye, Dial
 from voxpy.core.signals import CommandFailed, Ended
 
 PROBE = """
@@ -83,8 +83,8 @@ def test_one_refusal_rule() -> None:
     assert refusal(Dial(call_id="c1", uri="sip:x@h"), "stopped") == Ended(
         call_id="c1", code=503, reason="stopped"
     )
-    assert refusal(Hangup(call_id="c2"), "stopped") == CommandFailed(
-        call_id="c2", op="Hangup", message="stopped"
+    assert refusal(Bye(call_id="c2"), "stopped") == CommandFailed(
+        call_id="c2", op="Bye", message="stopped"
     )
 
 

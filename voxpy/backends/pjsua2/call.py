@@ -71,7 +71,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         self.confirmed = False
         "The INVITE transaction was ACKed (CONFIRMED)."
         self.hung_up = False
-        "We asked pjsua to end the leg (Hangup, Reject, stop)."
+        "We asked pjsua to end the leg (Cancel, Bye, Reject, stop)."
         self.sdp_sent = False
         "Inbound: a 183 or 200 carried our SDP answer, so the caller can hear us."
         self._media = None if silent else media

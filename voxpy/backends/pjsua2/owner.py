@@ -197,7 +197,7 @@ class Owner(threading.Thread):
         if calls is None or stack.ep is None:
             return
         self.accepting = False
-        self._drain()  # commands sent before stop() still run (a final Hangup with headers)
+        self._drain()  # commands sent before stop() still run (a final Bye with headers)
         calls.hangup_all()
         stack.ep.hangupAllCalls()
         deadline = time.monotonic() + STOP_GRACE_S

@@ -31,8 +31,6 @@ from voxpy.backends.pjsua2.pjsip_abi import (
     INT,
     MSG_HDR_LIST,
     MSG_STATUS_CODE,
-    PJ_EIGNORED,
-    PJSIP_ERXOVERFLOW,
     PJSIP_RESPONSE_MSG,
     PRIORITY,
     RX_CB,
@@ -41,31 +39,28 @@ from voxpy.backends.pjsua2.pjsip_abi import (
     RX_PACKET,
     RX_PKT_LEN,
     RX_POOL,
-    RX_SRC_ADDR,
-    RX_SRC_ADDR_LEN,
-    RX_SRC_NAME,
     RX_SRC_PORT,
-    TRANSPORT_UDP,
     TX_CB,
     TX_MSG,
     TX_POOL,
     VERIFIED_WHEEL,
     VP,
-    DroppedData,
     PjsipHdr,
     PjsipModule,
     PjStr,
     c_string,
     hdr_name,
     load,
+    rx_source,
     wheel,
     wheel_verified,
 )
 from voxpy.backends.pjsua2.tcpgate import TcpWatch
+from voxpy.backends.pjsua2.unparsed import Unparsed
 from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, KeyBudget
 from voxpy.core.edge import MAX_PKT_LEN, Refusal, inspect_request
 from voxpy.core.ratelimit import LogBudget
-from voxpy.core.sipraw import raw_header, stateless_response, to_params, top_branch
+from voxpy.core.sipraw import raw_header, to_params, top_branch
 
 _RETRANSMIT_MEMORY = 512
 "Admitted INVITE branches remembered, so a retransmission is not counted (or refused) again."
@@ -95,6 +90,9 @@ class EdgeGuard:
         # The module struct and its thunks must outlive every pjsip call into them.
         self._on_rx = RX_CB(self._rx_request)
         self._on_tx = TX_CB(self._tx_response)
+        self.unparsed = Unparsed(
+            lib, server=user_agent, report=self._refused, tpmgr=self._tpmgr, logger=logger
+        )
         self._on_drop = DROP_CB(self._dropped)
         self._module = PjsipModule(
             name=module_name,
@@ -156,7 +154,7 @@ class EdgeGuard:
             refusal = self._admit(raw)
         if refusal is None:
             return 0
-        source = self._source(rdata)
+        source = rx_source(rdata)
         method = raw.split(b" ", 1)[0][:32].decode("ascii", "replace")
         self.refused += refusal.code != 200
         if refusal.code != 200:
@@ -188,9 +186,13 @@ class EdgeGuard:
         self.enabled = False
         self._log.error("edge_guard_disabled", why=f"struct layout mismatch: {why}")
 
-    def _source(self, rdata: int) -> str:
-        name = ctypes.string_at(rdata + RX_SRC_NAME).decode("ascii", "replace")
-        return f"{name}:{INT.from_address(rdata + RX_SRC_PORT).value}"
+    def _dropped(self, dd_ptr: int | None) -> None:
+        if self.enabled and dd_ptr:
+            self.unparsed.on_dropped(dd_ptr)
+
+    def _refused(self, refusal: Refusal, source: str, method: str) -> None:
+        self.refused += 1
+        self._refusal_line(refusal, source, method)
 
     def _admit(self, raw: bytes) -> Refusal | None:
         call_id = raw_header(raw, b"call-id", b"i")
@@ -286,74 +288,6 @@ class EdgeGuard:
         if self.tcp is not None:
             self.tcp.release()
             self.tcp = None
-
-    # -- requests pjsip could not parse -------------------------------------------------------
-
-    def _dropped(self, dd_ptr: int | None) -> None:
-        if not self.enabled or not dd_ptr:
-            return
-        try:
-            self._answer_dropped(DroppedData.from_address(dd_ptr))
-        except Exception:  # noqa: BLE001 - nothing may propagate into C
-            self._log.exception("edge_guard_failed")
-
-    def _answer_dropped(self, dd: DroppedData) -> None:
-        """pjsip drops a request it cannot parse without a word: answer it 400 (UDP), or log.
-
-        The source address lives in the rx_data, which this callback is not given. A UDP
-        transport reads each datagram into the start of its rx_data's packet buffer (after
-        any CR/LF it skips), so the rx_data is found from the data pointer and confirmed by
-        its msg_buf. On TCP the request is only logged: answering it through
-        ``pjsip_tpmgr_send_raw`` made pjsip try to open a new connection, which asserted
-        (``lis_create_transport``, seen here); behind ``voxpy serve`` Kamailio answers 400/513.
-        """
-        if dd.status == PJ_EIGNORED or not dd.data or not dd.len or not dd.tp:
-            return  # CRLF keep-alives, our own wake-ups among them
-        raw = ctypes.string_at(dd.data, min(dd.len, MAX_PKT_LEN))
-        if raw.startswith(b"SIP/"):
-            return  # a response pjsip could not parse: nothing to answer
-        method = raw.split(b" ", 1)[0][:32].decode("ascii", "replace")
-        transport = ctypes.string_at(dd.tp, 32).split(b"\0", 1)[0]
-        rdata = self._rdata_of(dd.data) if transport.startswith(b"udp") else None
-        source = self._source(rdata) if rdata else transport.decode("ascii", "replace")
-        code, reason = (
-            (513, "Message Too Large")
-            if dd.status == PJSIP_ERXOVERFLOW
-            else (
-                400,
-                "Bad Request",
-            )
-        )
-        why = f"pjsip could not parse it (pj status {dd.status})"
-        self.refused += 1
-        self._refusal_line(Refusal(code=code, reason=reason, why=why), source, method)
-        if rdata is None:
-            return
-        response = stateless_response(
-            raw, code=code, reason=reason, server=self._agent_raw.value.decode()
-        )
-        if response is None:
-            return
-        self._lib.pjsip_tpmgr_send_raw(
-            self._tpmgr(),
-            TRANSPORT_UDP,
-            None,
-            None,
-            response,
-            len(response),
-            rdata + RX_SRC_ADDR,
-            INT.from_address(rdata + RX_SRC_ADDR_LEN).value,
-            None,
-            None,
-        )
-
-    def _rdata_of(self, data: int) -> int | None:
-        """The UDP rx_data whose packet buffer starts (after CR/LF) at ``data``."""
-        for skipped in range(8):
-            rdata = data - RX_PACKET - skipped
-            if VP.from_address(rdata + RX_MSG_BUF).value == data:
-                return rdata
-        return None
 
     # -- responses -------------------------------------------------------------------------
 

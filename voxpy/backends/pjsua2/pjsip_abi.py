@@ -162,3 +162,9 @@ def load() -> Any:
         fn.restype = restype
         fn.argtypes = argtypes
     return lib
+
+
+def rx_source(rdata: int) -> str:
+    """``host:port`` the rx_data came from."""
+    name = ctypes.string_at(rdata + RX_SRC_NAME).decode("ascii", "replace")
+    return f"{name}:{INT.from_address(rdata + RX_SRC_PORT).value}"

@@ -23,7 +23,8 @@ import pytest_asyncio
 from tests.conftest import SCENARIOS
 from tests.edge import corpus
 from tests.edge.corpus import Case
-from tests.edge.rawsip import DROPPED, Exchange, send
+from tests.edge.rawsip import send
+from tests.edge.sipwire import DROPPED, Exchange
 from tests.sip.conftest import Peer
 from tests.sip.engine_process import EngineProcess
 from voxpy.core.signals import Answered, Ended

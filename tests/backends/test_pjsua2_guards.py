@@ -88,11 +88,11 @@ async def test_unacked_200_and_unrefreshed_session_are_released(make_peer: PeerF
 
         ended = await peer.wait(Ended, timeout=45, call_id=no_ack)
         assert ended.reason == "ack_timeout"
-        assert 30 <= time.monotonic() - started < 40
+        assert 30 <= time.monotonic() - started < 48  # not 64 s: the BYE is not waited for
 
         ended = await peer.wait(Ended, timeout=45, call_id=expiring)
         assert ended.reason == "session_timer"
-        assert 55 <= time.monotonic() - started < 70
+        assert 55 <= time.monotonic() - started < 80  # not ~92 s
         # Each got its BYE once (it waited, unread, in the socket).
         await silent.wait_for("BYE", 1)
         await stale.wait_for("BYE", 1)

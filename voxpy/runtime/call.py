@@ -213,8 +213,10 @@ class Call(Emitter, CallMedia, CallSignalling):
     def receive(self, signal: Signal) -> None:
         """Apply a backend signal (engine-internal) through the routing table."""
         handler = self._routes.get(type(signal))
-        if handler is not None:
-            handler(signal)
+        if handler is None:  # exact types: a new signal must be routed on purpose
+            self._log.debug("signal_unrouted", signal=type(signal).__name__)
+            return
+        handler(signal)
 
     def _machine_signal(self, signal: Signal) -> None:
         self._carry_out(self._machine.handle(signal, self._session.clock.now()))
@@ -226,6 +228,10 @@ class Call(Emitter, CallMedia, CallSignalling):
         if signal.op in ("ReportStats", "ReportRx"):  # best effort: no stream yet
             self._log.debug("stats_unavailable", error=signal.message)
             return
+        if signal.op == "Hold":
+            # The re-INVITE did not go through, so the far end was not put on hold: let the
+            # RTP-silence watch run again, or a caller who vanished would keep the slot.
+            self._machine.local_hold = False
         self._log.warning("command_failed", op=signal.op, error=signal.message)
         self._dispatch(
             CallError(

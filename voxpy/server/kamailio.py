@@ -217,6 +217,9 @@ async def start(
     conflict then means another free port and another try, not a failed start.
     """
     server, taken = settings.server, {d.port for d in destinations}
+    if settings.sip.port == 0 and sip_port in taken:
+        # Picked before the workers bound theirs, and the OS gave one of them the same port.
+        sip_port = free_sip_port(settings, exclude=taken)
     for attempt in range(1, PORT_TRIES + 1):
         cfg = write_config(settings, run_dir, sip_port, destinations)
         await check_config(server.kamailio_bin, cfg)

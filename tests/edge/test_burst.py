@@ -67,6 +67,8 @@ class TestWorkerBurst:
         engine = EngineProcess("run", SCENARIOS / "hello_hangup.py", env=rtp_env())
         try:
             await engine.start()
+            # Without the guard (an unverified wheel disables it) this test would prove nothing.
+            assert any(line.get("event") == "edge_guard_installed" for line in engine.lines)
             target = engine.contact_uri.split("@", 1)[1]
             result = await burst(target, tmp_path, rate=rate, calls=calls, timeout=40)
             await _alive_after(engine)

@@ -95,7 +95,7 @@ class TestGeneratedConfig:
         text = cfg.read_text()
         assert 'server_header="Server: edge \\"ua\\"\\\\x"' in text
         assert "if (!route(FROMWORKER) && (1 || " in text
-        assert "> 7) {" in text and "$ml > 4000" in text
+        assert "> 7) {" in text and "$ml > 3488" in text
 
     @pytest.mark.parametrize(
         "overrides",

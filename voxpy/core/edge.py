@@ -269,26 +269,34 @@ def _check_sdp(request: Request, _datagram: bool) -> Refusal | None:
 
 
 def sdp_problem(body: bytes) -> str | None:
-    """Why pjmedia must not see this SDP (or ``None``): checks every address it would parse."""
+    """Why pjmedia must not see this SDP (or ``None``): checks every address it would parse.
+
+    Fields are read by position and compared case-insensitively: ``c=<nettype> <addrtype>
+    <address>``, ``o=<user> <id> <version> <nettype> <addrtype> <address>``, ``a=rtcp:<port>
+    <nettype> <addrtype> <address>``. A ``c=`` that cannot be read that way is refused too.
+    """
     for raw_line in body.split(b"\n"):
         line = raw_line.strip()
-        kind = line[:2]
-        if kind not in (b"c=", b"o=", b"a="):
-            continue
-        if kind == b"a=" and not line.startswith(b"a=rtcp:"):
-            continue
-        parts = line[2:].split()
-        nettype = parts.index(b"IN") if b"IN" in parts else -1
-        if nettype < 0 or nettype + 2 >= len(parts):
-            continue
-        addrtype, address = parts[nettype + 1], parts[nettype + 2]
         label = line[:2].decode("ascii", "replace")
+        fields = line[2:].split()
+        if label == "c=":
+            connection = fields
+        elif label == "o=" and len(fields) == 6:
+            connection = fields[3:]
+        elif line.lower().startswith(b"a=rtcp:") and len(fields) == 4:
+            connection = fields[1:]
+        else:
+            continue
+        if len(connection) != 3 or connection[0].upper() != b"IN":
+            return f"SDP {label} line {line[:64]!r} is not 'IN <addrtype> <address>'"
+        addrtype, address = connection[1].upper(), connection[2]
         if len(address) > MAX_SDP_ADDRESS:
             return f"SDP {label} address of {len(address)} characters"
-        if addrtype.upper() == b"IP6":
+        if addrtype == b"IP6":
             return f"SDP {label} IPv6 address (IPv6 media is not supported)"
-        if kind == b"c=" and not _ipv4(address.split(b"/", 1)[0]):
-            return f"SDP c= address {address[:64]!r} is not an IPv4 address"
+        if label != "o=" and not _ipv4(address.split(b"/", 1)[0]):
+            # a host name would be a blocking DNS lookup on the SIP thread
+            return f"SDP {label} address {address[:64]!r} is not an IPv4 address"
     return None
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from voxpy.config import Settings
+from voxpy.core.edge import ALLOW, MAX_PKT_LEN
+from voxpy.core.edge import KNOWN_METHODS as EDGE_METHODS
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.log import get_logger
 from voxpy.server.procs import LineRelay, describe_exit, free_port, wait_exit
@@ -32,14 +34,11 @@ HASH_EXPIRE_S = 3600
 "A call without BYE stops counting towards its worker's load after this long."
 DS_INACTIVE_PROBING = 9
 "Dispatcher list flags: 1 inactive + 8 probing."
-MAX_MESSAGE_BYTES = 4000
-"Requests over this size get 513: the workers' pjsip receive buffer is 4000 bytes."
-ALLOW = "INVITE, ACK, CANCEL, OPTIONS, BYE, UPDATE, INFO, PRACK, NOTIFY, REFER"
-"The methods a voxpy call uses (the Allow header of 405 and 501)."
-KNOWN_METHODS = (
-    "INVITE|ACK|CANCEL|BYE|OPTIONS|REGISTER|SUBSCRIBE|NOTIFY|REFER|INFO|UPDATE|PRACK|MESSAGE"
-    "|PUBLISH"
-)
+MAX_MESSAGE_BYTES = MAX_PKT_LEN - 512
+"""Requests over this size get 513: the workers' pjsip buffer is 4000 bytes, and Kamailio adds
+its Via and Record-Route (about 200 bytes) before relaying."""
+KNOWN_METHODS = "|".join(sorted(EDGE_METHODS))
+"The methods the front knows (a regex alternation): the workers' edge guard's list."
 "Methods answered 405 out of dialog rather than 501 Not Implemented."
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0

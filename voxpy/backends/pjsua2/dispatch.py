@@ -88,8 +88,8 @@ class Calls:
     def _forget(self, leg: Leg) -> None:
         if self.legs.get(leg.call_id) is leg:
             del self.legs[leg.call_id]
-        if self.leg_ended is not None:
-            self.leg_ended()
+            if self.leg_ended is not None:
+                self.leg_ended()
 
     # -- inbound ---------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from voxpy.backends.pjsua2.pjsip_abi import (
     RX_PKT_LEN,
     RX_POOL,
     RX_SRC_PORT,
+    RX_TRANSPORT,
     TX_CB,
     TX_MSG,
     TX_POOL,
@@ -58,7 +59,7 @@ from voxpy.backends.pjsua2.pjsip_abi import (
 from voxpy.backends.pjsua2.tcpgate import TcpWatch
 from voxpy.backends.pjsua2.unparsed import Unparsed
 from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, KeyBudget
-from voxpy.core.edge import MAX_PKT_LEN, Refusal, inspect_request
+from voxpy.core.edge import MAX_PKT_LEN, TAG, Refusal, inspect_request
 from voxpy.core.ratelimit import LogBudget
 from voxpy.core.sipraw import raw_header, to_params, top_branch
 
@@ -141,23 +142,25 @@ class EdgeGuard:
         if raw is None:
             return 0
         pkt_len = ctypes.c_ssize_t.from_address(rdata + RX_PKT_LEN).value
-        # The top Via names the transport; on TCP pjsip frames by Content-Length itself.
-        datagram = b"/TCP" not in raw_header(raw, b"via", b"v")[:16].upper()
+        # The transport that received it (not the sender's Via, which a sender may write as
+        # it likes): on TCP pjsip frames by Content-Length itself and nothing is truncated.
+        transport = VP.from_address(rdata + RX_TRANSPORT).value
+        datagram = not transport or ctypes.string_at(transport, 3) != b"tcp"
         refusal = inspect_request(
             raw, datagram=datagram, truncated=datagram and pkt_len >= MAX_PKT_LEN
         )
         if (
             refusal is None
             and raw.startswith(b"INVITE ")
-            and b";tag=" not in to_params(raw).lower()
+            and not TAG.search(to_params(raw).decode("latin-1"))
         ):
             refusal = self._admit(raw)
         if refusal is None:
             return 0
         source = rx_source(rdata)
         method = raw.split(b" ", 1)[0][:32].decode("ascii", "replace")
-        self.refused += refusal.code != 200
         if refusal.code != 200:
+            self.refused += 1
             self._refusal_line(refusal, source, method)
         if method != "ACK":
             self._respond(rdata, refusal)
@@ -286,8 +289,8 @@ class EdgeGuard:
     def release(self) -> None:
         """Before libDestroy: no more kernel filtering once pjsip stops reading."""
         if self.tcp is not None:
+            # The watch itself stays: pjsip calls its state callback until libDestroy is done.
             self.tcp.release()
-            self.tcp = None
 
     # -- responses -------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ PRIORITY = 12
 # = 304 bytes; pkt_info {timestamp 16, packet[4000], zero u32, len ssize_t, src_addr 28,
 # src_addr_len, src_name[46], src_port}; then msg_info {msg_buf, len, msg, ...}.
 RX_POOL = 0
+RX_TRANSPORT = 8
+"rx_data.tp_info.transport: the pjsip_transport, whose object name starts udp/tcp."
 RX_PACKET = 320
 RX_PKT_LEN = 4328
 RX_SRC_ADDR = 4336
@@ -120,8 +122,9 @@ class PjsipModule(ctypes.Structure):
 
 
 def c_string(text: str) -> tuple[ctypes.Array[ctypes.c_char], PjStr]:
-    raw = ctypes.create_string_buffer(text.encode())
-    return raw, PjStr(ctypes.cast(raw, VP), len(text))
+    encoded = text.encode()
+    raw = ctypes.create_string_buffer(encoded)
+    return raw, PjStr(ctypes.cast(raw, VP), len(encoded))  # bytes, not characters
 
 
 def hdr_name(hdr: int) -> bytes:

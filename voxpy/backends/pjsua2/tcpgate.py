@@ -125,6 +125,7 @@ class TcpWatch:
         self.connections = ConnectionCount()
         self._log = logger
         self._previous: Any = None
+        self._released = False
         self._on_state = TP_STATE_CB(self._state)
 
     @classmethod
@@ -156,10 +157,16 @@ class TcpWatch:
             self._previous(tp, state, info)
 
     def poll(self, now: float) -> None:
-        if self.connections.should_accept(now):
+        if self._released:
+            return
+        keys = self.connections.keys(now)
+        if keys < self.connections.gate_at:
             self.gate.open()
         else:
-            self.gate.close(now, f"{self.connections.keys(now)} TCP connections hold ioqueue keys")
+            self.gate.close(now, f"{keys} TCP connections hold ioqueue keys")
 
     def release(self) -> None:
-        self.gate.release()
+        """Open the gate and close our copy of the listener; callbacks still come, ignored."""
+        if not self._released:
+            self._released = True
+            self.gate.release()

@@ -69,14 +69,9 @@ class Unparsed:
         transport = ctypes.string_at(dd.tp, 32).split(b"\0", 1)[0]
         rdata = self._rdata_of(dd.data) if transport.startswith(b"udp") else None
         source = rx_source(rdata) if rdata else transport.decode("ascii", "replace")
-        code, reason = (
-            (513, "Message Too Large")
-            if dd.status == PJSIP_ERXOVERFLOW
-            else (
-                400,
-                "Bad Request",
-            )
-        )
+        code, reason = 400, "Bad Request"
+        if dd.status == PJSIP_ERXOVERFLOW:
+            code, reason = 513, "Message Too Large"
         why = f"pjsip could not parse it (pj status {dd.status})"
         self._report(Refusal(code=code, reason=reason, why=why), source, method)
         if rdata is None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.conftest import run_probe
 
 PROBE = """
 import asyncio, socket, sys, threading
@@ -30,13 +27,6 @@ asyncio.run(main())
 
 
 def test_memory_mode_loads_no_pjsua2_and_starts_no_threads_or_sockets() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = run_probe(PROBE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[] 1 0"

@@ -6,12 +6,9 @@ so the checks that load it run in a fresh interpreter; no endpoint is started th
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import run_probe
 from voxpy.backends import peerwire
 from voxpy.backends.refusal import refusal
 from voxpy.core.commands import Bye, Dial
@@ -68,14 +65,7 @@ print("ok")
 
 
 def test_native_features_and_media_faults() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = run_probe(PROBE)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
 
 

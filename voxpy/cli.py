@@ -95,7 +95,7 @@ async def _serve(
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
-    backend = PjsuaBackend(_pjsua_options(settings), logger=get_logger("voxpy.pjsua2"))
+    backend = PjsuaBackend(settings.pjsua_options(), logger=get_logger("voxpy.pjsua2"))
     timeouts = settings.timeouts.timeouts()
     from voxpy.media.library import FileMediaLibrary
 
@@ -183,28 +183,6 @@ def _serve_pool(args: argparse.Namespace) -> int:
     except (KamailioError, WorkersNotPlaced, OSError) as exc:
         log.error("serve_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
-
-
-def _pjsua_options(settings: Settings) -> Any:
-    from voxpy.backends.pjsua2 import PjsuaOptions
-
-    sip, rtp = settings.sip, settings.rtp
-    return PjsuaOptions(
-        host=sip.host,
-        port=sip.port,
-        public_address=sip.public_address,
-        tcp=sip.tcp,
-        rtp_port=rtp.port,
-        rtp_port_range=rtp.port_range,
-        codecs=tuple(sip.codecs),
-        max_calls=sip.max_calls,
-        outbound_proxy=sip.outbound_proxy,
-        user_agent=sip.user_agent,
-        sip_log_level=5 if settings.log.level == "debug" else 0,
-        session_timer=sip.session_timer,
-        session_expires=sip.session_expires,
-        min_se=sip.min_se,
-    )
 
 
 _OVERRIDES = (

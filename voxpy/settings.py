@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 # Pure values, no pjsua2: the wheel's call cap and the SIP defaults have their owner there.
 from voxpy.backends.pjsua2.options import DEFAULTS as PJ
-from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR
+from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR, PjsuaOptions
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.hosts import check_host
@@ -246,6 +246,28 @@ class Settings(_Section):
     media: MediaSettings = Field(default_factory=MediaSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+
+    def pjsua_options(self, **overrides: Any) -> PjsuaOptions:
+        """The pjsua2 backend's options from these settings (``overrides`` win): one place
+        for ``voxpy run`` and the test harness."""
+        sip, rtp = self.sip, self.rtp
+        values: dict[str, Any] = {
+            "host": sip.host,
+            "port": sip.port,
+            "public_address": sip.public_address,
+            "tcp": sip.tcp,
+            "rtp_port": rtp.port,
+            "rtp_port_range": rtp.port_range,
+            "codecs": tuple(sip.codecs),
+            "max_calls": sip.max_calls,
+            "outbound_proxy": sip.outbound_proxy,
+            "user_agent": sip.user_agent,
+            "sip_log_level": 5 if self.log.level == "debug" else 0,
+            "session_timer": sip.session_timer,
+            "session_expires": sip.session_expires,
+            "min_se": sip.min_se,
+        }
+        return PjsuaOptions(**{**values, **overrides})
 
     def summary(self) -> dict[str, Any]:
         """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.

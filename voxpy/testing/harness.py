@@ -115,26 +115,23 @@ class ScenarioHarness:
             self.check_errors()
 
     async def _start_sip_peer(self) -> Backend:
-        from voxpy.backends.pjsua2 import PjsuaBackend, PjsuaOptions
+        from voxpy.backends.pjsua2 import PjsuaBackend
         from voxpy.backends.process import ProcessBackend
         from voxpy.media.library import FileMediaLibrary
 
         self.media = FileMediaLibrary.from_settings(self.settings)
         self.peer_backend = ProcessBackend(host="127.0.0.1", port=0, measure_audio=True)
         await self.peer_backend.start(self._on_peer_signal)
-        sip = self.settings.sip
         return PjsuaBackend(
-            PjsuaOptions(
+            # The scenario's own settings (codecs, call cap, session timers, ...), on loopback
+            # ports the OS picks, with the peer as the outbound proxy.
+            self.settings.pjsua_options(
                 host="127.0.0.1",
                 port=0,
-                codecs=tuple(sip.codecs),
-                max_calls=sip.max_calls,
+                public_address=None,
                 rtp_port=0,
                 rtp_port_range=0,
                 outbound_proxy=f"{self.peer_backend.contact_uri};lr",
-                session_timer=sip.session_timer,
-                session_expires=sip.session_expires,
-                min_se=sip.min_se,
             )
         )
 

@@ -22,7 +22,6 @@ from voxpy.errors import (
     VoxpyError,
 )
 from voxpy.runtime.call import Call
-from voxpy.runtime.dispatch import current_session
 from voxpy.runtime.events import (
     AppEvent,
     AudioStarted,
@@ -40,6 +39,7 @@ from voxpy.runtime.events import (
     Terminated,
     Terminating,
 )
+from voxpy.runtime.scope import current_session
 from voxpy.runtime.session import Session
 
 

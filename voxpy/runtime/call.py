@@ -1,19 +1,13 @@
 """``Call``: one SIP leg as a scenario sees it (VoxEngine's Call, snake_case names).
 
-Methods check the core state table first (misuse raises InvalidStateError and changes nothing),
-then hand a command to the backend. Backend signals come back through :meth:`Call.receive`,
-which looks the signal's type up in one routing table:
+``Call`` is a facade: VoxEngine's method names over parts it owns, each built with the leg's
+:class:`~voxpy.runtime.leg.LegContext` - its life (:mod:`~voxpy.runtime.lifecycle`: the core's
+call machine decides, this part carries the decisions out), media, tones, signalling and
+quality. The part interface, and how new units plug in, are in :mod:`voxpy.runtime.leg`.
 
-* Progress, Answered, Ended and RxReport go to the core's
-  :class:`~voxpy.core.state.CallMachine`, whose outcomes are carried out here: ``Leg*``
-  events become the scenario's events (:data:`LEG_EVENTS`), ``Send`` commands go to the
-  backend. The machine also owns the leg's timers; :meth:`Call._arm` keeps one clock
-  timer at its ``next_deadline()``.
-* Everything else belongs to a part of the leg (media: :mod:`voxpy.runtime.media`;
-  signalling and quality: :mod:`voxpy.runtime.signalling`). A part plugs in by returning
-  ``{signal type: handler}`` from its ``_*_routes()`` and by the hooks ``Call`` calls when
-  the leg connects or ends; new units (WebSocket streams, conference, detectors) follow
-  the same shape, each signal type owned by exactly one part.
+Methods check the state first (misuse raises InvalidStateError and changes nothing), then hand
+a command to the backend. Backend signals come back through :meth:`Call.receive`, which looks
+the signal's type up in one routing table merged from the parts' routes.
 """
 
 from __future__ import annotations
@@ -21,63 +15,31 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from voxpy.core import commands as cmd
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
-from voxpy.core.outcomes import (
-    LegAudioStarted,
-    LegConnected,
-    LegDisconnected,
-    LegEvent,
-    LegFailed,
-    LegRinging,
-    LegStateChanged,
-    Outcome,
-    Send,
-)
-from voxpy.core.signals import Answered, CommandFailed, Ended, Progress, RxReport, Signal
-from voxpy.core.state import Act, CallMachine
-from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.core.signals import Signal
+from voxpy.core.state import CallMachine
+from voxpy.errors import InvalidStateError
 from voxpy.runtime.dispatch import Emitter
-from voxpy.runtime.events import (
-    AudioStarted,
-    CallError,
-    CallEvent,
-    Connected,
-    Disconnected,
-    Failed,
-    Ringing,
-    StateChanged,
-)
-from voxpy.runtime.media import CallMedia
-from voxpy.runtime.signalling import QUALITY_EVENTS, CallSignalling
-from voxpy.runtime.timers import Timer
-
-if TYPE_CHECKING:
-    from voxpy.runtime.session import Session
-
-LEG_EVENTS: dict[type[LegEvent], type[CallEvent]] = {
-    LegStateChanged: StateChanged,
-    LegRinging: Ringing,
-    LegAudioStarted: AudioStarted,
-    LegConnected: Connected,
-    LegDisconnected: Disconnected,
-    LegFailed: Failed,
-}
-"The scenario-facing event for each of the call machine's events (which lack the Call)."
-MACHINE_SIGNALS = (Progress, Answered, Ended, RxReport)
+from voxpy.runtime.leg import LegContext, LegHost, merge_routes
+from voxpy.runtime.lifecycle import Lifecycle
+from voxpy.runtime.media import Media
+from voxpy.runtime.playback import Playback
+from voxpy.runtime.quality import QUALITY_EVENTS, Quality
+from voxpy.runtime.signalling import Signalling, caller_info
+from voxpy.runtime.tones import Tones
 
 _UNSET: Any = object()
 
 
-class Call(Emitter, CallMedia, CallSignalling):
+class Call:
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
         self,
-        session: Session,
+        host: LegHost,
         call_id: str,
         machine: CallMachine,
         *,
@@ -87,34 +49,59 @@ class Call(Emitter, CallMedia, CallSignalling):
         headers: Headers | None = None,
         from_uri: str = "",
     ) -> None:
-        super().__init__(session, session.handler_failed, call_id)
+        self._host = host
         self._id = call_id
         self._machine = machine
         self._callerid = callerid
         self._number = number
         self._display_name = display_name
         self._headers = headers or Headers()
-        self._custom_data: Any = None
-        self._log = session.log.bind(call_id=call_id)
         self._from_uri = from_uri
-        self._timer: Timer | None = None
-        self._end_reported = False
-        self._media_init()
-        self._signalling_init()
-        self._routes: dict[type[Signal], Callable[[Any], None]] = {
-            CommandFailed: self._command_failed,
-            **dict.fromkeys(MACHINE_SIGNALS, self._machine_signal),
-            **self._media_routes(),
-            **self._signalling_routes(),
-        }
-        "Every signal a leg handles, by exact type, to the one handler that owns it."
-        self._arm()
+        self._custom_data: Any = None
+        self._log = host.log.bind(call_id=call_id)
+        self._events = Emitter(lambda: host.scope(call_id), host.on_error, host.track)
+        ctx = LegContext(
+            call_id=call_id,
+            machine=machine,
+            send=host.send,
+            fire=self._fire,
+            clock=host.clock,
+            log=self._log,
+            spawn=host.spawn,
+        )
+        self._media = Media(ctx, host.media, host.session_id)
+        self._tones = Tones(ctx)
+        self._signalling = Signalling(ctx)
+        self._quality = Quality(ctx, host.thresholds, self._quality_listened)
+        parts = (self._media, self._tones, self._signalling, self._quality)
+        self._life = Lifecycle(ctx, parts, lambda: host.ended(self))
+        self._routes = merge_routes(self._life, *parts)
+        "Every signal a leg handles, by exact type, to the one part that owns it."
+
+    # -- events ------------------------------------------------------------------------------
 
     def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
         """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
-        super().add_event_listener(event, handler)
+        self._events.add_event_listener(event, handler)
         if event in QUALITY_EVENTS:
-            self._start_polling()  # quality events need the leg's statistics
+            self._quality.start_polling()  # quality events need the leg's statistics
+
+    def remove_event_listener(self, event: str, handler: Callable[..., Any] | None = None) -> None:
+        """Remove ``handler`` for ``event``, or every handler of it when ``handler`` is None."""
+        self._events.remove_event_listener(event, handler)
+
+    def on(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """``add_event_listener`` under pyee's name; returns ``handler``."""
+        self.add_event_listener(event, handler)
+        return handler
+
+    def once(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``handler(e)`` the next time ``event`` fires, then forget it."""
+        self._events.once(str(event), handler)
+        return handler
+
+    def listeners(self, event: str) -> list[Callable[..., Any]]:
+        return self._events.listeners(str(event))
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -133,6 +120,9 @@ class Call(Emitter, CallMedia, CallSignalling):
 
     def incoming(self) -> bool:
         return self._machine.incoming
+
+    def direction(self) -> str:
+        return "INCOMING" if self._machine.incoming else "OUTGOING"
 
     def callerid(self) -> str:
         """The caller's number (user part of From)."""
@@ -155,38 +145,155 @@ class Call(Emitter, CallMedia, CallSignalling):
             self._custom_data = value
         return self._custom_data
 
+    def caller_info(self) -> dict[str, bool] | None:
+        """STIR/SHAKEN: ``{"is_verified": ...}`` from a ``verstat`` parameter in
+        P-Asserted-Identity or From; None when the network sent none."""
+        return caller_info(self._headers, self._from_uri)
+
+    def codec(self) -> str | None:
+        """The negotiated audio codec ("PCMU", ...), known once the call is connected."""
+        return self._quality.codec
+
+    def is_muted(self) -> bool:
+        return self._signalling.muted
+
     @property
     def live(self) -> bool:
         return self._machine.live
 
-    # -- signalling --------------------------------------------------------------------------
+    # -- the leg's life ----------------------------------------------------------------------
 
     def answer(self, headers: Mapping[str, str] | None = None) -> None:
         """Answer an inbound leg (200 OK); Connected fires when the caller's ACK arrives."""
-        self._command(Act.ANSWER, cmd.Answer(call_id=self._id, headers=outgoing_headers(headers)))
+        self._life.answer(outgoing_headers(headers))
 
     def reject(self, code: int = 603, headers: Mapping[str, str] | None = None) -> None:
         """Refuse an inbound leg with a final 4xx-6xx status; Disconnected fires with ``code``."""
-        if not isinstance(code, int) or not 400 <= code <= 699:
-            raise InvalidArgumentError(f"reject code must be an int in 400..699, got {code!r}")
-        self._command(
-            Act.REJECT, cmd.Reject(call_id=self._id, code=code, headers=outgoing_headers(headers))
-        )
+        self._life.reject(code, outgoing_headers(headers))
 
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
         """End the leg: BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""
-        command = self._machine.hangup(outgoing_headers(headers))
-        self._log.info("command", op=type(command).__name__.lower())
-        self._session.send(command)
-        self._arm()
+        self._life.hangup(outgoing_headers(headers))
 
     def ring(self) -> None:
         """Send 180 Ringing on an inbound leg."""
-        self._command(Act.RING, cmd.Provisional(call_id=self._id, code=180))
+        self._life.ring()
 
     def start_early_media(self) -> None:
         """Send 183 Session Progress with SDP: audio flows before the answer."""
-        self._command(Act.EARLY_MEDIA, cmd.Provisional(call_id=self._id, code=183))
+        self._life.start_early_media()
+
+    # -- media (voxpy.runtime.media) ---------------------------------------------------------
+
+    def say(
+        self, text: str, language: str = "en", voice: str | None = None, rate: float | None = None
+    ) -> Playback:
+        """Speak ``text`` into the call (offline TTS by default; see config ``media``).
+
+        Text over 1500 characters plays nothing: PlaybackFinished fires with an error.
+        """
+        return self._media.say(text, language, voice, rate)
+
+    def start_playback(self, url: str, loop: bool = False) -> Playback:
+        """Play a WAV/MP3/OGG/FLAC file or http(s) URL into the call, once or in a loop."""
+        return self._media.start_playback(url, loop)
+
+    def play_progress_tone(self, country: str = "US") -> Playback:
+        """Loop the country's ringback tone (US, EU, GB, ...) until something replaces it."""
+        return self._media.play_progress_tone(country)
+
+    def stop_playback(self) -> None:
+        """Stop what plays now; no PlaybackFinished fires (VoxEngine's rule)."""
+        self._media.stop_playback()
+
+    def record(
+        self, stereo: bool = False, hd_audio: bool = False, name_prefix: str | None = None
+    ) -> None:
+        """Record the call to MP3 while it runs (8 kHz/32 kbps; hd_audio: 16 kHz/64 kbps).
+
+        Stereo: what the engine sends on the left, what the caller sends on the right.
+        """
+        self._media.record(stereo, hd_audio, name_prefix)
+
+    def stop_recording(self) -> None:
+        """Finish the recording now (it also finishes when the call ends)."""
+        self._media.stop_recording()
+
+    def send_media_to(self, other: Call) -> None:
+        """Send what this call's far end says into ``other`` (one way; replaces its source)."""
+        self._media.send_to(other._media)
+
+    def stop_media_to(self, other: Call) -> None:
+        self._media.stop_to(other._media)
+
+    # -- DTMF (voxpy.runtime.tones) ----------------------------------------------------------
+
+    def handle_tones(self, enabled: bool = True) -> None:
+        """Fire ToneReceived for DTMF digits (off by default, as in VoxEngine)."""
+        self._tones.handle_tones(enabled)
+
+    def send_digits(self, digits: str) -> None:
+        """Send DTMF (0-9 * # A-D); each ``w`` waits 500 ms (Twilio's convention)."""
+        self._tones.send_digits(digits)
+
+    async def gather(self, max_digits: int = 1, timeout: float = 5.0, finish_on: str = "#") -> str:
+        """Collect DTMF digits: stops at ``max_digits``, at a ``finish_on`` key (not included),
+        when ``timeout`` seconds pass without a digit, or when the call ends. Digits pressed
+        since the last gather (e.g. during a prompt) are taken first."""
+        return await self._tones.gather(max_digits, timeout, finish_on)
+
+    # -- in-dialog signalling (voxpy.runtime.signalling) -------------------------------------
+
+    def transfer_to(
+        self,
+        to: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        call: Call | None = None,
+    ) -> None:
+        """REFER the far end to ``to`` (blind), or to ``call``'s far end (attended, with
+        Replaces). TransferComplete or TransferFailed follows."""
+        replaces = call.id() if call is not None else None
+        self._signalling.transfer_to(to, outgoing_headers(headers), replaces)
+
+    def handle_blind_transfer(self, enabled: bool = True) -> None:
+        """Accept incoming REFERs as BlindTransferRequested (off: they are declined, 603)."""
+        self._signalling.handle_blind_transfer(enabled)
+
+    def notify_blind_transfer_success(self) -> None:
+        self._signalling.notify_transfer(200, "OK")
+
+    def notify_blind_transfer_failed(self, code: int = 503, reason: str = "") -> None:
+        self._signalling.notify_transfer(code, reason)
+
+    def send_info(
+        self, mime_type: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self._signalling.send_info(mime_type, body, outgoing_headers(headers))
+
+    def send_message(self, text: str) -> None:
+        self._signalling.send_message(text)
+
+    def hold(self) -> None:
+        """Put the far end on hold (re-INVITE a=sendonly)."""
+        self._signalling.hold(True)
+
+    def unhold(self) -> None:
+        """Take the far end off hold (re-INVITE a=sendrecv). Called right after hold(), the
+        second re-INVITE goes out once the first transaction has completed."""
+        self._signalling.hold(False)
+
+    def mute(self) -> None:
+        """Stop sending our audio into the call (the far end hears silence)."""
+        self._signalling.mute(True)
+
+    def unmute(self) -> None:
+        self._signalling.mute(False)
+
+    # -- quality (voxpy.runtime.quality) -----------------------------------------------------
+
+    def monitor_media_statistics(self, enabled: bool = True, interval: float = 1.0) -> None:
+        """Fire MediaStatisticsReceived every ``interval`` seconds (a Twilio-shaped sample)."""
+        self._quality.monitor(enabled, interval)
 
     # -- engine side -------------------------------------------------------------------------
 
@@ -196,19 +303,13 @@ class Call(Emitter, CallMedia, CallSignalling):
         return self._log
 
     @property
-    def session(self) -> Session:
-        return self._session
+    def session_id(self) -> str:
+        return self._host.session_id
 
     def end_quietly(self) -> None:
         """Hang up unless the leg is already ending (engine-internal: forwarding, terminate)."""
         with contextlib.suppress(InvalidStateError):
             self.hangup()
-
-    def _command(self, act: Act, command: cmd.Command) -> None:
-        self._machine.command(act)
-        self._log.info("command", op=type(command).__name__.lower())
-        self._session.send(command)
-        self._arm()
 
     def receive(self, signal: Signal) -> None:
         """Apply a backend signal (engine-internal) through the routing table."""
@@ -218,74 +319,27 @@ class Call(Emitter, CallMedia, CallSignalling):
             return
         handler(signal)
 
-    def _machine_signal(self, signal: Signal) -> None:
-        self._carry_out(self._machine.handle(signal, self._session.clock.now()))
+    def forget_listeners(self) -> None:
+        """Drop every handler (the session has ended)."""
+        self._events.remove_all_listeners()
 
-    def _command_failed(self, signal: CommandFailed) -> None:
-        if not self.live:  # the far end hung up before the command ran: nothing to report
-            self._log.debug("command_overtaken_by_hangup", op=signal.op)
-            return
-        if signal.op in ("ReportStats", "ReportRx"):  # best effort: no stream yet
-            self._log.debug("stats_unavailable", error=signal.message)
-            return
-        if signal.op == "Hold":
-            # The re-INVITE did not go through, so the far end was not put on hold: let the
-            # RTP-silence watch run again, or a caller who vanished would keep the slot.
-            self._machine.local_hold = False
-        self._log.warning("command_failed", op=signal.op, error=signal.message)
-        self._dispatch(
-            CallError(
-                name=CallEvents.Error,
-                call=self,
-                op=signal.op,
-                error=signal.message,
-                status=signal.status,
-            )
-        )
+    def _fire(self, name: CallEvents, /, **fields: Any) -> Any:
+        """Dispatch the event ``name`` to this leg's handlers; returns the event object."""
+        values = {k: v for k, v in fields.items() if v is not None}
+        event = self._host.build_event(name, self, values)
+        shown = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+        self._log.info("event", **{k: v for k, v in shown.items() if _loggable(k, v)})
+        self._host.observe(event)
+        self._events.emit(str(name), event)
+        return event
 
-    def _carry_out(self, outcomes: list[Outcome]) -> None:
-        for out in outcomes:
-            if isinstance(out, Send):
-                if out.why:
-                    log = self._log.warning if out.why != "call_timeout" else self._log.info
-                    log(out.why, **out.detail)
-                self._session.send(out.command)
-                continue
-            values = ((f.name, getattr(out, f.name)) for f in dataclasses.fields(out))
-            args = {k: v for k, v in values if v is not None}
-            self._dispatch(LEG_EVENTS[type(out)](name=out.name, call=self, **args))
-            if isinstance(out, LegConnected):
-                self._signalling_connected()
-        self._arm()
-        if not self._machine.live and not self._end_reported:
-            self._end_reported = True  # late signals (an RxReport in flight) must not repeat it
-            self._media_ended()
-            self._session.call_ended(self)
-
-    def _arm(self) -> None:
-        """Keep one clock timer at the machine's next deadline (none once the leg ended)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        due = self._machine.next_deadline() if self._machine.live else None
-        if due is not None:
-            delay = due - self._session.clock.now()
-            self._timer = self._session.clock.call_later(delay, self._deadline)
-
-    def _deadline(self) -> None:
-        self._timer = None
-        self._carry_out(list(self._machine.handle_deadline(self._session.clock.now())))
-
-    def _dispatch(self, event: Any) -> None:
-        loggable = {k: v for k, v in _fields(event).items() if isinstance(v, str | int | float)}
-        self._log.info("event", **loggable)
-        self._session.observe(event)
-        self.emit(event.name, event)
+    def _quality_listened(self) -> bool:
+        return any(self._events.listeners(str(name)) for name in QUALITY_EVENTS)
 
     def __repr__(self) -> str:
         direction = "inbound" if self.incoming() else "outbound"
         return f"<Call {self._id} {direction} {self.state()}>"
 
 
-def _fields(event: Any) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in event.__dataclass_fields__ if name != "call"}
+def _loggable(name: str, value: object) -> bool:
+    return name != "call" and isinstance(value, str | int | float)

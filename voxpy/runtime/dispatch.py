@@ -2,31 +2,28 @@
 
 * :class:`LoopDoor` is the *only* place where another thread hands work to the event loop
   (``call_soon_threadsafe``). Backends call it from their own threads with signals.
-* :class:`Emitter` is a pyee ``AsyncIOEventEmitter`` whose listeners run inside their session's
-  scope (so ``from voxpy import VoxEngine`` resolves to that session) and whose failures - sync
+* :class:`Emitter` is a pyee ``AsyncIOEventEmitter`` whose listeners run inside a scope (the
+  session's: ``from voxpy import VoxEngine`` resolves to that session) and whose failures - sync
   or async - are reported once to an ``on_error`` hook instead of escaping into the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
-import structlog
 from pyee.asyncio import AsyncIOEventEmitter
 
 from voxpy.core.signals import Signal
 
-if TYPE_CHECKING:
-    from voxpy.runtime.session import Session
-
-current_session: contextvars.ContextVar[Session] = contextvars.ContextVar("voxpy_session")
-
 ErrorHook = Callable[[BaseException, Any], None]
-"""Called with (exception, event object) when a listener fails."""
+"Called with (exception, event object) when a scenario handler fails."
+Scope = Callable[[], AbstractContextManager[None]]
+"The context a listener runs in."
+Track = Callable[["asyncio.Future[Any]", Any], None]
+"Follows an async listener's task: (task, event)."
 
 
 class LoopDoor:
@@ -42,29 +39,14 @@ class LoopDoor:
         self._loop.call_soon_threadsafe(self._route, signal)
 
 
-@contextmanager
-def session_scope(session: Session, call_id: str | None = None) -> Iterator[None]:
-    """Make ``session`` current and bind its ids into structlog's context for user code."""
-    token = current_session.set(session)
-    ids: dict[str, Any] = {"session_id": session.id}
-    if call_id is not None:
-        ids["call_id"] = call_id
-    log_tokens = structlog.contextvars.bind_contextvars(**ids)
-    try:
-        yield
-    finally:
-        structlog.contextvars.reset_contextvars(**log_tokens)
-        current_session.reset(token)
-
-
 class Emitter(AsyncIOEventEmitter):
-    """pyee emitter bound to a session; listeners receive exactly one event object."""
+    """pyee emitter whose listeners receive exactly one event object, run in ``scope``."""
 
-    def __init__(self, session: Session, on_error: ErrorHook, call_id: str | None = None) -> None:
+    def __init__(self, scope: Scope, on_error: ErrorHook, track: Track) -> None:
         super().__init__()
-        self._session = session
+        self._scope = scope
         self._on_error = on_error
-        self._scope_call_id = call_id
+        self._track = track
 
     def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
         """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
@@ -87,7 +69,7 @@ class Emitter(AsyncIOEventEmitter):
 
     def run_handler(self, f: Callable[[Any], Any], event: Any) -> None:
         """Run user code ``f(event)`` in the session scope; failures go to the error hook."""
-        with session_scope(self._session, self._scope_call_id):
+        with self._scope():
             try:
                 result = f(event)
             except Exception as exc:  # noqa: BLE001 - any user handler failure is reported, not raised
@@ -95,7 +77,7 @@ class Emitter(AsyncIOEventEmitter):
                 return
             if asyncio.iscoroutine(result):
                 task = asyncio.ensure_future(result)  # copies the scope's context
-                self._session.track(task, event)
+                self._track(task, event)
 
     def _emit_handle_potential_error(self, event: str, error: Any) -> None:
         # Our listeners never raise into pyee; an "error" emit with no listener is ignored.

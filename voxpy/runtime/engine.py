@@ -17,7 +17,6 @@ from voxpy.core.events import AppEvents
 from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall, Signal
-from voxpy.core.state import CallMachine
 from voxpy.errors import CapacityError, ScenarioError
 from voxpy.runtime.call import Call
 from voxpy.runtime.dispatch import LoopDoor
@@ -121,7 +120,7 @@ class Engine:
 
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
-        for call_id in [i for i, c in self._calls.items() if c.session is session]:
+        for call_id in [i for i, c in self._calls.items() if c.session_id == session.id]:
             del self._calls[call_id]
 
     # -- signals -----------------------------------------------------------------------------
@@ -150,16 +149,7 @@ class Engine:
             self.send(cmd.Reject(call_id=sig.call_id, code=code))
             return
         session = self._new_session(self.custom_data)
-        call = Call(
-            session,
-            sig.call_id,
-            CallMachine.inbound(sig.call_id, self.clock.now(), session.limits()),
-            callerid=sig.callerid,
-            number=sig.destination,
-            display_name=sig.display_name,
-            headers=sig.headers,
-            from_uri=sig.from_uri,
-        )
+        call = session.inbound_call(sig)
         try:
             self.scenario.run(session)
         except ScenarioError as exc:

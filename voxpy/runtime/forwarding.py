@@ -9,11 +9,9 @@ from voxpy.core.events import CallEvents
 
 if TYPE_CHECKING:
     from voxpy.runtime.call import Call
-    from voxpy.runtime.session import Session
 
 
 def easy_process(
-    session: Session,
     inbound: Call,
     outbound: Call,
     on_established: Callable[[Call, Call], Any] | None = None,
@@ -30,7 +28,8 @@ def easy_process(
 
     def bridge(_e: Any) -> None:
         if inbound.live and outbound.live:
-            session.send_media_between(inbound, outbound)
+            inbound.send_media_to(outbound)
+            outbound.send_media_to(inbound)
             if on_established is not None:
                 on_established(inbound, outbound)
 

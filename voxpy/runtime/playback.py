@@ -1,16 +1,11 @@
-"""``Playback``: the awaitable handle ``say``/``start_playback`` return."""
+"""``Playback``: the awaitable handle ``say``/``start_playback``/``play_progress_tone`` return."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
-
-from voxpy.runtime.events import PlaybackFinished
-
-if TYPE_CHECKING:
-    from voxpy.runtime.media import CallMedia
+from typing import Any
 
 
 class Playback:
@@ -18,23 +13,23 @@ class Playback:
     (its ``error`` says whether it failed), or None if it was stopped, replaced or the call
     ended first."""
 
-    def __init__(self, call: CallMedia, text: str | None, source: str | None) -> None:
+    def __init__(self, text: str | None, source: str | None) -> None:
         self.id = uuid.uuid4().hex[:12]
-        self.call = call
         self.text = text
         self.source = source
         self.sent = False
-        self._done: asyncio.Future[PlaybackFinished | None] = (
-            asyncio.get_running_loop().create_future()
-        )
+        # Any, not PlaybackFinished: the event classes name the Call, which owns the media
+        # part that makes this handle; naming them here would close an import cycle.
+        self._done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-    def __await__(self) -> Generator[Any, None, PlaybackFinished | None]:
+    def __await__(self) -> Generator[Any, None, Any]:
         return asyncio.shield(self._done).__await__()
 
     @property
     def done(self) -> bool:
         return self._done.done()
 
-    def _resolve(self, event: PlaybackFinished | None) -> None:
+    def resolve(self, event: Any) -> None:
+        """Finish the handle with the PlaybackFinished event, or None (stopped, replaced)."""
         if not self._done.done():
             self._done.set_result(event)

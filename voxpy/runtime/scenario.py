@@ -15,8 +15,8 @@ from typing import Any
 
 from voxpy.core.quality import Thresholds
 from voxpy.errors import ScenarioError
-from voxpy.runtime.dispatch import session_scope
 from voxpy.runtime.nomedia import NoMedia
+from voxpy.runtime.scope import session_scope
 from voxpy.runtime.session import Session, Timeouts
 
 

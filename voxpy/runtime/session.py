@@ -20,12 +20,14 @@ from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
+from voxpy.core.signals import IncomingCall
 from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
-from voxpy.runtime.dispatch import Emitter, session_scope
+from voxpy.runtime.catalog import build_call_event
+from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.events import (
     AppEvent,
     HandlerError,
@@ -34,6 +36,8 @@ from voxpy.runtime.events import (
     Terminated,
     Terminating,
 )
+from voxpy.runtime.leg import LegHost
+from voxpy.runtime.scope import session_scope
 from voxpy.runtime.timers import Clock, Timer
 
 
@@ -64,7 +68,7 @@ class Session(Emitter):
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.log = host.log.bind(session_id=self.id)
-        super().__init__(self, self.handler_failed)
+        super().__init__(lambda: session_scope(self), self.handler_failed, self.track)
         self._host = host
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
@@ -76,6 +80,22 @@ class Session(Emitter):
         self._no_live_calls = asyncio.Event()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
+        self._legs = LegHost(
+            session_id=self.id,
+            log=self.log,
+            clock=host.clock,
+            media=host.media,
+            thresholds=host.thresholds,
+            send=host.send,
+            spawn=self.spawn,
+            build_event=build_call_event,
+            observe=lambda event: host.observe(self, event),
+            ended=self.call_ended,
+            scope=lambda call_id: session_scope(self, call_id),
+            on_error=self.handler_failed,
+            track=self.track,
+        )
+        "What this session's legs are given (the Call sees no more of the session)."
 
     # -- VoxEngine API -----------------------------------------------------------------------
 
@@ -103,15 +123,15 @@ class Session(Emitter):
         call_id = uuid.uuid4().hex
         number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
         call = Call(
-            self,
+            self._legs,
             call_id,
-            CallMachine.outbound(call_id, self._host.clock.now(), self.limits()),
+            CallMachine.outbound(call_id, self._host.clock.now(), self._limits()),
             callerid=callerid or "",
             number=number,
             display_name=display_name or "",
         )
         self._adopt(call)
-        self.send(
+        self._host.send(
             cmd.Dial(
                 call_id=call_id,
                 uri=to,
@@ -159,7 +179,7 @@ class Session(Emitter):
     ) -> None:
         """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
         both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
-        forwarding.easy_process(self, inbound, outbound, on_established)
+        forwarding.easy_process(inbound, outbound, on_established)
 
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
@@ -212,29 +232,7 @@ class Session(Emitter):
     def ending(self) -> bool:
         return self._ending
 
-    def send(self, command: cmd.Command) -> None:
-        self._host.send(command)
-
-    def observe(self, event: Any) -> None:
-        self._host.observe(self, event)
-
-    @property
-    def media(self) -> MediaLibrary:
-        return self._host.media
-
-    @property
-    def thresholds(self) -> Thresholds:
-        return self._host.thresholds
-
-    @property
-    def clock(self) -> Clock:
-        return self._host.clock
-
-    @property
-    def timeouts(self) -> Timeouts:
-        return self._host.timeouts
-
-    def limits(self) -> Limits:
+    def _limits(self) -> Limits:
         """The timers a new leg's call machine runs (no answer, dial, duration, RTP)."""
         t = self._host.timeouts
         return Limits(
@@ -243,10 +241,6 @@ class Session(Emitter):
             max_duration=t.max_call_duration,
             rtp_timeout=self._host.thresholds.rtp_timeout_hangup,
         )
-
-    def after(self, delay: float, fn: Callable[[], None]) -> None:
-        """Run engine code ``fn`` after ``delay`` seconds on the session's clock."""
-        self._host.clock.call_later(delay, fn)
 
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run engine work concurrently; a failure is reported like a handler's."""
@@ -262,8 +256,22 @@ class Session(Emitter):
         if not self._calls:
             self._arm_grace()
 
+    def inbound_call(self, incoming: IncomingCall) -> Call:
+        """The leg of an inbound INVITE (its call machine drops it with 408 if nobody answers);
+        the session takes it with :meth:`adopt_inbound` once the scenario has run."""
+        return Call(
+            self._legs,
+            incoming.call_id,
+            CallMachine.inbound(incoming.call_id, self._host.clock.now(), self._limits()),
+            callerid=incoming.callerid,
+            number=incoming.destination,
+            display_name=incoming.display_name,
+            headers=incoming.headers,
+            from_uri=incoming.from_uri,
+        )
+
     def adopt_inbound(self, call: Call) -> None:
-        """Take an inbound leg (its call machine drops it with 408 if nobody answers)."""
+        """Take an inbound leg made by :meth:`inbound_call`."""
         self._adopt(call)
 
     def call_ended(self, call: Call) -> None:
@@ -342,7 +350,7 @@ class Session(Emitter):
         self.log.info("session_terminated", leftover_calls=len(self.live_calls()))
         self.remove_all_listeners()
         for call in self._calls.values():
-            call.remove_all_listeners()
+            call.forget_listeners()
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
@@ -357,4 +365,4 @@ class _Work(AppEvent):
     prepared) fails: HandlerError.event then says ``timer`` or ``playback``."""
 
 
-__all__ = ["Session", "SessionHost", "Timeouts", "session_scope"]
+__all__ = ["Session", "SessionHost", "Timeouts"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voxpy.core.events import CallEvents
 from voxpy.runtime.events import CallEvent
 
 
@@ -123,24 +122,3 @@ class MuteChanged(CallEvent):
     """``mute()``/``unmute()`` took effect (Twilio's ``mute`` event)."""
 
     muted: bool
-
-
-SIGNALLING_EVENTS: dict[CallEvents, type[CallEvent]] = {
-    CallEvents.TransferComplete: TransferComplete,
-    CallEvents.TransferFailed: TransferFailed,
-    CallEvents.BlindTransferRequested: BlindTransferRequested,
-    CallEvents.Forwarding: Forwarding,
-    CallEvents.InfoReceived: InfoReceived,
-    CallEvents.MessageReceived: MessageReceived,
-    CallEvents.ReInviteReceived: ReInviteReceived,
-    CallEvents.OnHold: OnHold,
-    CallEvents.OffHold: OffHold,
-    CallEvents.MediaStatisticsReceived: MediaStatisticsReceived,
-    CallEvents.Warning: QualityWarning,
-    CallEvents.WarningCleared: WarningCleared,
-    CallEvents.RtpStopped: RtpStopped,
-    CallEvents.RtpResumed: RtpResumed,
-    CallEvents.FirstAudioPacketReceived: FirstAudioPacketReceived,
-    CallEvents.Mute: MuteChanged,
-}
-"Which class each event of this module is built as (the events are fired by name)."

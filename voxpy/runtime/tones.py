@@ -1,0 +1,110 @@
+"""The DTMF part of a call leg: digits received (events, ``gather``, type-ahead) and sent."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections.abc import Callable, Mapping
+
+from voxpy.core import commands as cmd
+from voxpy.core import signals as sig
+from voxpy.core.events import CallEvents
+from voxpy.errors import InvalidArgumentError
+from voxpy.runtime.leg import Handler, LegContext
+from voxpy.runtime.timers import Timer
+
+TYPEAHEAD_MAX = 32
+"Digits kept for the next gather() while none is running."
+DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
+TONE_TYPES = {"rfc2833": "TELEPHONE_EVENT", "info": "SIP_INFO"}
+
+
+class Tones:
+    """DTMF of one leg (see :mod:`voxpy.runtime.leg`)."""
+
+    def __init__(self, ctx: LegContext) -> None:
+        self._ctx = ctx
+        self._events = False
+        self._hooks: list[Callable[[str | None], None]] = []
+        self._typeahead: list[str] = []
+
+    def handle_tones(self, enabled: bool) -> None:
+        self._events = bool(enabled)
+
+    def send_digits(self, digits: str) -> None:
+        if not isinstance(digits, str) or not DIGITS.match(digits):
+            raise InvalidArgumentError(f"send_digits takes 0-9 * # A-D and w, got {digits!r}")
+        self._ctx.require_media("send_digits on")
+        delay = 0.0
+        for chunk in re.split(r"(w)", digits):
+            if chunk == "w":
+                delay += 0.5
+            elif chunk:
+                self._ctx.after(delay, functools.partial(self._send_now, chunk))
+
+    def _send_now(self, digits: str) -> None:
+        if self._ctx.live:
+            self._ctx.send(cmd.SendDigits(call_id=self._ctx.call_id, digits=digits))
+
+    async def gather(self, max_digits: int, timeout: float, finish_on: str) -> str:
+        digits: list[str] = []
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        timer: list[Timer] = []
+
+        def finish() -> None:
+            if not done.done():
+                done.set_result("".join(digits))
+
+        def arm() -> None:
+            for t in timer:
+                t.cancel()
+            timer[:] = [self._ctx.clock.call_later(timeout, finish)]
+
+        def on_digit(tone: str | None) -> None:
+            if tone is None or tone in finish_on:
+                finish()
+                return
+            digits.append(tone)
+            if len(digits) >= max_digits:
+                finish()
+            else:
+                arm()
+
+        self._hooks.append(on_digit)
+        arm()
+        typed, self._typeahead = self._typeahead, []
+        for tone in typed:  # keys pressed during the prompt count (type-ahead)
+            on_digit(tone)
+        try:
+            return await done
+        finally:
+            self._hooks.remove(on_digit)
+            for t in timer:
+                t.cancel()
+
+    # -- Part --------------------------------------------------------------------------------
+
+    def routes(self) -> Mapping[type[sig.Signal], Handler]:
+        return {sig.DtmfReceived: self._on_dtmf}
+
+    def connected(self) -> None:
+        pass
+
+    def ended(self) -> None:
+        """Running gathers return what they have."""
+        for hook in list(self._hooks):
+            hook(None)
+
+    def _on_dtmf(self, signal: sig.DtmfReceived) -> None:
+        if self._hooks:
+            for hook in list(self._hooks):
+                hook(signal.tone)
+        elif len(self._typeahead) < TYPEAHEAD_MAX:
+            self._typeahead.append(signal.tone)
+        if self._events:
+            self._ctx.fire(
+                CallEvents.ToneReceived,
+                tone=signal.tone,
+                tone_type=TONE_TYPES.get(signal.method, ""),
+            )

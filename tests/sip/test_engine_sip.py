@@ -76,7 +76,8 @@ class TestInbound:
             await first.next(Answered, leg)
         extra = second.dial(engine.uri("105"))
         assert (await second.next(Ended, extra)).code == 486
-        await asyncio.sleep(0.3)
+        for leg in legs:  # each answers a request sent after the 486: none was ended by it
+            await first.still_up(leg)
         assert not [s for s in first.signals if isinstance(s, Ended)]
         for leg in legs:
             first.send(cmd.Bye(call_id=leg))

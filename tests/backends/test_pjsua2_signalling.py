@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.conftest import PeerFactory, connect
+from tests.backends.conftest import Peer, PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
     Bye,
@@ -70,6 +70,16 @@ def tone_wav(path: Path, seconds: float, freq: float = 440.0) -> str:
     return str(path)
 
 
+async def answers_taken_in(peer: Peer, call_id: str) -> None:
+    """Return once ``peer`` has taken in the answers to everything it sent earlier on the leg.
+
+    A REFER goes last; the far end refuses it (603: transfers are off) after answering what
+    came before, and that final TransferStatus is the end of the window, not a sleep."""
+    peer.send(Transfer(call_id=call_id, to="sip:nobody@127.0.0.1"))
+    refused = await peer.wait(TransferStatus, call_id=call_id, final=True)
+    assert refused.code == 603, refused
+
+
 async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory) -> None:
     a, b, c = await asyncio.gather(make_peer(), make_peer(), make_peer())
     b_id = await connect(a, b, "x1")
@@ -106,18 +116,22 @@ async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory)
     busy = await a.wait(TransferStatus, call_id="x1", final=True)
     assert (busy.code, busy.reason) == (486, "Busy Here")
 
-    # Nothing left to notify; pjsua never dialled a Refer-To target by itself.
+    # Nothing left to notify; pjsua never dialled a Refer-To target by itself: B dials C
+    # now, and an INVITE pjsua had sent to carol left B's socket before this one.
     b.send(NotifyTransfer(call_id=b_id, code=200))
     await b.wait(CommandFailed, call_id=b_id, op="NotifyTransfer")
-    await asyncio.sleep(0.3)
-    assert not c.taken(IncomingCall)
-    assert len(b.taken(IncomingCall)) == 1 and not b.taken(Ended)  # only the call from A
-    assert len(b.taken(TransferRequested)) == 2
+    b.send(Dial(call_id="probe", uri=c.uri("probe")))
+    probe = await c.wait(IncomingCall)
+    assert probe.destination == "probe" and len(c.taken(IncomingCall)) == 1
+    c.send(Reject(call_id=probe.call_id, code=486))
+    await b.wait(Ended, call_id="probe")
+    assert len(b.taken(IncomingCall)) == 1  # only the call from A
 
     # The transferor hangs up before the outcome (usual for blind transfers): B's waiting
     # subscription is dropped with the leg (the fixture checks both peers exit cleanly).
     a.send(Transfer(call_id="x1", to=c.uri("dave")))
-    await b.wait(TransferRequested, call_id=b_id)
+    await b.wait(TransferRequested, call_id=b_id)  # reported on a live leg only
+    assert not b.taken(Ended, call_id=b_id) and len(b.taken(TransferRequested)) == 3
     a.send(Bye(call_id="x1"))
     await b.wait(Ended, call_id=b_id)
     b.send(NotifyTransfer(call_id=b_id, code=200))
@@ -181,7 +195,10 @@ async def test_info_and_message_both_ways(make_peer: PeerFactory) -> None:
     b.send(SendMessage(call_id=b_id, text="hello A"))
     assert (await a.wait(SipMessageReceived, call_id="i1")).text == "hello A"
 
-    await asyncio.sleep(0.3)  # a non-2xx answer would have come back as CommandFailed
+    # A non-2xx answer would have come back as CommandFailed, before the answer to a REFER
+    # sent after it (the far end answers in order, and loopback keeps them in order).
+    await answers_taken_in(a, "i1")
+    await answers_taken_in(b, b_id)
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
     assert len(b.taken(SipInfoReceived)) == 1  # the DTMF INFO was not reported as INFO
     a.send(SendInfo(call_id="nope", mime_type="text/plain", body="x"))

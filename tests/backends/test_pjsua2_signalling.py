@@ -221,8 +221,9 @@ async def test_hold_unhold_and_media_survives(make_peer: PeerFactory, tmp_path: 
     # pjsua re-created the streams (and call ports): the routing follows.
     a.send(Play(call_id="h1", playback_id="after", path=tone_wav(tmp_path / "t.wav", 1.0)))
     await a.wait(PlayStarted, playback_id="after")
-    await asyncio.sleep(1.2)
+    await a.wait(PlayEnded, playback_id="after", timeout=3.0)  # the 1 s tone played out
     assert await b.heard(b_id) >= 0.7
+    await answers_taken_in(b, b_id)  # the answers to B's re-INVITEs, before its REFER's
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
 
 
@@ -236,6 +237,7 @@ async def test_back_to_back_holds_queue(make_peer: PeerFactory) -> None:
     for on in (True, False, True, False):
         await a.wait(HoldChanged, call_id="q1", on_hold=on, timeout=10)
     assert [s.on_hold for s in a.taken(HoldChanged)] == [True, False, True, False]
+    await answers_taken_in(b, b_id)  # A's HoldChanged does not mean B has the last 200 yet
     assert not b.taken(CommandFailed)
 
 

@@ -255,6 +255,7 @@ async def test_mute_silences_what_we_send(make_peer: PeerFactory, tmp_path: Path
     assert out_level is not None and 4000 <= out_level <= 8000
     assert in_level is not None and 4000 <= in_level <= 8000
     a.send(Mute(call_id="m1", on=True))
+    # Wall-clock on purpose: silence (RTP that carries nothing) is measured over time.
     await asyncio.sleep(0.2)
     before = await b.heard(b_id)
     assert before >= 0.3
@@ -301,6 +302,7 @@ async def test_stats_and_rtp_loss(make_peer: PeerFactory) -> None:
     assert 0.05 <= lost / (lost + got) <= 0.20, (lost, got)
 
     b.send(SetRtpLoss(call_id=b_id, percent=100))  # no RTP at all: "no media" detection
+    # Wall-clock on purpose: packets that do not arrive can only be counted over time.
     await asyncio.sleep(0.2)
     stopped = await a.stats("s1")
     await asyncio.sleep(1.0)

@@ -135,6 +135,8 @@ async def test_loop_stop_replace_and_errors(
     await a.wait(PlayStarted, playback_id="loop")
     await until(lambda: _more_than(b, b_id, 1.2))  # longer than the file: it wrapped
     a.send(StopPlayback(call_id="l1", playback_id="loop"))
+    # Wall-clock on purpose: silence is audio that does not come, so only time measures it
+    # (0.2 s for the frames in flight, then 0.5 s that must stay silent).
     await asyncio.sleep(0.2)
     before = await b.heard(b_id)
     await asyncio.sleep(0.5)
@@ -229,6 +231,8 @@ async def test_in_band_dtmf_without_telephone_event(make_peer: PeerFactory) -> N
     a.send(SendDigits(call_id="i1", digits="123"))
     # 3 tones of 160 ms; pjsua has no in-band detector, so B only hears them as audio.
     await until(lambda: _more_than(b, b_id, 0.35))
+    # Wall-clock on purpose: that the tones stop, and that B never reports a digit (no
+    # detector, no RTP event), is audio and signals that do not come; no event ends it.
     await asyncio.sleep(0.6)
     assert await b.heard(b_id) <= 0.6
     assert not a.taken(CommandFailed) and not b.taken(DtmfReceived)
@@ -299,6 +303,7 @@ async def test_bridged_legs(make_peer: PeerFactory, tones: dict[str, str]) -> No
     c.send(Play(call_id=c_id, playback_id="c", path=tones["half"], loop=True))
     await until(lambda: _more_than(b, b_id, 0.4))  # and the other way round
     a.send(StopMedia(call_id="ab", to_call_id="ac"))
+    # Wall-clock on purpose: C's silence is measured over time (frames in flight first).
     await asyncio.sleep(0.2)
     before = await c.heard(c_id)
     await asyncio.sleep(0.6)

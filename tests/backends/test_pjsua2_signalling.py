@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.conftest import PeerFactory, connect
+from tests.backends.conftest import Peer, PeerFactory, connect
 from voxpy.core.commands import (
     Answer,
     Bye,
@@ -70,6 +70,16 @@ def tone_wav(path: Path, seconds: float, freq: float = 440.0) -> str:
     return str(path)
 
 
+async def answers_taken_in(peer: Peer, call_id: str) -> None:
+    """Return once ``peer`` has taken in the answers to everything it sent earlier on the leg.
+
+    A REFER goes last; the far end refuses it (603: transfers are off) after answering what
+    came before, and that final TransferStatus is the end of the window, not a sleep."""
+    peer.send(Transfer(call_id=call_id, to="sip:nobody@127.0.0.1"))
+    refused = await peer.wait(TransferStatus, call_id=call_id, final=True)
+    assert refused.code == 603, refused
+
+
 async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory) -> None:
     a, b, c = await asyncio.gather(make_peer(), make_peer(), make_peer())
     b_id = await connect(a, b, "x1")
@@ -106,18 +116,22 @@ async def test_incoming_refer_is_the_scenarios_to_answer(make_peer: PeerFactory)
     busy = await a.wait(TransferStatus, call_id="x1", final=True)
     assert (busy.code, busy.reason) == (486, "Busy Here")
 
-    # Nothing left to notify; pjsua never dialled a Refer-To target by itself.
+    # Nothing left to notify; pjsua never dialled a Refer-To target by itself: B dials C
+    # now, and an INVITE pjsua had sent to carol left B's socket before this one.
     b.send(NotifyTransfer(call_id=b_id, code=200))
     await b.wait(CommandFailed, call_id=b_id, op="NotifyTransfer")
-    await asyncio.sleep(0.3)
-    assert not c.taken(IncomingCall)
-    assert len(b.taken(IncomingCall)) == 1 and not b.taken(Ended)  # only the call from A
-    assert len(b.taken(TransferRequested)) == 2
+    b.send(Dial(call_id="probe", uri=c.uri("probe")))
+    probe = await c.wait(IncomingCall)
+    assert probe.destination == "probe" and len(c.taken(IncomingCall)) == 1
+    c.send(Reject(call_id=probe.call_id, code=486))
+    await b.wait(Ended, call_id="probe")
+    assert len(b.taken(IncomingCall)) == 1  # only the call from A
 
     # The transferor hangs up before the outcome (usual for blind transfers): B's waiting
     # subscription is dropped with the leg (the fixture checks both peers exit cleanly).
     a.send(Transfer(call_id="x1", to=c.uri("dave")))
-    await b.wait(TransferRequested, call_id=b_id)
+    await b.wait(TransferRequested, call_id=b_id)  # reported on a live leg only
+    assert not b.taken(Ended, call_id=b_id) and len(b.taken(TransferRequested)) == 3
     a.send(Bye(call_id="x1"))
     await b.wait(Ended, call_id=b_id)
     b.send(NotifyTransfer(call_id=b_id, code=200))
@@ -181,7 +195,10 @@ async def test_info_and_message_both_ways(make_peer: PeerFactory) -> None:
     b.send(SendMessage(call_id=b_id, text="hello A"))
     assert (await a.wait(SipMessageReceived, call_id="i1")).text == "hello A"
 
-    await asyncio.sleep(0.3)  # a non-2xx answer would have come back as CommandFailed
+    # A non-2xx answer would have come back as CommandFailed, before the answer to a REFER
+    # sent after it (the far end answers in order, and loopback keeps them in order).
+    await answers_taken_in(a, "i1")
+    await answers_taken_in(b, b_id)
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
     assert len(b.taken(SipInfoReceived)) == 1  # the DTMF INFO was not reported as INFO
     a.send(SendInfo(call_id="nope", mime_type="text/plain", body="x"))
@@ -204,8 +221,9 @@ async def test_hold_unhold_and_media_survives(make_peer: PeerFactory, tmp_path: 
     # pjsua re-created the streams (and call ports): the routing follows.
     a.send(Play(call_id="h1", playback_id="after", path=tone_wav(tmp_path / "t.wav", 1.0)))
     await a.wait(PlayStarted, playback_id="after")
-    await asyncio.sleep(1.2)
+    await a.wait(PlayEnded, playback_id="after", timeout=3.0)  # the 1 s tone played out
     assert await b.heard(b_id) >= 0.7
+    await answers_taken_in(b, b_id)  # the answers to B's re-INVITEs, before its REFER's
     assert not a.taken(CommandFailed) and not b.taken(CommandFailed)
 
 
@@ -219,6 +237,7 @@ async def test_back_to_back_holds_queue(make_peer: PeerFactory) -> None:
     for on in (True, False, True, False):
         await a.wait(HoldChanged, call_id="q1", on_hold=on, timeout=10)
     assert [s.on_hold for s in a.taken(HoldChanged)] == [True, False, True, False]
+    await answers_taken_in(b, b_id)  # A's HoldChanged does not mean B has the last 200 yet
     assert not b.taken(CommandFailed)
 
 
@@ -236,6 +255,7 @@ async def test_mute_silences_what_we_send(make_peer: PeerFactory, tmp_path: Path
     assert out_level is not None and 4000 <= out_level <= 8000
     assert in_level is not None and 4000 <= in_level <= 8000
     a.send(Mute(call_id="m1", on=True))
+    # Wall-clock on purpose: silence (RTP that carries nothing) is measured over time.
     await asyncio.sleep(0.2)
     before = await b.heard(b_id)
     assert before >= 0.3
@@ -282,6 +302,7 @@ async def test_stats_and_rtp_loss(make_peer: PeerFactory) -> None:
     assert 0.05 <= lost / (lost + got) <= 0.20, (lost, got)
 
     b.send(SetRtpLoss(call_id=b_id, percent=100))  # no RTP at all: "no media" detection
+    # Wall-clock on purpose: packets that do not arrive can only be counted over time.
     await asyncio.sleep(0.2)
     stopped = await a.stats("s1")
     await asyncio.sleep(1.0)

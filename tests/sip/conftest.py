@@ -14,7 +14,7 @@ from tests.sip.engine_process import EngineProcess
 from voxpy.backends.process import ProcessBackend
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.signals import Signal
+from voxpy.core.signals import CommandFailed, Ended, Signal, TransferStatus
 
 S = TypeVar("S", bound=Signal)
 
@@ -51,10 +51,14 @@ class Peer:
         """Signal type names seen for one leg, in order."""
         return [type(s).__name__ for s in self.signals if s.call_id == call_id]
 
-    async def next(self, kind: type[S], call_id: str | None = None, timeout: float = 10) -> S:
+    async def next(
+        self, kind: type[S], call_id: str | None = None, timeout: float = 10, *, since: int = 0
+    ) -> S:
+        """The first signal of ``kind`` (on ``call_id``) from ``signals[since:]`` on."""
+
         async def poll() -> S:
             while True:
-                for s in self.signals:
+                for s in self.signals[since:]:
                     if isinstance(s, kind) and (call_id is None or s.call_id == call_id):
                         return s
                 self._changed.clear()
@@ -66,6 +70,25 @@ class Peer:
             raise AssertionError(
                 f"no {kind.__name__} in {timeout}s; peer saw {self.signals}"
             ) from None
+
+    async def still_up(self, call_id: str, timeout: float = 10) -> None:
+        """Prove by an answer, not by waiting, that the leg is up at both ends *now*.
+
+        A REFER in the dialog, which the far end refuses with 603 (nobody there handles
+        transfers) as long as it still holds the dialog (else 481). The final TransferStatus
+        is reported only on a leg that is still live here, and a BYE the far end sent before
+        that answer is ahead of it on the way (loopback keeps one socket's datagrams in order):
+        so once this returns, an Ended that was coming for this leg is already in ``signals``.
+        """
+        since = len(self.signals)
+        self.send(cmd.Transfer(call_id=call_id, to="sip:nobody@127.0.0.1"))
+        while True:  # Ended or CommandFailed (no live leg) instead: fail now, not at the timeout
+            outcome = await self.next(Signal, call_id, timeout, since=since)
+            since = self.signals.index(outcome, since) + 1
+            if isinstance(outcome, TransferStatus | Ended | CommandFailed):
+                break
+        assert isinstance(outcome, TransferStatus), f"leg not up: {outcome}"
+        assert (outcome.code, outcome.final) == (603, True), outcome
 
 
 @pytest.fixture

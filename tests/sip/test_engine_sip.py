@@ -59,7 +59,7 @@ class TestInbound:
         engine = await engine_factory(TEST_SCENARIOS / "answer_and_wait.py")
         leg = peer.dial(engine.uri())
         await peer.next(Answered, leg)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # wall-clock on purpose: the duration below measures it
         peer.send(cmd.Bye(call_id=leg, headers=Headers({"X-Bye-Reason": "done"})))
         event = await engine.wait_event("Call.Disconnected")
         assert event["code"] == 200
@@ -76,7 +76,8 @@ class TestInbound:
             await first.next(Answered, leg)
         extra = second.dial(engine.uri("105"))
         assert (await second.next(Ended, extra)).code == 486
-        await asyncio.sleep(0.3)
+        for leg in legs:  # each answers a request sent after the 486: none was ended by it
+            await first.still_up(leg)
         assert not [s for s in first.signals if isinstance(s, Ended)]
         for leg in legs:
             first.send(cmd.Bye(call_id=leg))
@@ -128,7 +129,7 @@ class TestOutbound:
         incoming = await peer.next(IncomingCall)
         assert incoming.headers.get("X-Campaign") == "demo"
         peer.send(cmd.Provisional(call_id=incoming.call_id, code=180))
-        await asyncio.sleep(0.2)
+        await engine.wait_event("Call.Ringing")  # the 180 is in before the 200 goes out
         peer.send(cmd.Answer(call_id=incoming.call_id, headers=Headers({"X-Agent": "7"})))
         assert (await peer.next(Ended, incoming.call_id)).code == 200
         assert await engine.wait(10) == 0

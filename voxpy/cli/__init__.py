@@ -83,7 +83,11 @@ async def _serve(
     await engine.start()
     if console:
         sys.stderr.write(_startup_line(command, scenario, settings, engine) + "\n")
-    control = await _start_control(engine, control_path, log) if control_path is not None else None
+    control = (
+        await _start_control(engine, control_path, settings, log)
+        if control_path is not None
+        else None
+    )
     if control_path is not None and control is None:
         await engine.shutdown()
         return EXIT_BACKEND
@@ -154,12 +158,17 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
     )
 
 
-async def _start_control(engine: Engine, path: Path, log: Any) -> Any:
+async def _start_control(engine: Engine, path: Path, settings: Settings, log: Any) -> Any:
     """The control API of a `voxpy serve` worker (a unix socket), or None if it cannot listen."""
     from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
+    from voxpy.server.results import ResultLimits
 
     die_with_parent()
-    control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log)
+    limits = ResultLimits(
+        ttl=settings.server.session_results_ttl,
+        max_sessions=settings.server.session_results_max,
+    )
+    control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log, limits)
     try:
         await control.start(path)
     except OSError as exc:

@@ -185,6 +185,19 @@ def test_call_with_started_handler_runs(tmp_path: Path, register: str) -> None:
     assert "no_started_handler" not in result.stderr
 
 
+def test_call_dialling_at_top_level_is_not_refused(tmp_path: Path) -> None:
+    """No Started handler but a call placed at top level: the session has work, so it runs."""
+    scenario = tmp_path / "top_level_dial.py"
+    scenario.write_text(
+        "from voxpy import VoxEngine\n"
+        "VoxEngine.call_sip('sip:nobody@127.0.0.1:9')  # the discard port: nobody answers\n"
+    )
+    fast = {"VOXPY_TIMEOUTS__DIAL": "1", "VOXPY_TIMEOUTS__SESSION_GRACE": "0"}
+    result = voxpy("call", str(scenario), *LOOPBACK, env=fast)
+    assert result.returncode == 0, result.stderr
+    assert "no_started_handler" not in result.stderr
+
+
 def _startup_output(*, tty: bool) -> str:
     """stderr of `voxpy run` (on a pseudo-terminal or a pipe) until it has started, and
     half a second more, then SIGTERM."""

@@ -70,7 +70,7 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         raise ConfigError(
             f"unknown format {fmt!r}, expected one of {', '.join(FORMATS)}", field="log.format"
         )
-    as_json = fmt == "json" or (fmt == "auto" and not _is_tty(out))
+    as_json = not renders_console(fmt, out)
 
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -107,6 +107,12 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(threshold)
+
+
+def renders_console(fmt: str, stream: TextIO | None = None) -> bool:
+    """Whether ``fmt`` means readable text rather than JSON lines on ``stream`` (stderr)."""
+    fmt = fmt.strip().lower()
+    return fmt == "console" or (fmt == "auto" and _is_tty(sys.stderr if stream is None else stream))
 
 
 def get_logger(name: str) -> FilteringBoundLogger:

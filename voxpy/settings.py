@@ -218,6 +218,10 @@ class ServerSettings(_Section):
     pike_loopback: bool = False
     invite_rate: int = Field(default=50, ge=1, le=100000)
     run_dir: OptionalStr = None
+    session_results_ttl: float = Field(default=600.0, ge=0, le=7 * 86400, allow_inf_nan=False)
+    "Seconds a finished session's results stay queryable over the API; 0 keeps none."
+    session_results_max: int = Field(default=1000, ge=0, le=100_000)
+    "Finished sessions' results kept per worker at most (the oldest go first); 0 keeps none."
 
     @field_validator("worker_host", "http_host")
     @classmethod

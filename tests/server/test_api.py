@@ -86,7 +86,6 @@ class TestStartSession:
         ("payload", "message"),
         [
             ("[1, 2]", "must be a JSON object"),
-            ('{"custom_data": 5}', "custom_data must be a string"),
             ('{"scenario": ["x"]}', "scenario must be a string"),
             ('{"customdata": "x"}', "unknown field customdata"),
         ],
@@ -123,7 +122,8 @@ class TestStartSession:
         _, listing = await server.api("GET", "/sessions")
         counts = [0, 0]
         for session in listing["sessions"]:
-            counts[session["worker"]] += 1
+            if session["state"] != "finished":  # placement counts running sessions only
+                counts[session["worker"]] += 1
         expected = 0 if counts[0] <= counts[1] else 1
         assert (await new_session(server, "spread"))["worker"] == expected
 
@@ -137,16 +137,55 @@ class TestStartSession:
             assert status == 404, (method, path)
             assert "no such session" in body["error"]
 
-    async def test_delete_terminates(self, server: ServeProcess) -> None:
-        session_id = (await new_session(server))["session_id"]
+    @pytest.mark.parametrize(
+        ("custom_data", "received"),
+        [
+            (
+                {"to": "sip:alice@example.com", "tries": 2},
+                '{"to":"sip:alice@example.com","tries":2}',
+            ),
+            (["a", "ü"], '["a","ü"]'),
+            (5, "5"),
+            (True, "true"),
+            ("as is", "as is"),
+            (None, None),
+        ],
+        ids=["object", "array", "number", "bool", "string", "null"],
+    )
+    async def test_custom_data_any_json_value(
+        self, server: ServeProcess, custom_data: object, received: str | None
+    ) -> None:
+        """Non-string JSON reaches VoxEngine.custom_data() JSON-encoded; a string as it is."""
+        status, created = await server.api(
+            "POST", "/sessions", json_body={"custom_data": custom_data}
+        )
+        assert status == 201, created
+        path = f"/sessions/{created['session_id']}"
+        status, body = await server.api("POST", f"{path}/request")
+        assert status == 200 and body["session"] == received  # what the scenario read
+        status, body = await server.api("GET", path)
+        assert status == 200 and body["custom_data"] == received
+
+    async def test_delete_terminates_and_the_result_stays(self, server: ServeProcess) -> None:
+        """A finished session is still readable (state, outcome, events) for the dialer."""
+        session_id = (await new_session(server, "job-1"))["session_id"]
         status, body = await server.api("DELETE", f"/sessions/{session_id}")
         assert status == 202 and body["terminating"] is True
         for _ in range(50):
-            status, _ = await server.api("GET", f"/sessions/{session_id}")
-            if status == 404:
+            status, body = await server.api("GET", f"/sessions/{session_id}")
+            if body.get("state") == "finished":
                 break
             await asyncio.sleep(0.05)
-        assert status == 404
+        assert status == 200 and body["state"] == "finished", body
+        assert body["outcome"] == "no_calls" and body["custom_data"] == "job-1"
+        assert body["calls"] == [] and body["worker"] in (0, 1)
+        assert "Application.Terminated" in [e["name"] for e in body["events"]]
+        status, listing = await server.api("GET", "/sessions")
+        assert {"session_id": session_id, "state": "finished"}.items() <= next(
+            s for s in listing["sessions"] if s["session_id"] == session_id
+        ).items()
+        status, body = await server.api("DELETE", f"/sessions/{session_id}")
+        assert (status, body) == (409, {"error": "the session has already finished"})
 
 
 class TestHttpRequest:

@@ -124,3 +124,51 @@ async def test_bad_forwarded_request_400(
     reply = await raw(control, "POST", f"/sessions/{session_id}/request", body)
     assert_json_refusal(reply, 400, words)
     assert logs.errors() == []
+
+
+async def test_post_without_http_request_handler_501(
+    voxpy_harness: Harness, logs: LogCapture
+) -> None:
+    """A session whose scenario has no HttpRequest handler says so (501), not a silent 204."""
+    harness = await voxpy_harness(TEST_SCENARIOS / "answer_and_wait.py")
+    directory = Path(tempfile.mkdtemp(prefix="vx-ctl-", dir="/tmp"))
+    worker = WorkerControl(harness.engine, TOKEN.decode(), get_logger("voxpy.worker"))
+    await worker.start(directory / "w0.sock")
+    try:
+        created = await raw(worker, "POST", "/sessions", b"{}")
+        session_id = created.json()["session_id"]
+        reply = await raw(worker, "POST", f"/sessions/{session_id}/request", b'{"path": "/x"}')
+        assert_json_refusal(reply, 501, "no AppEvents.HttpRequest handler")
+        assert logs.errors() == []
+    finally:
+        await worker.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_finished_session_stays_queryable(control: WorkerControl, logs: LogCapture) -> None:
+    """After its end a session is listed and readable as finished; DELETE then is 409."""
+    created = await raw(control, "POST", "/sessions", b'{"custom_data": "job-7"}')
+    session_id = created.json()["session_id"]
+    live = (await raw(control, "GET", f"/sessions/{session_id}")).json()
+    assert live["state"] == "live" and live["custom_data"] == "job-7"
+    assert (await raw(control, "DELETE", f"/sessions/{session_id}")).status == 202
+    for _ in range(100):
+        reply = await raw(control, "GET", f"/sessions/{session_id}")
+        if reply.json().get("state") == "finished":
+            break
+        await asyncio.sleep(0.02)
+    record = reply.json()
+    assert reply.status == 200 and record["state"] == "finished", record
+    assert record["outcome"] == "no_calls" and record["custom_data"] == "job-7"
+    assert [e["name"] for e in record["events"]] == [
+        "Application.Started",
+        "Application.Terminating",
+        "Application.Terminated",
+    ]
+    listing = (await raw(control, "GET", "/sessions")).json()["sessions"]
+    assert [s["state"] for s in listing if s["session_id"] == session_id] == ["finished"]
+    again = await raw(control, "DELETE", f"/sessions/{session_id}")
+    assert_json_refusal(again, 409, "already finished")
+    gone = await raw(control, "POST", f"/sessions/{session_id}/request", b"{}")
+    assert_json_refusal(gone, 404, "no such session")
+    assert logs.errors() == []

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -205,9 +206,20 @@ class TestOutboundSession:
         peer.send(cmd.Provisional(call_id=incoming.call_id, code=180))
         calls = await wait_for_calls(server, path, lambda calls: calls[0]["status"] == "ringing")
         assert calls[0]["incoming"] is False and calls[0]["state"] == "PROGRESSING"
+        status, body = await server.api("POST", f"{path}/request", data="status?")
+        assert (status, body) == (
+            501,
+            {"error": "the scenario has no AppEvents.HttpRequest handler"},
+        )
         peer.send(cmd.Answer(call_id=incoming.call_id))
         assert (await peer.next(Ended, incoming.call_id)).code == 200  # the scenario hangs up
-        await wait_for_status(server, path, 404)
+        result = await wait_until_finished(server, path)  # what a dialer collects
+        assert result["outcome"] == "connected" and result["custom_data"] == peer.uri
+        [call] = result["calls"]
+        assert (call["code"], call["state"], call["incoming"]) == (200, "TERMINATED", False)
+        names = [e["name"] for e in result["events"]]
+        assert names.index("Call.Ringing") < names.index("Call.Connected")
+        assert names.index("Call.Connected") < names.index("Call.Disconnected")
         metrics = await server.metrics()
         worker = created["worker"]
         assert f'voxpy_calls_started_total{{worker="{worker}"}} 1' in metrics
@@ -226,13 +238,18 @@ async def wait_for_calls(
     raise AssertionError(f"session calls never matched: {body}")
 
 
-async def wait_for_status(server: ServeProcess, path: str, expected: int) -> None:
+NO_HANDLER = "the scenario has no AppEvents.HttpRequest handler"
+
+
+async def wait_until_finished(server: ServeProcess, path: str) -> dict[str, Any]:
+    """Poll GET ``path`` until the session is finished; its result."""
     for _ in range(100):
-        status, _ = await server.api("GET", path)
-        if status == expected:
-            return
+        status, body = await server.api("GET", path)
+        assert status == 200, body
+        if body["state"] == "finished":
+            return dict(body)
         await asyncio.sleep(0.05)
-    raise AssertionError(f"GET {path} stayed {status}")
+    raise AssertionError(f"GET {path} never finished: {body}")
 
 
 class TestDrainTimeout:

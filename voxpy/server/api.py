@@ -9,6 +9,7 @@ back unchanged (status, Content-Type, body).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +37,21 @@ _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
 _SESSION_FIELDS = ("scenario", "custom_data")
+
+
+def custom_data_text(body: dict[str, Any]) -> str | None:
+    """``custom_data`` as the scenario receives it: a string passes unchanged; any other JSON
+    value (object, array, number, true/false) arrives JSON-encoded, for the scenario to
+    ``json.loads``; null or absent is no data.
+
+    A string, not the value itself: VoxEngine's ``customData`` is a string, and so is
+    ``VoxEngine.custom_data()`` for ``voxpy call --custom-data`` and for inbound calls, so a
+    scenario reads it one way whoever started it.
+    """
+    value = body.get("custom_data")
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ApiHost(Protocol):
@@ -159,7 +175,7 @@ class PublicApi:
         unknown = sorted(set(body) - set(_SESSION_FIELDS))
         if unknown:
             raise BadRequest(f"unknown field {', '.join(unknown)}; expected scenario, custom_data")
-        scenario, custom_data = optional_str(body, "scenario"), optional_str(body, "custom_data")
+        scenario, custom_data = optional_str(body, "scenario"), custom_data_text(body)
         name = self._sup.scenario_name
         if scenario is not None and scenario not in (name, f"{name}.py", str(self._sup.scenario)):
             return error(404, f"unknown scenario {scenario!r}: this server runs {name!r}")

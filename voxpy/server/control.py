@@ -8,10 +8,12 @@ can take) and behind the bearer token from ``VOXPY_CONTROL_TOKEN``:
 ``GET /status``                             pid, live calls, sessions, draining, counters
 ``POST /drain``                             refuse new INVITEs (503) and new sessions
 ``POST /sessions`` {"custom_data"}          ``engine.start_session`` -> 201 {"session_id"}
-``GET /sessions``, ``GET /sessions/{id}``   sessions with their live calls and states
-``DELETE /sessions/{id}``                   ``session.terminate()`` -> 202
+``GET /sessions``, ``GET /sessions/{id}``   running sessions with their live calls, and the
+                                            results of finished ones (voxpy.server.results)
+``DELETE /sessions/{id}``                   ``session.terminate()`` -> 202 (409: finished)
 ``POST /sessions/{id}/request``             ``session.http_request``; the reply is the HTTP
-                                            answer the public API passes on unchanged
+                                            answer the public API passes on unchanged;
+                                            501 when the scenario has no HttpRequest handler
 =========================================  ==================================================
 
 It runs on the engine's loop, so handlers touch sessions exactly as backend signals do.
@@ -30,6 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
+from voxpy.core.events import AppEvents
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.session import Session
@@ -44,6 +47,7 @@ from voxpy.server.guard import (
     server_logger,
 )
 from voxpy.server.metrics import WorkerCounters
+from voxpy.server.results import ResultLimits, SessionResults, wall_time
 
 TOKEN_ENV = "VOXPY_CONTROL_TOKEN"
 SUPERVISOR_PID_ENV = "VOXPY_SUPERVISOR_PID"
@@ -69,11 +73,13 @@ def reply_for(result: Any) -> web.Response:
 
 
 def describe(session: Session, engine: Engine) -> dict[str, Any]:
-    """A session as the API shows it: id, wall-clock start, custom data, live calls."""
+    """A running session as the API shows it: id, wall-clock start, custom data, live calls
+    (a finished one's record comes from :class:`~voxpy.server.results.SessionResults`)."""
     age = engine.clock.now() - session.started_at
     return {
         "session_id": session.id,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - age)),
+        "state": "ending" if session.ending else "live",
+        "started_at": wall_time(time.time() - age),
         "custom_data": session.custom_data(),
         "ending": session.ending,
         "calls": [
@@ -111,11 +117,15 @@ def die_with_parent() -> None:
 class WorkerControl:
     """The control API of one worker process."""
 
-    def __init__(self, engine: Engine, token: str | None, log: Any) -> None:
+    def __init__(
+        self, engine: Engine, token: str | None, log: Any, results: ResultLimits | None = None
+    ) -> None:
         self.engine = engine
         self.draining = False
         self.counters = WorkerCounters()
+        self.results = SessionResults(results)
         engine.observers.append(self.counters.observe)
+        engine.observers.append(self.results.observe)
         self._token = token
         self._log = log
         self._contact = engine.backend.contact_uri  # the backend forgets it once stopped
@@ -190,17 +200,22 @@ class WorkerControl:
 
     async def _list(self, request: web.Request) -> web.Response:
         sessions = [describe(s, self.engine) for s in list(self.engine.sessions.values())]
-        return web.json_response({"sessions": sessions})
+        return web.json_response({"sessions": sessions + self.results.finished()})
 
     async def _get(self, request: web.Request) -> web.Response:
         session = self._session(request)
-        if session is None:
+        if session is not None:
+            return web.json_response(describe(session, self.engine))
+        finished = self.results.get(request.match_info["id"])
+        if finished is None:
             return error(404, "no such session")
-        return web.json_response(describe(session, self.engine))
+        return web.json_response(finished)
 
     async def _terminate(self, request: web.Request) -> web.Response:
         session = self._session(request)
         if session is None:
+            if self.results.get(request.match_info["id"]) is not None:
+                return error(409, "the session has already finished")
             return error(404, "no such session")
         session.log.info("session_terminate_requested")
         session.terminate()
@@ -211,6 +226,9 @@ class WorkerControl:
         if session is None or session.ending:
             return error(404, "no such session (it may have ended)")
         data = await json_object(request)
+        if not session.listeners(str(AppEvents.HttpRequest)):
+            # Else the caller would get a 204 as if a handler had run and had nothing to say.
+            return error(501, "the scenario has no AppEvents.HttpRequest handler")
         method = optional_str(data, "method") or "POST"
         path, body = optional_str(data, "path") or "/", optional_str(data, "body") or ""
         headers = data.get("headers") or {}

@@ -170,7 +170,8 @@ class Pool:
         return None
 
     async def sessions(self) -> list[dict[str, Any]]:
-        """Every running session of every worker, each with its ``worker`` index."""
+        """Every session of every worker, running or finished (results still kept), each
+        with its ``worker`` index."""
         ready = [w for w in self.workers if w.ready]
         lists = await asyncio.gather(
             *(w.call_json("GET", "/sessions") for w in ready), return_exceptions=True

@@ -8,7 +8,6 @@ Bad configuration or a broken scenario is reported in one line on stderr with ex
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -17,52 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from voxpy.cli.parser import build_parser, overrides
 from voxpy.config import Settings, load_settings
+from voxpy.core.events import AppEvents
 from voxpy.errors import BackendError, ConfigError, ScenarioError
-from voxpy.log import configure_logging, get_logger
+from voxpy.log import configure_logging, get_logger, renders_console
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.scenario import Scenario, check
 
 EXIT_USAGE = 2
 EXIT_BACKEND = 1
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voxpy", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="serve inbound calls with a scenario")
-    call = commands.add_parser("call", help="run one session that dials out, then exit")
-    recordings = commands.add_parser("recordings", help="maintain recording files")
-    actions = recordings.add_subparsers(dest="action", required=True)
-    repair = actions.add_parser(
-        "repair", help="finish recordings a crashed worker left as .mp3.part files"
-    )
-    repair.add_argument("directory", help="recordings directory (media.recordings_dir)")
-    repair.add_argument(
-        "--older-than",
-        type=float,
-        default=10.0,
-        help="skip .part files written in the last N seconds (live calls)",
-    )
-    serve = commands.add_parser(
-        "serve", help="serve with N worker processes behind Kamailio, plus an HTTP API"
-    )
-    for sub in (run, call, serve):
-        sub.add_argument("scenario", help="path to the scenario .py file")
-        sub.add_argument("--config", help="TOML config file (default: config/voxpy.toml)")
-        sub.add_argument("--sip-host", help="address to listen on (sip.host)")
-        sub.add_argument("--sip-port", type=int, help="SIP port, UDP and TCP (sip.port)")
-        sub.add_argument("--public-address", help="address to advertise in SDP/Contact")
-        sub.add_argument("--log-level", help="debug, info, warning or error")
-        sub.add_argument("--log-format", help="auto, json or console")
-    for sub in (run, call):
-        sub.add_argument("--custom-data", help="custom data for the session(s)")
-    # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
-    run.add_argument("--control-socket", type=Path, help=argparse.SUPPRESS)
-    serve.add_argument("--workers", type=int, help="worker processes, 4 calls each")
-    serve.add_argument("--http-host", help="management API address (server.http_host)")
-    serve.add_argument("--http-port", type=int, help="management API port (server.http_port)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve_pool(args)
     try:
-        settings = load_settings(args.config, overrides=_overrides(args))
+        settings = load_settings(args.config, overrides=overrides(args))
         configure_logging(settings.log.level, settings.log.format)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
@@ -109,19 +72,29 @@ async def _serve(
         custom_data=settings.scenario.custom_data,
         log=log,
     )
-    log.info("starting", command=command, **settings.summary())
+    # A terminal gets one readable line once the address is known (below); the full settings
+    # dump stays an info line for JSON logs (machines read it) and is debug on a terminal.
+    console = renders_console(settings.log.format)
+    (log.debug if console else log.info)("starting", command=command, **settings.summary())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
-    control = await _start_control(engine, control_path, log) if control_path is not None else None
+    if console:
+        sys.stderr.write(_startup_line(command, scenario, settings, engine) + "\n")
+    control = (
+        await _start_control(engine, control_path, settings, log)
+        if control_path is not None
+        else None
+    )
     if control_path is not None and control is None:
         await engine.shutdown()
         return EXIT_BACKEND
     status = 0
     waiters = [asyncio.ensure_future(stop.wait())]
     if command == "call":
+        idle = _watch_for_idle_start(engine)
         try:
             session = engine.start_session()
         except ScenarioError as exc:
@@ -129,6 +102,9 @@ async def _serve(
             status = EXIT_USAGE
         else:
             waiters.append(asyncio.ensure_future(session.terminated.wait()))
+        if idle:
+            log.error("no_started_handler", scenario=str(scenario.path))
+            status = _fail(f"scenario error: {scenario.path}: {NO_STARTED_HANDLER}")
     if status == 0:
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     for waiter in waiters:
@@ -141,12 +117,58 @@ async def _serve(
     return status
 
 
-async def _start_control(engine: Engine, path: Path, log: Any) -> Any:
+NO_STARTED_HANDLER = (
+    "no AppEvents.Started handler: `voxpy call` starts a session without an inbound call, so "
+    "the scenario must place its calls from VoxEngine.add_event_listener(AppEvents.Started, "
+    "...); `voxpy run` serves scenarios that wait for inbound calls"
+)
+
+
+def _watch_for_idle_start(engine: Engine) -> list[str]:
+    """Fill the returned list with the id of a session that starts with no Started handler
+    and no call placed at top level: nothing could ever happen in it, and `voxpy call` would
+    only sit out ``timeouts.session_grace`` (60 s) before exiting 0.
+
+    An engine observer runs before the event's handlers, so a handler registered with
+    ``once`` is still listed; only public ``Engine.observers`` and ``Session.listeners`` are
+    read, nothing in the runtime changes for it.
+    """
+    idle: list[str] = []
+
+    def watch(session: Any, event: Any) -> None:
+        if getattr(event, "name", None) != AppEvents.Started:
+            return
+        if not session.listeners(str(AppEvents.Started)) and not session.live_calls():
+            idle.append(session.id)
+
+    engine.observers.append(watch)
+    return idle
+
+
+def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: Engine) -> str:
+    """What a person at a terminal needs: where it listens, what runs, how many calls fit."""
+    transports = "UDP and TCP" if settings.sip.tcp else "UDP"
+    rtp = settings.rtp
+    media = f"RTP {rtp.port}-{rtp.port + rtp.port_range}" if rtp.port_range else f"RTP {rtp.port}+"
+    what = "running one session of" if command == "call" else "answering calls with"
+    return (
+        f"voxpy {command}: {what} {scenario.path} on {engine.backend.contact_uri} "
+        f"({transports}, {media}), at most {engine.backend.max_calls} calls at once; "
+        "Ctrl-C stops"
+    )
+
+
+async def _start_control(engine: Engine, path: Path, settings: Settings, log: Any) -> Any:
     """The control API of a `voxpy serve` worker (a unix socket), or None if it cannot listen."""
     from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
+    from voxpy.server.results import ResultLimits
 
     die_with_parent()
-    control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log)
+    limits = ResultLimits(
+        ttl=settings.server.session_results_ttl,
+        max_sessions=settings.server.session_results_max,
+    )
+    control = WorkerControl(engine, os.environ.get(TOKEN_ENV) or None, log, limits)
     try:
         await control.start(path)
     except OSError as exc:
@@ -155,14 +177,14 @@ async def _start_control(engine: Engine, path: Path, log: Any) -> Any:
     return control
 
 
-def _serve_pool(args: argparse.Namespace) -> int:
+def _serve_pool(args: Any) -> int:
     """`voxpy serve`: check config, Kamailio and the scenario, then run the supervisor."""
     from voxpy.server import Supervisor, kamailio_missing
     from voxpy.server.kamailio import KamailioError
     from voxpy.server.pool import WorkersNotPlaced
 
     try:
-        settings = load_settings(args.config, overrides=_overrides(args))
+        settings = load_settings(args.config, overrides=overrides(args))
         configure_logging(settings.log.level, settings.log.format)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
@@ -183,24 +205,6 @@ def _serve_pool(args: argparse.Namespace) -> int:
     except (KamailioError, WorkersNotPlaced, OSError) as exc:
         log.error("serve_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
-
-
-_OVERRIDES = (
-    ("sip.host", "sip_host"),
-    ("sip.port", "sip_port"),
-    ("sip.public_address", "public_address"),
-    ("log.level", "log_level"),
-    ("log.format", "log_format"),
-    ("scenario.custom_data", "custom_data"),  # run and check
-    ("server.workers", "workers"),  # serve
-    ("server.http_host", "http_host"),
-    ("server.http_port", "http_port"),
-)
-"Setting <- command-line flag. A flag the command lacks, or one not given, is None: skipped."
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: getattr(args, attr, None) for key, attr in _OVERRIDES}
 
 
 def _repair(directory: Path, older_than: float) -> int:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from structlog.typing import FilteringBoundLogger
+
 from voxpy.cli.parser import build_parser, overrides
 from voxpy.config import Settings, load_settings
 from voxpy.core.events import AppEvents
@@ -54,7 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve(
-    command: str, scenario: Scenario, settings: Settings, log: Any, control_path: Path | None = None
+    command: str,
+    scenario: Scenario,
+    settings: Settings,
+    log: FilteringBoundLogger,
+    control_path: Path | None = None,
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
@@ -158,7 +164,9 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
     )
 
 
-async def _start_control(engine: Engine, path: Path, settings: Settings, log: Any) -> Any:
+async def _start_control(
+    engine: Engine, path: Path, settings: Settings, log: FilteringBoundLogger
+) -> Any:
     """The control API of a `voxpy serve` worker (a unix socket), or None if it cannot listen."""
     from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
     from voxpy.server.results import ResultLimits

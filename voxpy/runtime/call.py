@@ -17,6 +17,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from structlog.typing import FilteringBoundLogger
+
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
@@ -298,7 +300,7 @@ class Call:
     # -- engine side -------------------------------------------------------------------------
 
     @property
-    def log(self) -> Any:
+    def log(self) -> FilteringBoundLogger:
         """This leg's logger (ids bound)."""
         return self._log
 

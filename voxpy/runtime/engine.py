@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 import structlog
+from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
@@ -40,13 +40,13 @@ class Engine:
         clock: Clock | None = None,
         media: MediaLibrary | None = None,
         thresholds: Thresholds | None = None,
-        log: Any = None,
+        log: FilteringBoundLogger | None = None,
     ) -> None:
         self.backend = backend
         self.scenario = scenario
         self.timeouts = timeouts or Timeouts()
         self.custom_data = custom_data
-        self.log = log or structlog.get_logger("voxpy.engine")
+        self.log: FilteringBoundLogger = log or structlog.get_logger("voxpy.engine")
         self._clock: Clock | None = clock
         self.media: MediaLibrary = media or NoMedia()
         self.thresholds = thresholds or Thresholds()

@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from structlog.typing import FilteringBoundLogger
+
 from voxpy.core import commands as cmd
 from voxpy.core.events import CallEvents
 from voxpy.core.ports import MediaLibrary
@@ -67,7 +69,7 @@ class LegContext:
     send: Callable[[cmd.Command], None]
     fire: Fire
     clock: Clock
-    log: Any
+    log: FilteringBoundLogger
     "The leg's structlog logger, call and session ids bound."
     spawn: Callable[[Coroutine[Any, Any, None], str], None]
     "Run engine work concurrently; a failure is reported like a handler's."
@@ -112,7 +114,7 @@ class LegHost:
     """What a leg needs from the session that owns it, named (built once per session)."""
 
     session_id: str
-    log: Any
+    log: FilteringBoundLogger
     clock: Clock
     media: MediaLibrary
     thresholds: Thresholds

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from structlog.typing import FilteringBoundLogger
+
 from voxpy.core.quality import Thresholds
 from voxpy.errors import ScenarioError
 from voxpy.runtime.nomedia import NoMedia
@@ -85,7 +87,7 @@ class _ProbeHost:
     """A session host that discards everything: used to run a scenario's top level once at
     start-up, so a broken scenario is reported before the server takes calls."""
 
-    def __init__(self, log: Any) -> None:
+    def __init__(self, log: FilteringBoundLogger) -> None:
         self.log = log
         self.clock = _StoppedClock()
         self.timeouts = Timeouts()
@@ -121,6 +123,6 @@ class _StoppedClock:
         return _NeverTimer()
 
 
-def check(scenario: Scenario, log: Any, custom_data: str | None = None) -> None:
+def check(scenario: Scenario, log: FilteringBoundLogger, custom_data: str | None = None) -> None:
     """Run ``scenario``'s top level once in a throwaway session; raise ScenarioError if broken."""
     scenario.run(Session(_ProbeHost(log), custom_data))

@@ -15,6 +15,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from structlog.typing import FilteringBoundLogger
+
 from voxpy.core import commands as cmd
 from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
@@ -49,7 +51,7 @@ class SessionHost(Protocol):
     @property
     def timeouts(self) -> Timeouts: ...
     @property
-    def log(self) -> Any: ...
+    def log(self) -> FilteringBoundLogger: ...
     @property
     def media(self) -> MediaLibrary: ...
     @property

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from structlog.typing import FilteringBoundLogger
 
 from voxpy.core.events import AppEvents
 from voxpy.errors import ScenarioError
@@ -118,7 +119,11 @@ class WorkerControl:
     """The control API of one worker process."""
 
     def __init__(
-        self, engine: Engine, token: str | None, log: Any, results: ResultLimits | None = None
+        self,
+        engine: Engine,
+        token: str | None,
+        log: FilteringBoundLogger,
+        results: ResultLimits | None = None,
     ) -> None:
         self.engine = engine
         self.draining = False

@@ -39,7 +39,7 @@ class SipAccount(pj.Account):  # type: ignore[misc]
         try:
             self._on_incoming(self, prm)
         except Exception:  # SWIG would print and swallow it
-            self._logger.exception("incoming call handler failed")
+            self._logger.exception("incoming_call_handler_failed")
 
 
 def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | None) -> Any:
@@ -133,7 +133,7 @@ class Accounts:
         try:
             account.shutdown()
         except pj.Error as exc:
-            self._logger.warning("account shutdown failed", error=reason_of(exc))
+            self._logger.warning("account_shutdown_failed", error=reason_of(exc))
 
     def shutdown(self) -> None:
         """Shut every account down and drop the references (required before libDestroy)."""

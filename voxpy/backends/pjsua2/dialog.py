@@ -185,7 +185,7 @@ class LegDialog:
             return
         status, sub = lib.xfer_accept(tsx, rdata)
         if status != 0:
-            self._logger.warning("cannot accept REFER", call_id=self.leg.call_id, status=status)
+            self._logger.warning("refer_not_accepted", call_id=self.leg.call_id, status=status)
             if not sub:
                 lib.respond(tsx, rdata, 500)
             return
@@ -206,7 +206,7 @@ class LegDialog:
             return  # pjsua answers DTMF INFO itself and reports the digit (DtmfReceived)
         status = native().respond(tsx, rdata, 200)
         if status != 0:
-            self._logger.warning("cannot answer INFO", call_id=self.leg.call_id, status=status)
+            self._logger.warning("info_not_answered", call_id=self.leg.call_id, status=status)
         self._emit(
             SipInfoReceived(
                 call_id=self.leg.call_id,

@@ -155,7 +155,7 @@ class Calls:
             return
         refused = self.admit_dial() if self.admit_dial is not None else None
         if refused is not None:
-            self._logger.warning("dial refused", call_id=cmd.call_id, reason=refused)
+            self._logger.warning("dial_refused", call_id=cmd.call_id, reason=refused)
             self._emit(Ended(call_id=cmd.call_id, code=503, reason=refused))
             return
         op = call_op(0, headers)
@@ -175,12 +175,12 @@ class Calls:
         except pj.Error as exc:
             code, reason = dial_failure(exc)
             self._logger.info(
-                "dial failed", call_id=cmd.call_id, uri=cmd.uri, code=code, error=reason
+                "dial_failed", call_id=cmd.call_id, uri=cmd.uri, code=code, error=reason
             )
             leg.finish(code, reason)
         except Exception as exc:
             # e.g. a non-string URI from the wire; the registered leg must still end once.
-            self._logger.exception("dial failed", call_id=cmd.call_id)
+            self._logger.exception("dial_failed", call_id=cmd.call_id)
             leg.finish(400, f"cannot dial {cmd.uri!r}: {exc}")
 
     def _report_rx(self, cmd: ReportRx) -> None:
@@ -260,7 +260,7 @@ class Calls:
                 leg.hangup(call_op(self._hangup_code(leg, 487 if leg.outbound else 503)))
             except pj.Error as exc:
                 self._logger.debug(
-                    "hangup at stop failed", call_id=leg.call_id, error=reason_of(exc)
+                    "hangup_at_stop_failed", call_id=leg.call_id, error=reason_of(exc)
                 )
 
     def abandon_all(self, reason: str) -> None:

@@ -59,7 +59,7 @@ class SipLogWriter(pj.LogWriter):  # type: ignore[misc]
             else:
                 self._logger.debug("sip", line=line, level=level)
         except Exception:  # a director exception would only be printed by SWIG
-            self._logger.exception("sip log writer failed")
+            self._logger.exception("sip_log_writer_failed")
 
 
 @contextlib.contextmanager
@@ -156,7 +156,7 @@ class Stack:
                 op="start",
             )
         if missing:
-            self.logger.warning("codecs not available", missing=missing, available=ids)
+            self.logger.warning("codecs_not_available", missing=missing, available=ids)
 
     def _listen(self) -> None:
         o = self.options
@@ -200,4 +200,4 @@ class Stack:
             # BYEs went out during stop(); skipping network shutdown saves about a second.
             ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
         except pj.Error as exc:
-            self.logger.error("libDestroy failed", error=reason_of(exc))
+            self.logger.error("lib_destroy_failed", error=reason_of(exc))

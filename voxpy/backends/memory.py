@@ -13,9 +13,10 @@ import itertools
 from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
-from voxpy.backends.memory_media import Clock, LegMedia, MediaSim
+from voxpy.backends.memory_media import LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core.clock import Clock
 from voxpy.core.headers import Headers
 from voxpy.core.limits import MAX_CALLS
 from voxpy.core.ports import SignalSink

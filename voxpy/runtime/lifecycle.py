@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 from voxpy.core import commands as cmd
+from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers
 from voxpy.core.outcomes import LegConnected, Outcome, Send
@@ -19,7 +20,6 @@ from voxpy.core.signals import Answered, CommandFailed, Ended, Progress, RxRepor
 from voxpy.core.state import Act
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.leg import Handler, LegContext, Part
-from voxpy.runtime.timers import Timer
 
 MACHINE_SIGNALS = (Progress, Answered, Ended, RxReport)
 "The signals the call machine consumes."

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
+from voxpy.core.clock import Clock, Timer
 from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
@@ -40,7 +41,6 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
-from voxpy.runtime.timers import Clock, Timer
 
 
 class SessionHost(Protocol):

@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.leg import Handler, LegContext
-from voxpy.runtime.timers import Timer
 
 TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."

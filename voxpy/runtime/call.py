@@ -169,9 +169,18 @@ class Call:
         """Answer an inbound leg (200 OK); Connected fires when the caller's ACK arrives."""
         self._life.answer(outgoing_headers(headers))
 
-    def reject(self, code: int = 603, headers: Mapping[str, str] | None = None) -> None:
-        """Refuse an inbound leg with a final 4xx-6xx status; Disconnected fires with ``code``."""
-        self._life.reject(code, outgoing_headers(headers))
+    def reject(
+        self,
+        code: int = 603,
+        headers: Mapping[str, str] | None = None,
+        *,
+        contact: str | None = None,
+    ) -> None:
+        """Refuse an inbound leg with a final 4xx-6xx status, or redirect it with a 3xx to
+        ``contact`` (``reject(302, contact="sip:desk@10.0.0.7")``); Disconnected fires with
+        ``code``. A 3xx without a contact, or a contact with a 4xx-6xx, raises
+        InvalidArgumentError."""
+        self._life.reject(code, outgoing_headers(headers), contact)
 
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
         """End the leg: BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""

@@ -188,10 +188,17 @@ class Session(Emitter):
         inbound: Call,
         outbound: Call,
         on_established: Callable[[Call, Call], Any] | None = None,
-    ) -> None:
-        """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
-        both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
-        forwarding.easy_process(inbound, outbound, on_established)
+        *,
+        on_failed: Callable[[Any], Any] | None = None,
+    ) -> forwarding.EasyProcess:
+        """Forward ``inbound`` to ``outbound``: relay its ringing and early media, answer
+        ``inbound`` when ``outbound`` connects, bridge both ways, relay INFO, MESSAGE and
+        hold, end each leg when the other ends. A failed ``outbound`` ends ``inbound`` unless
+        ``on_failed(e)`` (the Failed event) is given: then ``inbound`` stays the scenario's.
+        ``await`` the result for a ForwardOutcome (see :mod:`voxpy.runtime.forwarding`)."""
+        return forwarding.easy_process(
+            inbound, outbound, self.run_handler, on_established, on_failed
+        )
 
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None

@@ -8,7 +8,9 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+import math
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -113,13 +115,21 @@ class Session(Emitter):
         headers: Mapping[str, str] | None = None,
         auth_user: str | None = None,
         password: str | None = None,
+        *,
+        timeout: float | None = None,
     ) -> Call:
         """Place an outbound SIP leg and return it; Connected or Failed fires later.
 
-        Raises CapacityError when this process already holds its maximum of legs.
+        ``timeout``: seconds to wait for an answer (default: config ``timeouts.dial``); then
+        the leg is cancelled and Failed fires with code 408. Raises InvalidArgumentError for
+        a timeout that is not a positive number, CapacityError when this process already
+        holds its maximum of legs.
         """
         if not isinstance(to, str) or not to.startswith(("sip:", "sips:")):
             raise InvalidArgumentError(f"call_sip needs a sip: or sips: URI, got {to!r}")
+        limits = self._limits()
+        if timeout is not None:
+            limits = dataclasses.replace(limits, dial=_positive_seconds("timeout", timeout))
         sent = outgoing_headers(headers)
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
@@ -127,7 +137,7 @@ class Session(Emitter):
         call = Call(
             self._legs,
             call_id,
-            CallMachine.outbound(call_id, self._host.clock.now(), self._limits()),
+            CallMachine.outbound(call_id, self._host.clock.now(), limits),
             callerid=callerid or "",
             number=number,
             display_name=display_name or "",
@@ -178,10 +188,17 @@ class Session(Emitter):
         inbound: Call,
         outbound: Call,
         on_established: Callable[[Call, Call], Any] | None = None,
-    ) -> None:
-        """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
-        both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
-        forwarding.easy_process(inbound, outbound, on_established)
+        *,
+        on_failed: Callable[[Any], Any] | None = None,
+    ) -> forwarding.EasyProcess:
+        """Forward ``inbound`` to ``outbound``: relay its ringing and early media, answer
+        ``inbound`` when ``outbound`` connects, bridge both ways, relay INFO, MESSAGE and
+        hold, end each leg when the other ends. A failed ``outbound`` ends ``inbound`` unless
+        ``on_failed(e)`` (the Failed event) is given: then ``inbound`` stays the scenario's.
+        ``await`` the result for a ForwardOutcome (see :mod:`voxpy.runtime.forwarding`)."""
+        return forwarding.easy_process(
+            inbound, outbound, self.run_handler, on_established, on_failed
+        )
 
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
@@ -359,6 +376,15 @@ class Session(Emitter):
                 task.cancel()
         self.terminated.set()
         self._host.session_ended(self)
+
+
+def _positive_seconds(name: str, value: object) -> float:
+    """``value`` as seconds: a finite number above 0, else InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,7 +47,14 @@ class Tones:
         if self._ctx.live:
             self._ctx.send(cmd.SendDigits(call_id=self._ctx.call_id, digits=digits))
 
-    async def gather(self, max_digits: int, timeout: float, finish_on: str) -> str:
+    async def gather(
+        self,
+        max_digits: int,
+        timeout: float,
+        finish_on: str,
+        barge_in: Callable[[], None] | None = None,
+    ) -> str:
+        """See ``Call.gather``. ``barge_in`` runs at the first key (it stops the prompt)."""
         digits: list[str] = []
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         timer: list[Timer] = []
@@ -62,6 +69,10 @@ class Tones:
             timer[:] = [self._ctx.clock.call_later(timeout, finish)]
 
         def on_digit(tone: str | None) -> None:
+            nonlocal barge_in
+            if tone is not None and barge_in is not None and not done.done():
+                interrupt, barge_in = barge_in, None
+                interrupt()
             if tone is None or tone in finish_on:
                 finish()
                 return

@@ -15,7 +15,7 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
-from voxpy.backends.pjsua2.pjmsg import call_op
+from voxpy.backends.pjsua2.pjmsg import add_contact, call_op
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets
@@ -30,7 +30,7 @@ from voxpy.core.commands import (
     Reject,
     ReportRx,
 )
-from voxpy.core.headers import outgoing_headers
+from voxpy.core.headers import outgoing_headers, redirect_target
 from voxpy.core.signals import CommandFailed, Ended, Progress, RxReport
 from voxpy.errors import BackendError, InvalidArgumentError
 
@@ -227,7 +227,10 @@ class Calls:
         else:
             if not 300 <= cmd.code <= 699:
                 raise InvalidArgumentError(f"reject code must be 300-699, got {cmd.code}")
-            leg.hangup(call_op(cmd.code, headers))
+            op = call_op(cmd.code, headers)
+            if cmd.contact is not None and cmd.code < 400:
+                add_contact(op.txOption, redirect_target(cmd.code, cmd.contact) or "")
+            leg.hangup(op)
             leg.final_sent = True  # only once it went out: a pj.Error leaves the leg answerable
 
     def _sdp_sent(self, leg: Leg) -> None:

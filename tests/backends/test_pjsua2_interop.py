@@ -1,11 +1,14 @@
 """SIP behaviour other user agents notice (issue 11), against bare UDP agents that say exactly
 what a test needs and record exactly what they receive: no codec-lock re-INVITE, our codec
-order when we answer, From/To kept verbatim in responses, and G.722 at G.711's level."""
+order when we answer, From/To kept verbatim in responses, G.722 at G.711's level, and a
+dead UDP destination failing at once instead of after Timer B."""
 
 from __future__ import annotations
 
 import math
+import socket
 import subprocess
+import time
 import wave
 from array import array
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 
 from tests.backends.conftest import Peer, PeerFactory
 from tests.backends.rawsip import RawUac, RawUas, header
+from voxpy.backends.pjsua2.probe import udp_target
 from voxpy.core.commands import Answer, Bye, Dial, Play
 from voxpy.core.signals import Answered, Ended, IncomingCall, PlayEnded
 
@@ -190,3 +194,49 @@ async def test_g722_is_as_loud_as_g711(make_peer: PeerFactory, tmp_path: Path) -
     db = 20 * math.log10(g722 / pcmu)
     assert abs(db) < 1.0, f"G.722 is {db:+.1f} dB against PCMU ({g722:.0f} vs {pcmu:.0f})"
     assert abs(pcmu / (0.3 * 32767 / math.sqrt(2)) - 1) < 0.1  # G.711 carries the WAV's level
+
+
+def refusing_port() -> tuple[socket.socket, int]:
+    """A UDP port nobody else can take and that answers every datagram with ICMP port
+    unreachable: bound here (the OS picks it) and connected to itself, so Linux matches no
+    datagram from anywhere else to it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.connect(sock.getsockname())
+    return sock, sock.getsockname()[1]
+
+
+async def test_dead_udp_destination_fails_at_once(make_peer: PeerFactory) -> None:
+    """pjsip never hears ICMP on its unconnected socket (Timer B: 32 s); our probe does."""
+    peer = await make_peer()
+    sock, port = refusing_port()
+    try:
+        started = time.monotonic()
+        peer.send(Dial(call_id="dead", uri=f"sip:nobody@127.0.0.1:{port}"))
+        ended = await peer.wait(Ended, call_id="dead", timeout=5)
+        elapsed = time.monotonic() - started
+    finally:
+        sock.close()
+    assert ended.code == 503, ended
+    assert elapsed < 2.0  # measured: about 30 ms (the owner loop's next turn)
+    # The slot is free again: a call to a live far end right after works.
+    uas = RawUas(codecs=(PCMU,))
+    try:
+        peer.send(Dial(call_id="alive", uri=uas.uri))
+        await uas.serve("ACK", 5)
+        await peer.wait(Answered, call_id="alive")
+        peer.send(Bye(call_id="alive"))
+        await uas.serve("BYE", 5)
+        assert (await peer.wait(Ended, call_id="alive")).code == 200
+    finally:
+        uas.close()
+
+
+def test_probe_target_is_udp_to_an_address() -> None:
+    assert udp_target("sip:a@10.0.0.1:5070", None) == ("10.0.0.1", 5070)
+    assert udp_target("sip:a@10.0.0.1", None) == ("10.0.0.1", 5060)
+    assert udp_target("sip:a@10.0.0.1;transport=udp", None) == ("10.0.0.1", 5060)
+    assert udp_target("sip:a@10.0.0.1;transport=tcp", None) is None
+    assert udp_target("sips:a@10.0.0.1", None) is None
+    assert udp_target("sip:a@example.com", None) is None
+    assert udp_target("sip:a@example.com", "sip:127.0.0.1:5999;lr") == ("127.0.0.1", 5999)

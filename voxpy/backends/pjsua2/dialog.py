@@ -53,6 +53,7 @@ class DialogLeg(Protocol):
     ended: bool
     silent: bool
     hung_up: bool
+    confirmed: bool
 
     def getInfo(self) -> pjt.CallInfo: ...  # pjsua2's name
 
@@ -91,6 +92,8 @@ class LegDialog:
         "An INVITE transaction of this dialog ended since the queued holds were last tried."
         self.doomed_bye = 0
         "A BYE pjsua sent on its own: its transaction ends at the owner loop's next turn."
+        self.unanswered_invite = 0
+        "Outbound: our initial INVITE's transaction while it has had no response at all."
         self.codec_order_set = False
         "Inbound: our codec order applies to the caller's offer (see :meth:`on_tsx_state`)."
         self._emit = emit
@@ -140,6 +143,10 @@ class LegDialog:
         if inbound_invite and tsx.role == pj.PJSIP_ROLE_UAS and not self.codec_order_set:
             self.codec_order_set = True
             self._prefer_our_codecs(int(tsx.pjTransaction))
+        if method == "INVITE" and tsx.role == pj.PJSIP_ROLE_UAC:
+            # Any response, or the end of the transaction, and it is no longer unanswered.
+            calling = state == pj.PJSIP_TSX_STATE_CALLING and not self.leg.confirmed
+            self.unanswered_invite = int(tsx.pjTransaction) if calling else 0
         if tsx.role == pj.PJSIP_ROLE_UAS:
             if state == pj.PJSIP_TSX_STATE_TRYING and method in ("REFER", "INFO"):
                 rdata = tsx_state.src.rdata

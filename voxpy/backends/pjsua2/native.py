@@ -9,6 +9,10 @@ on the already loaded extension module. Four gaps of pjsua2 are filled here:
 * per-transport RTP loss (``medConfig.txDropPct`` is global and fixed at libInit),
 * ending a transaction early (the BYE pjsua sends a caller that never ACKed, see dialog).
 
+It also sets what pjsua2 leaves at pjsip's compile-time defaults: ports kept in From/To,
+G.722's PCM level, and our codec order when we answer an offer (see the README's "What
+other SIP agents see").
+
 Pointers are plain ints: ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData`` convert
 with ``int()``. Every function returns the pj status (0 = success) rather than raising, and
 never passes a value pjsip would ``assert`` on (asserts abort this build).

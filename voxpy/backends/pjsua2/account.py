@@ -63,6 +63,11 @@ def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | N
     timer.timerMinSESec = options.min_se
     # RFC 5626 outbound adds ";ob" and reg-id machinery we have no use for without a registrar.
     cfg.natConfig.sipOutboundUse = 0
+    # pjsua "locks" the codec when an answer lists several: an immediate re-INVITE (or UPDATE)
+    # offering only the first. RFC 3264 6.1 lets an answer list several and we send the first
+    # one anyway (the far end must be ready to receive any it listed), so the extra
+    # transaction only costs a round trip, glare risk and confused far ends.
+    cfg.mediaConfig.lockCodecEnabled = False
     media = cfg.mediaConfig.transportConfig
     media.port = options.rtp_port
     media.portRange = options.rtp_port_range

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.pjmsg import add_contact, call_op
+from voxpy.backends.pjsua2.probe import DeadEndProbe, udp_target
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets
@@ -57,6 +59,8 @@ class Calls:
         self.leg_ended: Callable[[], None] | None = None
         "Tells that budget a call's media is closing."
         self.stopping = False
+        self.probes: dict[str, DeadEndProbe] = {}
+        "Outbound legs whose UDP destination may be dead (see :mod:`.probe`), by call_id."
         self._emit = emit
         self._accepting = accepting
         self._logger = logger
@@ -182,6 +186,27 @@ class Calls:
             # e.g. a non-string URI from the wire; the registered leg must still end once.
             self._logger.exception("dial_failed", call_id=cmd.call_id)
             leg.finish(400, f"cannot dial {cmd.uri!r}: {exc}")
+        else:
+            target = udp_target(cmd.uri, self.options.outbound_proxy)
+            if target is not None and leg.dialog.unanswered_invite and not leg.ended:
+                probe = DeadEndProbe(target)
+                if probe.open:
+                    self.probes[cmd.call_id] = probe
+
+    def _poll_probes(self) -> None:
+        """End the INVITE of a leg whose UDP destination refused our probe (503)."""
+        now = time.monotonic()
+        for call_id, probe in list(self.probes.items()):
+            leg = self.legs.get(call_id)
+            tsx = leg.dialog.unanswered_invite if leg is not None and not leg.ended else 0
+            if not tsx or now > probe.expires:
+                probe.close()
+            elif probe.refused():
+                self._logger.info("dial destination unreachable", call_id=call_id)
+                # pjsip reports the transaction's code as the call's: Ended 503, slot free.
+                native().tsx_terminate(tsx, 503)
+            if not probe.open:
+                del self.probes[call_id]
 
     def _report_rx(self, cmd: ReportRx) -> None:
         leg = self.legs.get(cmd.call_id)
@@ -274,6 +299,8 @@ class Calls:
 
     def poll(self) -> None:
         """Owner loop, between polls: deferred work of the media and signalling registries."""
+        if self.probes:
+            self._poll_probes()
         for leg in list(self.legs.values()):
             bye, leg.dialog.doomed_bye = leg.dialog.doomed_bye, 0
             if bye:  # still pending: its final state would have cleared it
@@ -292,6 +319,9 @@ class Calls:
         if media is not None:
             media.release()
         self.legs.clear()
+        for probe in self.probes.values():
+            probe.close()
+        self.probes.clear()
         accounts, self.accounts = self.accounts, None
         if accounts is not None:
             accounts.shutdown()

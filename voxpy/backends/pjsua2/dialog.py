@@ -169,7 +169,7 @@ class LegDialog:
         transaction reaches us; the answer is chosen when our 183/200 goes out."""
         status = native().prefer_local_codec_order(tsx)
         if status not in (0, PJ_EINVAL):  # PJ_EINVAL: an INVITE without an offer
-            self._logger.warning("codec order not applied", call_id=self.leg.call_id, status=status)
+            self._logger.warning("codec_order_not_applied", call_id=self.leg.call_id, status=status)
 
     def _watch_own_bye(self, pointer: int, state: int) -> None:
         """pjsua sends BYE by itself only for a far end it considers gone: our 200 OK went

@@ -202,7 +202,7 @@ class Calls:
             if not tsx or now > probe.expires:
                 probe.close()
             elif probe.refused():
-                self._logger.info("dial destination unreachable", call_id=call_id)
+                self._logger.info("dial_destination_unreachable", call_id=call_id)
                 # pjsip reports the transaction's code as the call's: Ended 503, slot free.
                 native().tsx_terminate(tsx, 503)
             if not probe.open:

@@ -174,7 +174,7 @@ class Stack:
             ("g722_pcm_shift", lib.set_g722_pcm_shift(G722_PCM_SHIFT)),
         ):
             if status != 0:
-                self.logger.warning("pjsip setting not applied", setting=what, status=status)
+                self.logger.warning("pjsip_setting_not_applied", setting=what, status=status)
 
     def _listen(self) -> None:
         o = self.options

@@ -31,11 +31,12 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
 from voxpy.backends.pjsua2.portpool import PortPool
-from voxpy.backends.pjsua2.ports import FAULTS, TapBuffer
+from voxpy.backends.pjsua2.ports import FAULTS, FeedPort, TapBuffer
 from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
-from voxpy.backends.pjsua2.streams import Feed, Tap, check_pcm, check_stream_rate
+from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
+from voxpy.backends.streams import Feed, check_pcm, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import testing_commands as tcmd
@@ -274,7 +275,7 @@ class Media:
         if frames is not None:
             self._emit(frames)
 
-    def _emit_report(self, feed: Feed, force: bool = False) -> None:
+    def _emit_report(self, feed: Feed[FeedPort], force: bool = False) -> None:
         report = feed.report(force=force)
         if report is not None:
             self._emit(report)

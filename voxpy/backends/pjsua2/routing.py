@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.pjsua2.pjtypes import AudioMedia, BridgePort, ToneGenerator
 from voxpy.backends.pjsua2.playback import Playback
-from voxpy.backends.pjsua2.ports import LevelMeter
+from voxpy.backends.pjsua2.ports import FeedPort, LevelMeter
 from voxpy.backends.pjsua2.recordings import Recording
-from voxpy.backends.pjsua2.streams import Feed, Tap
+from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Link, link
+from voxpy.backends.streams import Feed
 
-Source = Playback | Feed | str | None
+Source = Playback | Feed[FeedPort] | str | None
 "What a leg hears from us: a playback, a feed, the call_id of a leg sent into it, or silence."
 
 

@@ -64,16 +64,14 @@ def frame_rms(frame: array[int]) -> float:
 
 
 def frequency(frames: list[array[int]], rate: int) -> float:
-    """Zero-crossing estimate over the loud frames (each counted on its own)."""
-    crossings = 0
-    samples = 0
+    """Zero-crossing estimate over the loud frames, joined (they are mostly contiguous)."""
+    samples = array("h")
     for frame in frames:
-        if frame_rms(frame) < LOUD:
-            continue
-        crossings += sum(1 for a, b in itertools.pairwise(frame) if (a < 0) != (b < 0))
-        samples += len(frame) - 1
-    assert samples, "no loud frame"
-    return crossings / 2 / (samples / rate)
+        if frame_rms(frame) >= LOUD:
+            samples.extend(frame)
+    assert len(samples) > 1, "no loud frame"
+    crossings = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
+    return crossings / 2 / ((len(samples) - 1) / rate)
 
 
 def heard(peer: Peer, tap_id: str) -> bytes:

@@ -173,6 +173,8 @@ async def test_hostile_input_and_leg_end_stops_everything(net: Net) -> None:
     net.engine.send(FeedAudio(call_id=leg, feed_id="f", pcm="text"))  # type: ignore[arg-type]
     net.engine.send(StartFeed(call_id=leg, feed_id="f", sample_rate=8000))
     net.engine.send(StartTap(call_id="gone", tap_id="x", sample_rate=8000))
+    net.engine.send(StartTap(call_id=leg, tap_id=["x"], sample_rate=8000))  # type: ignore[arg-type]
+    net.engine.send(StartTap(call_id=leg, tap_id="y", sample_rate=8000.0))  # type: ignore[arg-type]
     messages = [(s.op, s.message) for s in net.taken(CommandFailed)]
     assert messages == [
         ("StartTap", "sample_rate must be 8000 or 16000, got 44100"),
@@ -185,6 +187,8 @@ async def test_hostile_input_and_leg_end_stops_everything(net: Net) -> None:
         ("FeedAudio", "pcm must be bytes, got str"),
         ("StartFeed", "feed 'f' is already running"),
         ("StartTap", "no such live call"),
+        ("StartTap", "tap_id must be a non-empty string, got ['x']"),
+        ("StartTap", "sample_rate must be 8000 or 16000, got 8000.0"),
     ]
     net.engine.send(StartTap(call_id=leg, tap_id="t", sample_rate=8000))
     call.listen()

@@ -197,6 +197,13 @@ async def test_hostile_input_and_ports_released_at_leg_end(make_peer: PeerFactor
     assert "already running" in (await a.wait(CommandFailed, op="StartFeed")).message
     a.send(StartTap(call_id="gone", tap_id="x", sample_rate=8000))
     await a.wait(CommandFailed, op="StartTap", call_id="gone")
+    # What the wire does not type-check: PCM that is not base64 bytes, an id that is a list.
+    a.backend.send_raw('{"type":"FeedAudio","call_id":"h1","feed_id":"f","pcm":"AAAA"}')
+    assert (await a.wait(CommandFailed, op="FeedAudio")).message == "pcm must be bytes, got str"
+    a.backend.send_raw('{"type":"StopTap","call_id":"h1","tap_id":[1]}')
+    assert (
+        "tap_id must be a non-empty string" in (await a.wait(CommandFailed, op="StopTap")).message
+    )
     # Still usable after all that; then the leg ends with a tap and a feed running.
     a.send(StartTap(call_id="h1", tap_id="t", sample_rate=16000))
     a.send(FeedAudio(call_id="h1", feed_id="f", pcm=sine(1000, 0.2, 8000)))

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from voxpy.backends.memory_media import LegMedia, MediaSim
-from voxpy.backends.streams import Feed, check_pcm, check_stream_rate
+from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.audio import FRAME_MS, FrameChunker, Resampler, frame_bytes
@@ -124,6 +124,7 @@ class StreamSim:
         return True
 
     def _handle(self, leg: LegMedia, command: cmd.Command) -> None:  # noqa: PLR0912
+        check_stream_id(command)
         taps = self.taps.setdefault(leg.call_id, {})
         feed = self.feeds.get(leg.call_id)
         if isinstance(command, cmd.StartTap):

@@ -37,11 +37,19 @@ Q = TypeVar("Q", bound=FrameQueue)
 
 def check_stream_rate(sample_rate: object) -> int:
     """``sample_rate`` if it is one a tap or feed can run at; InvalidArgumentError otherwise."""
-    if isinstance(sample_rate, bool) or sample_rate not in INTERNAL_RATES:
+    if type(sample_rate) is not int or sample_rate not in INTERNAL_RATES:
         rates = " or ".join(str(r) for r in INTERNAL_RATES)
         raise InvalidArgumentError(f"sample_rate must be {rates}, got {sample_rate!r}")
-    assert isinstance(sample_rate, int)
     return sample_rate
+
+
+def check_stream_id(command: object) -> None:
+    """InvalidArgumentError unless the command's ``tap_id``/``feed_id`` is a non-empty string
+    (the wire does not check field types)."""
+    for name in ("tap_id", "feed_id"):
+        value = getattr(command, name, "-")
+        if not isinstance(value, str) or not value:
+            raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
 
 
 def check_pcm(pcm: object) -> bytes:
@@ -84,7 +92,9 @@ class Feed(Generic[Q]):
         size = self.frame
         whole = len(data) - len(data) % size
         frames = self.port.frames
-        for start in range(0, whole, size):
+        first = max(0, whole - self.max_frames * size)  # what would only be dropped again
+        self.dropped += first
+        for start in range(first, whole, size):
             frames.append((data[start : start + size], size))
         self.pending = data[whole:]
         while len(frames) > self.max_frames:

@@ -36,7 +36,7 @@ from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
 from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
-from voxpy.backends.streams import Feed, check_pcm, check_stream_rate
+from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import testing_commands as tcmd
@@ -231,6 +231,7 @@ class Media:
     def _stream(self, lm: LegMedia, command: cmd.Command) -> None:
         """StartTap/StopTap/StartFeed/FeedAudio/ClearFeed/StopFeed; InvalidArgumentError or
         pj.Error (no bridge slot) become CommandFailed in the dispatcher."""
+        check_stream_id(command)
         if isinstance(command, cmd.StartTap):
             rate = check_stream_rate(command.sample_rate)
             if command.tap_id in lm.taps:

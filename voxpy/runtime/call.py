@@ -23,7 +23,9 @@ from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
-from voxpy.errors import InvalidStateError
+from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime import args
+from voxpy.runtime.args import options
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.leg import LegContext, LegHost, merge_routes
 from voxpy.runtime.lifecycle import Lifecycle
@@ -165,17 +167,23 @@ class Call:
 
     # -- the leg's life ----------------------------------------------------------------------
 
+    # VoxEngine passes extra headers positionally (answer(extraHeaders), reject(code,
+    # extraHeaders), hangup(extraHeaders)): a dict there is read right, so it stays positional.
+
+    @options
     def answer(self, headers: Mapping[str, str] | None = None) -> None:
         """Answer an inbound leg (200 OK); Connected fires when the caller's ACK arrives."""
-        self._life.answer(outgoing_headers(headers))
+        self._life.answer(outgoing_headers(args.headers("answer", headers)))
 
+    @options
     def reject(self, code: int = 603, headers: Mapping[str, str] | None = None) -> None:
         """Refuse an inbound leg with a final 4xx-6xx status; Disconnected fires with ``code``."""
-        self._life.reject(code, outgoing_headers(headers))
+        self._life.reject(code, outgoing_headers(args.headers("reject", headers)))
 
+    @options
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
         """End the leg: BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""
-        self._life.hangup(outgoing_headers(headers))
+        self._life.hangup(outgoing_headers(args.headers("hangup", headers)))
 
     def ring(self) -> None:
         """Send 180 Ringing on an inbound leg."""
@@ -187,8 +195,14 @@ class Call:
 
     # -- media (voxpy.runtime.media) ---------------------------------------------------------
 
+    @options
     def say(
-        self, text: str, language: str = "en", voice: str | None = None, rate: float | None = None
+        self,
+        text: str,
+        *,
+        language: str = "en",
+        voice: str | None = None,
+        rate: float | None = None,
     ) -> Playback:
         """Speak ``text`` into the call (offline TTS by default; see config ``media``).
 
@@ -196,26 +210,36 @@ class Call:
         """
         return self._media.say(text, language, voice, rate)
 
-    def start_playback(self, url: str, loop: bool = False) -> Playback:
+    @options
+    def start_playback(self, url: str, *, loop: bool = False) -> Playback:
         """Play a WAV/MP3/OGG/FLAC file or http(s) URL into the call, once or in a loop."""
-        return self._media.start_playback(url, loop)
+        return self._media.start_playback(url, args.flag("start_playback", "loop", loop))
 
+    @options
     def play_progress_tone(self, country: str = "US") -> Playback:
         """Loop the country's ringback tone (US, EU, GB, ...) until something replaces it."""
-        return self._media.play_progress_tone(country)
+        return self._media.play_progress_tone(
+            args.text("play_progress_tone", "country", country, empty=False)
+        )
 
     def stop_playback(self) -> None:
         """Stop what plays now; no PlaybackFinished fires (VoxEngine's rule)."""
         self._media.stop_playback()
 
+    @options
     def record(
-        self, stereo: bool = False, hd_audio: bool = False, name_prefix: str | None = None
+        self, *, stereo: bool = False, hd_audio: bool = False, name_prefix: str | None = None
     ) -> None:
         """Record the call to MP3 while it runs (8 kHz/32 kbps; hd_audio: 16 kHz/64 kbps).
 
         Stereo: what the engine sends on the left, what the caller sends on the right.
+        ``name_prefix`` starts the file name: letters, digits, ``.``, ``_`` and ``-`` only.
         """
-        self._media.record(stereo, hd_audio, name_prefix)
+        self._media.record(
+            args.flag("record", "stereo", stereo),
+            args.flag("record", "hd_audio", hd_audio),
+            args.optional_text("record", "name_prefix", name_prefix),
+        )
 
     def stop_recording(self) -> None:
         """Finish the recording now (it also finishes when the call ends)."""
@@ -223,57 +247,81 @@ class Call:
 
     def send_media_to(self, other: Call) -> None:
         """Send what this call's far end says into ``other`` (one way; replaces its source)."""
-        self._media.send_to(other._media)
+        self._media.send_to(_call("send_media_to", other)._media)
 
     def stop_media_to(self, other: Call) -> None:
-        self._media.stop_to(other._media)
+        self._media.stop_to(_call("stop_media_to", other)._media)
 
     # -- DTMF (voxpy.runtime.tones) ----------------------------------------------------------
 
+    @options
     def handle_tones(self, enabled: bool = True) -> None:
         """Fire ToneReceived for DTMF digits (off by default, as in VoxEngine)."""
-        self._tones.handle_tones(enabled)
+        self._tones.handle_tones(args.flag("handle_tones", "enabled", enabled))
 
     def send_digits(self, digits: str) -> None:
         """Send DTMF (0-9 * # A-D); each ``w`` waits 500 ms (Twilio's convention)."""
         self._tones.send_digits(digits)
 
-    async def gather(self, max_digits: int = 1, timeout: float = 5.0, finish_on: str = "#") -> str:
+    @options
+    async def gather(
+        self, *, max_digits: int = 1, timeout: float = 5.0, finish_on: str = "#"
+    ) -> str:
         """Collect DTMF digits: stops at ``max_digits``, at a ``finish_on`` key (not included),
         when ``timeout`` seconds pass without a digit, or when the call ends. Digits pressed
         since the last gather (e.g. during a prompt) are taken first."""
+        args.integer("gather", "max_digits", max_digits, 1, 128)
+        args.number("gather", "timeout", timeout, positive=True)
+        args.text("gather", "finish_on", finish_on)
         return await self._tones.gather(max_digits, timeout, finish_on)
 
     # -- in-dialog signalling (voxpy.runtime.signalling) -------------------------------------
 
+    @options
     def transfer_to(
         self,
         to: str | None = None,
+        *,
         headers: Mapping[str, str] | None = None,
         call: Call | None = None,
     ) -> None:
-        """REFER the far end to ``to`` (blind), or to ``call``'s far end (attended, with
-        Replaces). TransferComplete or TransferFailed follows."""
-        replaces = call.id() if call is not None else None
-        self._signalling.transfer_to(to, outgoing_headers(headers), replaces)
+        """REFER the far end to ``to`` (blind: a sip:, sips: or tel: URI), or to ``call``'s far
+        end (attended, with Replaces). TransferComplete or TransferFailed follows."""
+        if to is not None:
+            args.sip_uri("transfer_to", "to", to, tel=True)
+        replaces = _call("transfer_to", call).id() if call is not None else None
+        sent = outgoing_headers(args.headers("transfer_to", headers))
+        self._signalling.transfer_to(to, sent, replaces)
 
+    @options
     def handle_blind_transfer(self, enabled: bool = True) -> None:
         """Accept incoming REFERs as BlindTransferRequested (off: they are declined, 603)."""
-        self._signalling.handle_blind_transfer(enabled)
+        self._signalling.handle_blind_transfer(
+            args.flag("handle_blind_transfer", "enabled", enabled)
+        )
 
     def notify_blind_transfer_success(self) -> None:
         self._signalling.notify_transfer(200, "OK")
 
+    @options
     def notify_blind_transfer_failed(self, code: int = 503, reason: str = "") -> None:
+        args.integer("notify_blind_transfer_failed", "code", code, 300, 699)
+        args.text("notify_blind_transfer_failed", "reason", reason)
         self._signalling.notify_transfer(code, reason)
 
+    @options
     def send_info(
         self, mime_type: str, body: str, headers: Mapping[str, str] | None = None
     ) -> None:
-        self._signalling.send_info(mime_type, body, outgoing_headers(headers))
+        """SIP INFO in the dialog (VoxEngine's positional order: mime type, body, headers)."""
+        args.mime_type("send_info", mime_type)
+        args.text("send_info", "body", body)
+        sent = outgoing_headers(args.headers("send_info", headers))
+        self._signalling.send_info(mime_type, body, sent)
 
+    @options
     def send_message(self, text: str) -> None:
-        self._signalling.send_message(text)
+        self._signalling.send_message(args.text("send_message", "text", text))
 
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
@@ -293,8 +341,11 @@ class Call:
 
     # -- quality (voxpy.runtime.quality) -----------------------------------------------------
 
-    def monitor_media_statistics(self, enabled: bool = True, interval: float = 1.0) -> None:
+    @options
+    def monitor_media_statistics(self, enabled: bool = True, *, interval: float = 1.0) -> None:
         """Fire MediaStatisticsReceived every ``interval`` seconds (a Twilio-shaped sample)."""
+        args.flag("monitor_media_statistics", "enabled", enabled)
+        args.number("monitor_media_statistics", "interval", interval, positive=True)
         self._quality.monitor(enabled, interval)
 
     # -- engine side -------------------------------------------------------------------------
@@ -341,6 +392,12 @@ class Call:
     def __repr__(self) -> str:
         direction = "inbound" if self.incoming() else "outbound"
         return f"<Call {self._id} {direction} {self.state()}>"
+
+
+def _call(method: str, value: object) -> Call:
+    if not isinstance(value, Call):
+        raise InvalidArgumentError(f"{method}: needs a Call (a leg of this engine), got {value!r}")
+    return value
 
 
 def _loggable(name: str, value: object) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -26,7 +27,8 @@ from voxpy.core.signals import IncomingCall
 from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
-from voxpy.runtime import forwarding
+from voxpy.runtime import args, forwarding
+from voxpy.runtime.args import options
 from voxpy.runtime.call import Call
 from voxpy.runtime.catalog import build_call_event
 from voxpy.runtime.dispatch import Emitter
@@ -41,6 +43,8 @@ from voxpy.runtime.events import (
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.timers import Clock, Timer
+
+_BLANK = re.compile(r"\s")
 
 
 class SessionHost(Protocol):
@@ -105,9 +109,11 @@ class Session(Emitter):
         """The data this session was started with (``voxpy call --custom-data``, HTTP API)."""
         return self._custom_data
 
+    @options
     def call_sip(
         self,
         to: str,
+        *,
         callerid: str | None = None,
         display_name: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -118,9 +124,18 @@ class Session(Emitter):
 
         Raises CapacityError when this process already holds its maximum of legs.
         """
-        if not isinstance(to, str) or not to.startswith(("sip:", "sips:")):
-            raise InvalidArgumentError(f"call_sip needs a sip: or sips: URI, got {to!r}")
-        sent = outgoing_headers(headers)
+        args.sip_uri("call_sip", "to", to)
+        if callerid is not None and (not isinstance(callerid, str) or _BLANK.search(callerid)):
+            raise InvalidArgumentError(
+                f"call_sip: callerid must be a str without spaces, got {callerid!r}"
+            )
+        for arg, value in (
+            ("display_name", display_name),
+            ("auth_user", auth_user),
+            ("password", password),
+        ):
+            args.optional_text("call_sip", arg, value)
+        sent = outgoing_headers(args.headers("call_sip", headers))
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
         number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
@@ -149,14 +164,15 @@ class Session(Emitter):
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
         """Call ``fn()`` once after ``seconds``; returns an id for ``clear_timeout``."""
         if not callable(fn):
-            raise InvalidArgumentError("set_timeout needs a callable")
+            raise InvalidArgumentError(f"set_timeout: fn must be callable, got {fn!r}")
+        delay = args.number("set_timeout", "seconds", seconds)
         timer_id = next(self._timer_ids)
 
         def fire() -> None:
             self._timers.pop(timer_id, None)
             self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id))
 
-        self._timers[timer_id] = self._host.clock.call_later(float(seconds), fire)
+        self._timers[timer_id] = self._host.clock.call_later(delay, fire)
         return timer_id
 
     def clear_timeout(self, timer_id: int) -> None:
@@ -166,13 +182,16 @@ class Session(Emitter):
 
     def send_media_between(self, a: Call, b: Call) -> None:
         """Bridge two legs both ways."""
+        _calls("send_media_between", a, b)
         a.send_media_to(b)
         b.send_media_to(a)
 
     def stop_media_between(self, a: Call, b: Call) -> None:
+        _calls("stop_media_between", a, b)
         a.stop_media_to(b)
         b.stop_media_to(a)
 
+    @options
     def easy_process(
         self,
         inbound: Call,
@@ -181,6 +200,11 @@ class Session(Emitter):
     ) -> None:
         """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
         both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
+        _calls("easy_process", inbound, outbound)
+        if on_established is not None and not callable(on_established):
+            raise InvalidArgumentError(
+                f"easy_process: on_established must be callable, got {on_established!r}"
+            )
         forwarding.easy_process(inbound, outbound, on_established)
 
     async def http_request(
@@ -359,6 +383,12 @@ class Session(Emitter):
                 task.cancel()
         self.terminated.set()
         self._host.session_ended(self)
+
+
+def _calls(method: str, *legs: object) -> None:
+    for leg in legs:
+        if not isinstance(leg, Call):
+            raise InvalidArgumentError(f"{method}: needs Call objects, got {leg!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

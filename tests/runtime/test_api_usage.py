@@ -15,8 +15,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.conftest import TEST_SCENARIOS, Harness
-from voxpy.core.signals import SipInfoReceived, SipMessageReceived, TransferRequested
 from voxpy.core.redact import mask_credentials
+from voxpy.core.signals import SipInfoReceived, SipMessageReceived, TransferRequested
 from voxpy.errors import InvalidArgumentError
 from voxpy.media import convert
 from voxpy.media.library import FileMediaLibrary

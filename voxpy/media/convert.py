@@ -25,7 +25,6 @@ from pathlib import Path
 
 import structlog
 
-from voxpy.core.redact import mask_credentials
 from voxpy.errors import MediaError
 
 log = structlog.get_logger("voxpy.media")
@@ -110,12 +109,14 @@ def wav_duration(path: Path) -> float:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without query and fragment (they may carry tokens) and with its password
-    masked, for messages and logs."""
+    """The URL without query and fragment (they may carry tokens) and with its password shown
+    as ``***`` (voxpy.core.redact's rule; this module is a leaf, so it applies it itself), for
+    messages and logs."""
     parts = urllib.parse.urlsplit(url)
-    return mask_credentials(
-        urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    )
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:***@{netloc.rpartition('@')[2]}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _request(url: str) -> urllib.request.Request:

@@ -15,9 +15,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.conftest import TEST_SCENARIOS, Harness
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.redact import mask_credentials
 from voxpy.core.signals import SipInfoReceived, SipMessageReceived, TransferRequested
-from voxpy.errors import InvalidArgumentError
+from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.media import convert
 from voxpy.media.library import FileMediaLibrary
 from voxpy.testing import PeerCall, ScenarioHarness
@@ -177,9 +178,9 @@ class TestBadValues:
                 session.set_timeout(lambda: None, seconds)
         with pytest.raises(InvalidArgumentError, match="set_timeout: fn"):
             session.set_timeout("notfn", 1)
-        with pytest.raises(InvalidArgumentError, match="easy_process: needs Call"):
+        with pytest.raises(InvalidArgumentError, match="easy_process: needs a Call"):
             session.easy_process(None, None)
-        with pytest.raises(InvalidArgumentError, match="send_media_between: needs Call"):
+        with pytest.raises(InvalidArgumentError, match="send_media_between: needs a Call"):
             session.send_media_between("a", "b")
 
 
@@ -251,3 +252,83 @@ def test_fetch_sends_url_credentials_as_basic_auth() -> None:
     assert request.get_header("Authorization") == "Basic " + base64.b64encode(
         b"al@ice:p:ss"
     ).decode("ascii")
+
+
+class TestEventNames:
+    """A name that would never fire is refused at registration, naming the right enum."""
+
+    @pytest.mark.parametrize(
+        ("event", "match"),
+        [
+            ("Call.Bogus", r"unknown call event 'Call.Bogus': use a CallEvents member"),
+            ("Connected", r"did you mean CallEvents.Connected \('Call.Connected'\)"),
+            ("connected", r"did you mean CallEvents.Connected"),
+            (None, "unknown call event None"),
+            (AppEvents.Started, r"AppEvents.Started is not a call event: .*VoxEngine"),
+            ("Application.Terminated", r"AppEvents.Terminated is a session event"),
+        ],
+    )
+    async def test_on_a_call(self, voxpy_harness: Harness, event: Any, match: str) -> None:
+        h = await voxpy_harness(WAIT)
+        _, engine_call = await connected(h)
+        for register in (
+            engine_call.add_event_listener,
+            engine_call.on,
+            engine_call.once,
+            engine_call.remove_event_listener,
+        ):
+            with pytest.raises(InvalidArgumentError, match=match):
+                register(event, print)
+        assert engine_call.listeners(CallEvents.Disconnected) == []
+
+    @pytest.mark.parametrize(
+        ("event", "match"),
+        [
+            ("Application.Bogus", "unknown session event 'Application.Bogus'"),
+            ("CallAlerting", r"did you mean AppEvents.CallAlerting"),
+            (CallEvents.Connected, r"CallEvents.Connected is not a session event: .*on the call"),
+            ("Connected", r"CallEvents.Connected is a call event"),
+        ],
+    )
+    async def test_on_the_session(self, voxpy_harness: Harness, event: Any, match: str) -> None:
+        h = await voxpy_harness(WAIT)
+        session = await h.start()
+        for register in (session.add_event_listener, session.on, session.once):
+            with pytest.raises(InvalidArgumentError, match=match):
+                register(event, print)
+
+    async def test_plain_strings_still_work(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        call, engine_call = await connected(h)
+        seen: list[str] = []
+        engine_call.add_event_listener("Call.Disconnected", lambda e: seen.append(e.name))
+        call.hangup()
+        await h.wait_event("Call.Disconnected", call, timeout=10)
+        assert seen == ["Call.Disconnected"]
+
+
+class TestHangupOnEndedCall:
+    """hangup() on a leg that is over does nothing (VoxEngine, Twilio); answer still raises."""
+
+    async def test_hangup_twice_and_after_the_far_end(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        call, engine_call = await connected(h)
+        engine_call.hangup()
+        engine_call.hangup()  # ending: the BYE is already out
+        assert await call.wait_hangup() == 200
+        await h.wait_event("Call.Disconnected", call, timeout=10)
+        engine_call.hangup({"X-Why": "late"})
+        assert engine_call.state() == "TERMINATED"
+        assert len(h.recorder.of("Call.Disconnected")) == 1
+        with pytest.raises(InvalidStateError, match="TERMINATED"):
+            engine_call.answer()
+        with pytest.raises(InvalidStateError, match="TERMINATED"):
+            engine_call.reject(486)
+
+    async def test_hangup_after_reject(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(TEST_SCENARIOS / "ignore_call.py")
+        call = await h.dial()
+        engine_call = (await h.wait_event("Application.CallAlerting")).call
+        engine_call.reject(486)
+        engine_call.hangup()  # the reject is ending the leg: nothing more to send
+        assert await call.wait_hangup() == 486

@@ -146,7 +146,7 @@ class TestHandlers:
 class TestMisuse:
     """Misuse raises a clear error and changes nothing."""
 
-    @pytest.mark.parametrize("method", ["answer", "ring", "start_early_media", "hangup"])
+    @pytest.mark.parametrize("method", ["answer", "ring", "start_early_media"])
     async def test_after_hangup(self, voxpy_harness: Harness, method: str) -> None:
         h = await voxpy_harness(SCENARIOS / "hello_hangup.py")
         call = await h.dial()

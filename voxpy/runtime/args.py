@@ -26,6 +26,7 @@ R = TypeVar("R")
 
 MAPPING_PARAMS = frozenset({"headers"})
 "Positional parameters that do take a mapping (VoxEngine's extraHeaders)."
+_BLANK = re.compile(r"\s")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -113,6 +114,30 @@ def integer(method: str, arg: str, value: object, low: int, high: int) -> int:
             f"{method}: {arg} must be an int in {low}..{high}, got {value!r}"
         )
     return value
+
+
+def instances(method: str, kind: type[Any], *values: object) -> None:
+    """Each value is a ``kind`` (a Call, for the methods that link legs)."""
+    for value in values:
+        if not isinstance(value, kind):
+            raise InvalidArgumentError(f"{method}: needs a {kind.__name__}, got {value!r}")
+
+
+def dial(
+    to: object, callerid: object, display_name: object, auth_user: object, password: object
+) -> None:
+    """``call_sip``'s arguments: a SIP URI, a caller ID without blanks, optional strs."""
+    sip_uri("call_sip", "to", to)
+    if callerid is not None and (not isinstance(callerid, str) or _BLANK.search(callerid)):
+        raise InvalidArgumentError(
+            f"call_sip: callerid must be a str without spaces, got {callerid!r}"
+        )
+    for arg, value in (
+        ("display_name", display_name),
+        ("auth_user", auth_user),
+        ("password", password),
+    ):
+        optional_text("call_sip", arg, value)
 
 
 def headers(method: str, value: object) -> Mapping[str, str] | None:

@@ -19,11 +19,11 @@ from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
-from voxpy.core.events import CallEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
-from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.errors import InvalidStateError
 from voxpy.runtime import args
 from voxpy.runtime.args import options
 from voxpy.runtime.dispatch import Emitter
@@ -63,7 +63,13 @@ class Call:
         self._from_uri = from_uri
         self._custom_data: Any = None
         self._log = host.log.bind(call_id=call_id)
-        self._events = Emitter(lambda: host.scope(call_id), host.on_error, host.track)
+        self._events = Emitter(
+            lambda: host.scope(call_id),
+            host.on_error,
+            host.track,
+            accepts=CallEvents,
+            refuses=AppEvents,
+        )
         ctx = LegContext(
             call_id=call_id,
             machine=machine,
@@ -101,11 +107,11 @@ class Call:
 
     def once(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``handler(e)`` the next time ``event`` fires, then forget it."""
-        self._events.once(str(event), handler)
+        self._events.once(self._events.event_name(event), handler)
         return handler
 
     def listeners(self, event: str) -> list[Callable[..., Any]]:
-        return self._events.listeners(str(event))
+        return self._events.listeners(self._events.event_name(event))
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -247,10 +253,12 @@ class Call:
 
     def send_media_to(self, other: Call) -> None:
         """Send what this call's far end says into ``other`` (one way; replaces its source)."""
-        self._media.send_to(_call("send_media_to", other)._media)
+        args.instances("send_media_to", Call, other)
+        self._media.send_to(other._media)
 
     def stop_media_to(self, other: Call) -> None:
-        self._media.stop_to(_call("stop_media_to", other)._media)
+        args.instances("stop_media_to", Call, other)
+        self._media.stop_to(other._media)
 
     # -- DTMF (voxpy.runtime.tones) ----------------------------------------------------------
 
@@ -287,11 +295,10 @@ class Call:
     ) -> None:
         """REFER the far end to ``to`` (blind: a sip:, sips: or tel: URI), or to ``call``'s far
         end (attended, with Replaces). TransferComplete or TransferFailed follows."""
-        if to is not None:
-            args.sip_uri("transfer_to", "to", to, tel=True)
-        replaces = _call("transfer_to", call).id() if call is not None else None
+        if call is not None:
+            args.instances("transfer_to", Call, call)
         sent = outgoing_headers(args.headers("transfer_to", headers))
-        self._signalling.transfer_to(to, sent, replaces)
+        self._signalling.transfer_to(to, sent, call.id() if call is not None else None)
 
     @options
     def handle_blind_transfer(self, enabled: bool = True) -> None:
@@ -305,8 +312,6 @@ class Call:
 
     @options
     def notify_blind_transfer_failed(self, code: int = 503, reason: str = "") -> None:
-        args.integer("notify_blind_transfer_failed", "code", code, 300, 699)
-        args.text("notify_blind_transfer_failed", "reason", reason)
         self._signalling.notify_transfer(code, reason)
 
     @options
@@ -314,14 +319,13 @@ class Call:
         self, mime_type: str, body: str, headers: Mapping[str, str] | None = None
     ) -> None:
         """SIP INFO in the dialog (VoxEngine's positional order: mime type, body, headers)."""
-        args.mime_type("send_info", mime_type)
-        args.text("send_info", "body", body)
-        sent = outgoing_headers(args.headers("send_info", headers))
-        self._signalling.send_info(mime_type, body, sent)
+        self._signalling.send_info(
+            mime_type, body, outgoing_headers(args.headers("send_info", headers))
+        )
 
     @options
     def send_message(self, text: str) -> None:
-        self._signalling.send_message(args.text("send_message", "text", text))
+        self._signalling.send_message(text)
 
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
@@ -344,8 +348,6 @@ class Call:
     @options
     def monitor_media_statistics(self, enabled: bool = True, *, interval: float = 1.0) -> None:
         """Fire MediaStatisticsReceived every ``interval`` seconds (a Twilio-shaped sample)."""
-        args.flag("monitor_media_statistics", "enabled", enabled)
-        args.number("monitor_media_statistics", "interval", interval, positive=True)
         self._quality.monitor(enabled, interval)
 
     # -- engine side -------------------------------------------------------------------------
@@ -392,12 +394,6 @@ class Call:
     def __repr__(self) -> str:
         direction = "inbound" if self.incoming() else "outbound"
         return f"<Call {self._id} {direction} {self.state()}>"
-
-
-def _call(method: str, value: object) -> Call:
-    if not isinstance(value, Call):
-        raise InvalidArgumentError(f"{method}: needs a Call (a leg of this engine), got {value!r}")
-    return value
 
 
 def _loggable(name: str, value: object) -> bool:

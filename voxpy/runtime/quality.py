@@ -15,6 +15,7 @@ from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.quality import QualityMonitor, Thresholds
 from voxpy.errors import InvalidArgumentError
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 
 QUALITY_EVENTS = frozenset(
@@ -53,6 +54,8 @@ class Quality:
         return self._codec
 
     def monitor(self, enabled: bool, interval: float) -> None:
+        args.flag("monitor_media_statistics", "enabled", enabled)
+        args.number("monitor_media_statistics", "interval", interval, positive=True)
         if interval < POLL_SECONDS:
             raise InvalidArgumentError(f"the statistics interval is at least {POLL_SECONDS} s")
         self._interval = interval if enabled else None

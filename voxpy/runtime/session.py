@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
-from voxpy.core.events import AppEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -43,8 +42,6 @@ from voxpy.runtime.events import (
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.timers import Clock, Timer
-
-_BLANK = re.compile(r"\s")
 
 
 class SessionHost(Protocol):
@@ -74,7 +71,13 @@ class Session(Emitter):
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.log = host.log.bind(session_id=self.id)
-        super().__init__(lambda: session_scope(self), self.handler_failed, self.track)
+        super().__init__(
+            lambda: session_scope(self),
+            self.handler_failed,
+            self.track,
+            accepts=AppEvents,
+            refuses=CallEvents,
+        )
         self._host = host
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
@@ -124,17 +127,7 @@ class Session(Emitter):
 
         Raises CapacityError when this process already holds its maximum of legs.
         """
-        args.sip_uri("call_sip", "to", to)
-        if callerid is not None and (not isinstance(callerid, str) or _BLANK.search(callerid)):
-            raise InvalidArgumentError(
-                f"call_sip: callerid must be a str without spaces, got {callerid!r}"
-            )
-        for arg, value in (
-            ("display_name", display_name),
-            ("auth_user", auth_user),
-            ("password", password),
-        ):
-            args.optional_text("call_sip", arg, value)
+        args.dial(to, callerid, display_name, auth_user, password)
         sent = outgoing_headers(args.headers("call_sip", headers))
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
@@ -182,12 +175,12 @@ class Session(Emitter):
 
     def send_media_between(self, a: Call, b: Call) -> None:
         """Bridge two legs both ways."""
-        _calls("send_media_between", a, b)
+        args.instances("send_media_between", Call, a, b)
         a.send_media_to(b)
         b.send_media_to(a)
 
     def stop_media_between(self, a: Call, b: Call) -> None:
-        _calls("stop_media_between", a, b)
+        args.instances("stop_media_between", Call, a, b)
         a.stop_media_to(b)
         b.stop_media_to(a)
 
@@ -200,7 +193,7 @@ class Session(Emitter):
     ) -> None:
         """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
         both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
-        _calls("easy_process", inbound, outbound)
+        args.instances("easy_process", Call, inbound, outbound)
         if on_established is not None and not callable(on_established):
             raise InvalidArgumentError(
                 f"easy_process: on_established must be callable, got {on_established!r}"
@@ -383,12 +376,6 @@ class Session(Emitter):
                 task.cancel()
         self.terminated.set()
         self._host.session_ended(self)
-
-
-def _calls(method: str, *legs: object) -> None:
-    for leg in legs:
-        if not isinstance(leg, Call):
-            raise InvalidArgumentError(f"{method}: needs Call objects, got {leg!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers
 from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 
 VERSTAT = re.compile(r"verstat=([A-Za-z-]+)")
@@ -36,6 +37,8 @@ class Signalling:
     # -- transfers ---------------------------------------------------------------------------
 
     def transfer_to(self, to: str | None, headers: Headers, replaces_call_id: str | None) -> None:
+        if to is not None:
+            args.sip_uri("transfer_to", "to", to, tel=True)
         self._ctx.require_connected("transfer_to")
         if (to is None) == (replaces_call_id is None):
             raise InvalidArgumentError("transfer_to needs either to= or call=")
@@ -52,6 +55,8 @@ class Signalling:
         self._ctx.send(cmd.HandleTransfers(call_id=self._ctx.call_id, enabled=bool(enabled)))
 
     def notify_transfer(self, code: int, reason: str) -> None:
+        args.integer("notify_blind_transfer_failed", "code", code, 200, 699)
+        args.text("notify_blind_transfer_failed", "reason", reason)
         if code != 200 and not 300 <= code <= 699:
             raise InvalidArgumentError(f"a failed transfer needs a 3xx-6xx code, got {code}")
         if not self._transfer_pending:
@@ -62,12 +67,15 @@ class Signalling:
     # -- in-dialog messages, hold, mute --------------------------------------------------------
 
     def send_info(self, mime_type: str, body: str, headers: Headers) -> None:
+        args.mime_type("send_info", mime_type)
+        args.text("send_info", "body", body)
         self._ctx.require_connected("send_info")
         self._ctx.send(
             cmd.SendInfo(call_id=self._ctx.call_id, mime_type=mime_type, body=body, headers=headers)
         )
 
     def send_message(self, text: str) -> None:
+        args.text("send_message", "text", text)
         self._ctx.require_connected("send_message")
         self._ctx.send(cmd.SendMessage(call_id=self._ctx.call_id, text=text))
 

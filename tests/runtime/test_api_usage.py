@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.conftest import TEST_SCENARIOS, Harness
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, DTMFType
 from voxpy.core.redact import mask_credentials
 from voxpy.core.signals import SipInfoReceived, SipMessageReceived, TransferRequested
 from voxpy.errors import InvalidArgumentError, InvalidStateError
@@ -30,6 +31,15 @@ async def connected(h: ScenarioHarness) -> tuple[PeerCall, Any]:
     call = await h.dial()
     await call.wait_answered()
     return call, (await h.wait_event("Call.Connected", call)).call
+
+
+async def ticking(h: ScenarioHarness, done: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``done()`` holds within ``seconds``, looking every half second."""
+    for _ in range(int(seconds * 2)):
+        if done():
+            return True
+        await h.advance(0.5)
+    return done()
 
 
 def nothing_sent(call: PeerCall) -> bool:
@@ -332,3 +342,106 @@ class TestHangupOnEndedCall:
         engine_call.reject(486)
         engine_call.hangup()  # the reject is ending the leg: nothing more to send
         assert await call.wait_hangup() == 486
+
+
+class TestPayloads:
+    """VoxEngine's payload fields: id, direction, custom_data, role, numeric DTMF type."""
+
+    async def test_inbound(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(TEST_SCENARIOS / "ignore_call.py")
+        call = await h.dial()
+        engine_call = (await h.wait_event("Application.CallAlerting")).call
+        engine_call.custom_data({"ticket": 7})
+        engine_call.handle_tones(True)
+        engine_call.answer()
+        connected_event = await h.wait_event("Call.Connected", call, timeout=10)
+        assert connected_event.custom_data == {"ticket": 7}
+        call.send_dtmf("5")
+        await h.wait_event("Call.ToneReceived", call, timeout=10)
+        call.send_dtmf("7", method="info")  # after: INFO would overtake the RTP events
+        await h.wait_until(lambda: len(h.recorder.of("Call.ToneReceived")) == 2, 10, "tones")
+        tones = h.recorder.of("Call.ToneReceived")
+        assert [(t.tone, t.type, t.tone_type) for t in tones] == [
+            ("5", DTMFType.TELEPHONE_EVENT, "TELEPHONE_EVENT"),
+            ("7", DTMFType.SIP_INFO, "SIP_INFO"),
+        ]
+        assert tones[0].type == 1 and tones[1].type == 3
+        call.hangup()
+        disconnected = await h.wait_event("Call.Disconnected", call, timeout=10)
+        assert disconnected.direction == "INCOMING"
+        ids = [e.id for _, e in h.recorder.log]
+        assert all(isinstance(i, str) and i for i in ids)
+        assert len(set(ids)) == len(ids)
+
+    async def test_outbound(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        session = await h.start()
+        outbound = session.call_sip(h.peer_uri)
+        peer = await h.expect_call(timeout=10)
+        peer.answer()
+        connected_event = await h.wait_event("Call.Connected", timeout=10)
+        assert connected_event.custom_data is None
+        outbound.hangup()
+        disconnected = await h.wait_event("Call.Disconnected", timeout=10)
+        assert disconnected.direction == "OUTGOING"
+
+    async def test_transfer_role(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(TEST_SCENARIOS / "signalling_lab.py")
+        call = await h.dial(to="xfer")
+        failed = await h.wait_event("Call.TransferFailed", call, timeout=10)
+        assert (failed.code, failed.role) == (603, "transferor")
+
+
+class TestTwilioCall:
+    """status() is a method and says reconnecting; mute(bool); MESSAGE delivery; feedback."""
+
+    async def test_status_reconnecting_while_rtp_stopped(self, voxpy_harness: Harness) -> None:
+        # no quality listener here: the call machine's RTP silence watch tells
+        h = await voxpy_harness(WAIT, config={"quality.rtp_timeout": 3})
+        call, engine_call = await connected(h)
+        assert engine_call.status() == "open"
+        await h.advance(1.5)
+        call.set_rtp_loss(100)
+        # no event fires when status() changes: look every half second (virtual in memory)
+        assert await ticking(h, lambda: engine_call.status() == "reconnecting", 15)
+        call.set_rtp_loss(0)
+        assert await ticking(h, lambda: engine_call.status() == "open", 15)
+        call.hangup()
+        await h.wait_event("Call.Disconnected", call, timeout=10)
+        assert engine_call.status() == "closed"
+
+    async def test_mute_should_mute(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        _, engine_call = await connected(h)
+        engine_call.mute()
+        engine_call.mute(False)
+        engine_call.mute(True)
+        engine_call.unmute()
+        assert [e.muted for e in h.recorder.of("Call.Mute")] == [True, False, True, False]
+        with pytest.raises(InvalidArgumentError, match="mute: should_mute"):
+            engine_call.mute("no")
+        assert not engine_call.is_muted()
+
+    async def test_send_message_fires_message_sent(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        call, engine_call = await connected(h)
+        engine_call.send_message('{"a": 1}', content_type="application/json")
+        sent = await h.wait_event("Call.MessageSent", call, timeout=10)
+        assert (sent.text, sent.code) == ('{"a": 1}', 200)
+        await h.wait_until(lambda: bool(call.received(SipMessageReceived)), 10, "MESSAGE")
+        assert call.received(SipMessageReceived)[0].text == '{"a": 1}'
+        with pytest.raises(InvalidArgumentError, match="send_message: content_type"):
+            engine_call.send_message("x", content_type="json")
+
+    async def test_post_feedback(self, voxpy_harness: Harness) -> None:
+        h = await voxpy_harness(WAIT)
+        session = await h.start()
+        with capture_logs() as logs:
+            session.post_feedback(2, "choppy-audio")
+            session.post_feedback()
+        assert [(f.score, f.issue) for f in session.feedback] == [(2, "choppy-audio"), (None, None)]
+        assert [e["score"] for e in logs if e["event"] == "call_feedback"] == [2, None]
+        for score, issue in ((0, None), (6, None), ("5", None), (None, "bad-audio")):
+            with pytest.raises(InvalidArgumentError, match="post_feedback"):
+                session.post_feedback(score, issue)
+        assert len(session.feedback) == 2

@@ -166,10 +166,10 @@ def sip_uri(method: str, arg: str, value: object, *, tel: bool = False) -> str:
 MIME_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
 
 
-def mime_type(method: str, value: object) -> str:
+def mime_type(method: str, value: object, *, arg: str = "mime_type") -> str:
     """A ``type/subtype`` media type (``application/json``)."""
     if not isinstance(value, str) or not MIME_TYPE.match(value):
         raise InvalidArgumentError(
-            f"{method}: mime_type must be a type/subtype such as application/json, got {value!r}"
+            f"{method}: {arg} must be a type/subtype such as application/json, got {value!r}"
         )
     return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from structlog.typing import FilteringBoundLogger
@@ -29,6 +29,7 @@ from voxpy.runtime.args import options
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.leg import LegContext, LegHost, merge_routes
 from voxpy.runtime.lifecycle import Lifecycle
+from voxpy.runtime.listening import Listening
 from voxpy.runtime.media import Media
 from voxpy.runtime.playback import Playback
 from voxpy.runtime.quality import QUALITY_EVENTS, Quality
@@ -38,7 +39,7 @@ from voxpy.runtime.tones import Tones
 _UNSET: Any = object()
 
 
-class Call:
+class Call(Listening):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -88,30 +89,11 @@ class Call:
         self._routes = merge_routes(self._life, *parts)
         "Every signal a leg handles, by exact type, to the one part that owns it."
 
-    # -- events ------------------------------------------------------------------------------
+    # -- events: add_event_listener, on, once, ... (voxpy.runtime.listening) -----------------
 
-    def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
-        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
-        self._events.add_event_listener(event, handler)
+    def _listening(self, event: str) -> None:
         if event in QUALITY_EVENTS:
             self._quality.start_polling()  # quality events need the leg's statistics
-
-    def remove_event_listener(self, event: str, handler: Callable[..., Any] | None = None) -> None:
-        """Remove ``handler`` for ``event``, or every handler of it when ``handler`` is None."""
-        self._events.remove_event_listener(event, handler)
-
-    def on(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """``add_event_listener`` under pyee's name; returns ``handler``."""
-        self.add_event_listener(event, handler)
-        return handler
-
-    def once(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """Run ``handler(e)`` the next time ``event`` fires, then forget it."""
-        self._events.once(self._events.event_name(event), handler)
-        return handler
-
-    def listeners(self, event: str) -> list[Callable[..., Any]]:
-        return self._events.listeners(self._events.event_name(event))
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -123,10 +105,14 @@ class Call:
         """VoxEngine state: ALERTING, PROGRESSING, CONNECTED or TERMINATED."""
         return self._machine.vox_state
 
-    @property
     def status(self) -> str:
-        """Twilio status: pending, connecting, ringing, open or closed."""
-        return self._machine.status
+        """Twilio's ``status()``: pending, connecting, ringing, open, reconnecting (connected,
+        but no RTP from the far end for ``quality.rtp_timeout`` seconds: RtpStopped fired and
+        RtpResumed has not) or closed."""
+        status = self._machine.status
+        quality, machine = self._quality, self._machine
+        silent = quality.rtp_stopped or machine.rtp_quiet_for() >= quality.rtp_timeout
+        return "reconnecting" if status == "open" and silent else status
 
     def incoming(self) -> bool:
         return self._machine.incoming
@@ -324,8 +310,9 @@ class Call:
         )
 
     @options
-    def send_message(self, text: str) -> None:
-        self._signalling.send_message(text)
+    def send_message(self, text: str, *, content_type: str = "text/plain") -> None:
+        """SIP MESSAGE in the dialog; MessageSent fires when it gets its 2xx (Twilio)."""
+        self._signalling.send_message(text, content_type)
 
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
@@ -336,9 +323,11 @@ class Call:
         second re-INVITE goes out once the first transaction has completed."""
         self._signalling.hold(False)
 
-    def mute(self) -> None:
-        """Stop sending our audio into the call (the far end hears silence)."""
-        self._signalling.mute(True)
+    @options
+    def mute(self, should_mute: bool = True) -> None:
+        """Stop sending our audio into the call (the far end hears silence); Twilio's
+        ``mute(False)`` is ``unmute()``."""
+        self._signalling.mute(should_mute)
 
     def unmute(self) -> None:
         self._signalling.mute(False)
@@ -374,13 +363,13 @@ class Call:
             return
         handler(signal)
 
-    def forget_listeners(self) -> None:
-        """Drop every handler (the session has ended)."""
-        self._events.remove_all_listeners()
-
     def _fire(self, name: CallEvents, /, **fields: Any) -> Any:
         """Dispatch the event ``name`` to this leg's handlers; returns the event object."""
         values = {k: v for k, v in fields.items() if v is not None}
+        if name is CallEvents.Connected:  # what only the facade knows
+            values["custom_data"] = self._custom_data
+        elif name is CallEvents.Disconnected:
+            values["direction"] = self.direction()
         event = self._host.build_event(name, self, values)
         shown = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
         self._log.info("event", **{k: v for k, v in shown.items() if _loggable(k, v)})

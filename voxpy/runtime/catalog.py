@@ -37,6 +37,7 @@ CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
     CallEvents.Forwarding: sev.Forwarding,
     CallEvents.InfoReceived: sev.InfoReceived,
     CallEvents.MessageReceived: sev.MessageReceived,
+    CallEvents.MessageSent: sev.MessageSent,
     CallEvents.ReInviteReceived: sev.ReInviteReceived,
     CallEvents.OnHold: sev.OnHold,
     CallEvents.OffHold: sev.OffHold,

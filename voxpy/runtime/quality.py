@@ -53,6 +53,15 @@ class Quality:
     def codec(self) -> str | None:
         return self._codec
 
+    @property
+    def rtp_stopped(self) -> bool:
+        """The far end's RTP stopped (RtpStopped fired, RtpResumed not yet)."""
+        return self._monitor is not None and self._monitor.rtp_stopped
+
+    @property
+    def rtp_timeout(self) -> float:
+        return self._thresholds.rtp_timeout
+
     def monitor(self, enabled: bool, interval: float) -> None:
         args.flag("monitor_media_statistics", "enabled", enabled)
         args.number("monitor_media_statistics", "interval", interval, positive=True)

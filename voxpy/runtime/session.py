@@ -39,6 +39,7 @@ from voxpy.runtime.events import (
     Terminated,
     Terminating,
 )
+from voxpy.runtime.feedback import Feedback, feedback
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.timers import Clock, Timer
@@ -89,6 +90,8 @@ class Session(Emitter):
         self._no_live_calls = asyncio.Event()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
+        self.feedback: list[Feedback] = []
+        "Every ``post_feedback`` of this session, in order."
         self._legs = LegHost(
             session_id=self.id,
             log=self.log,
@@ -228,6 +231,14 @@ class Session(Emitter):
             if result is not None:
                 return result
         return None
+
+    @options
+    def post_feedback(self, score: int | None = None, issue: str | None = None) -> None:
+        """Twilio's ``postFeedback``: record how the call went (score 1-5, a known issue);
+        kept in :attr:`feedback` and logged as ``call_feedback``."""
+        given = feedback(score, issue, self._host.clock.now())
+        self.feedback.append(given)
+        self.log.info("call_feedback", score=given.score, issue=given.issue)
 
     def terminate(self) -> None:
         """End this session: Terminating fires, live calls are hung up, then Terminated fires."""

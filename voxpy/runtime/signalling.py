@@ -74,10 +74,13 @@ class Signalling:
             cmd.SendInfo(call_id=self._ctx.call_id, mime_type=mime_type, body=body, headers=headers)
         )
 
-    def send_message(self, text: str) -> None:
+    def send_message(self, text: str, content_type: str) -> None:
         args.text("send_message", "text", text)
+        args.mime_type("send_message", content_type, arg="content_type")
         self._ctx.require_connected("send_message")
-        self._ctx.send(cmd.SendMessage(call_id=self._ctx.call_id, text=text))
+        self._ctx.send(
+            cmd.SendMessage(call_id=self._ctx.call_id, text=text, content_type=content_type)
+        )
 
     def hold(self, on: bool) -> None:
         self._ctx.require_connected("hold" if on else "unhold")
@@ -95,6 +98,7 @@ class Signalling:
         return self._muted
 
     def mute(self, on: bool) -> None:
+        args.flag("mute", "should_mute", on)
         if not self._ctx.live:
             raise InvalidStateError(
                 f"cannot change mute on a call in state {self._ctx.machine.vox_state}"
@@ -113,6 +117,7 @@ class Signalling:
             sig.Redirected: self._on_redirected,
             sig.SipInfoReceived: self._on_info,
             sig.SipMessageReceived: self._on_message,
+            sig.MessageDelivered: self._on_message_delivered,
             sig.SipReInviteReceived: self._on_reinvite,
             sig.HoldChanged: self._on_hold_changed,
         }
@@ -148,6 +153,9 @@ class Signalling:
 
     def _on_message(self, signal: sig.SipMessageReceived) -> None:
         self._ctx.fire(CallEvents.MessageReceived, text=signal.text, headers=signal.headers)
+
+    def _on_message_delivered(self, signal: sig.MessageDelivered) -> None:
+        self._ctx.fire(CallEvents.MessageSent, text=signal.text, code=signal.code)
 
     def _on_reinvite(self, signal: sig.SipReInviteReceived) -> None:
         self._ctx.fire(

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mypy import api as mypy_api
 from structlog.testing import capture_logs
 
+import voxpy
 from tests.conftest import TEST_SCENARIOS, Harness
 from voxpy.core.events import AppEvents, CallEvents, DTMFType
 from voxpy.core.redact import mask_credentials
@@ -22,6 +24,7 @@ from voxpy.core.signals import SipInfoReceived, SipMessageReceived, TransferRequ
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.media import convert
 from voxpy.media.library import FileMediaLibrary
+from voxpy.runtime.catalog import APP_EVENTS, CALL_EVENTS
 from voxpy.testing import PeerCall, ScenarioHarness
 
 WAIT = TEST_SCENARIOS / "answer_and_wait.py"
@@ -445,3 +448,41 @@ class TestTwilioCall:
             with pytest.raises(InvalidArgumentError, match="post_feedback"):
                 session.post_feedback(score, issue)
         assert len(session.feedback) == 2
+
+
+def test_every_event_class_is_exported() -> None:
+    """Each CallEvents/AppEvents member's class can be imported from voxpy by its name."""
+
+    classes = [*CALL_EVENTS.values(), *APP_EVENTS.values()]
+    assert set(APP_EVENTS) == set(AppEvents)
+    for cls in classes:
+        assert getattr(voxpy, cls.__name__) is cls, cls.__name__
+        assert cls.__name__ in voxpy.__all__
+    assert "DTMFType" in voxpy.__all__
+    assert set(voxpy.__all__) <= set(dir(voxpy))
+
+
+TYPED_SCENARIO = """
+from voxpy import AppEvents, CallAlerting, CallEvents, Started, VoxEngine
+
+def on_alerting(e: CallAlerting) -> None:
+    e.call.answer()
+
+VoxEngine.add_event_listener(AppEvents.CallAlerting, on_alerting)
+VoxEngine.add_event_listener("Application.Started", lambda e: print(e.custom_data))
+VoxEngine.add_event_listener(AppEvents.Started, on_alerting)  # wrong class: line 9
+VoxEngine.add_event_listener(AppEvents.CallAlerting, lambda e: e.nope)  # line 10
+reveal_type(VoxEngine.call_sip)
+"""
+
+
+def test_voxengine_is_typed(tmp_path: Path) -> None:
+    """mypy sees VoxEngine as the Session and ties each AppEvents member to its class."""
+    scenario = tmp_path / "typed.py"
+    scenario.write_text(TYPED_SCENARIO, encoding="utf-8")
+    out, _, _ = mypy_api.run(["--strict", "--no-error-summary", str(scenario)])
+    errors = [line.split(":", 2)[1:] for line in out.splitlines() if "typed.py" in line]
+    lines = {int(n) for n, _ in errors}
+    assert lines == {9, 10, 11}, out
+    assert "Revealed type is \"def (to: " in out and "*, callerid: " in out  # keyword-only
+    assert 'matches argument types "AppEvents", "Callable[[CallAlerting], None]"' in out

@@ -88,8 +88,9 @@ class Emitter(AsyncIOEventEmitter):
         self._accepts = accepts
         self._refuses = refuses
 
-    def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
-        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
+    def listen(self, event: str, handler: Callable[..., Any]) -> None:
+        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``; the
+        typed ``add_event_listener`` of the session and the call call this)."""
         name = self.event_name(event)
         if not callable(handler):
             raise TypeError(f"handler for {event!s} must be callable, got {type(handler).__name__}")

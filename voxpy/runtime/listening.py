@@ -23,7 +23,7 @@ class Listening:
         """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``).
         ``event`` is a CallEvents member, or its string value; anything else raises
         InvalidArgumentError naming the right enum."""
-        self._events.add_event_listener(event, handler)
+        self._events.listen(event, handler)
         self._listening(self._events.event_name(event))
 
     def remove_event_listener(self, event: str, handler: Callable[..., Any] | None = None) -> None:

@@ -27,10 +27,10 @@ from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime import args, forwarding
+from voxpy.runtime.app_listening import AppListeners
 from voxpy.runtime.args import options
 from voxpy.runtime.call import Call
 from voxpy.runtime.catalog import build_call_event
-from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.events import (
     AppEvent,
     HandlerError,
@@ -66,7 +66,7 @@ class SessionHost(Protocol):
     def session_ended(self, session: Session) -> None: ...
 
 
-class Session(Emitter):
+class Session(AppListeners):
     """The ``VoxEngine`` object of one scenario run."""
 
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:

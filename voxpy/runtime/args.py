@@ -47,20 +47,26 @@ def options(fn: Callable[P, R]) -> Callable[P, R]:
                 continue
             param = positional[index] if index < len(positional) else None
             if param is None or param not in MAPPING_PARAMS:
-                raise TypeError(_dict_message(name, param, value, keywords, known))
+                raise TypeError(_dict_message(name, index, param, value, keywords, known))
         return fn(*args, **kwargs)
 
     return checked
 
 
 def _dict_message(
-    name: str, param: str | None, value: Mapping[Any, Any], keywords: list[str], known: set[str]
+    name: str,
+    index: int,
+    param: str | None,
+    value: Mapping[Any, Any],
+    keywords: list[str],
+    known: set[str],
 ) -> str:
     where = f"as {param!r}" if param is not None else "positionally"
     wanted = ", ".join(
         f"{_snake(str(k))}={v!r}" for k, v in value.items() if _snake(str(k)) in known
     )
-    hint = f"; e.g. {name}({wanted})" if wanted else ""
+    lead = "..., " if index > 1 else ""  # index 0 is self: the dict came after an argument
+    hint = f"; e.g. {name}({lead}{wanted})" if wanted else ""
     allowed = ", ".join(keywords) or "none"
     return (
         f"{name}() got a dict {where}: voxpy takes options as keyword arguments, not a "

@@ -186,10 +186,11 @@ class SendInfo(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendMessage(Command):
-    """SIP MESSAGE (text/plain) in the dialog."""
+    """SIP MESSAGE in the dialog; MessageDelivered follows its 2xx."""
 
     text: str
     headers: Headers = field(default_factory=Headers)
+    content_type: str = "text/plain"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

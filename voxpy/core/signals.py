@@ -171,6 +171,14 @@ class SipMessageReceived(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MessageDelivered(Signal):
+    """A MESSAGE we sent got its 2xx (a failure comes as CommandFailed, op SendMessage)."""
+
+    text: str
+    code: int = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SipReInviteReceived(Signal):
     """The far end sent a re-INVITE (its SDP as ``body``)."""
 
@@ -231,6 +239,7 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     Redirected,
     SipInfoReceived,
     SipMessageReceived,
+    MessageDelivered,
     SipReInviteReceived,
     HoldChanged,
     StatsReport,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, WebSocketEvents
 from voxpy.core.headers import Headers
 from voxpy.errors import (
     BackendError,
@@ -41,6 +41,17 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.scope import current_session
 from voxpy.runtime.session import Session
+from voxpy.runtime.websocket import WebSocket
+from voxpy.runtime.ws_events import (
+    IncomingWebSocket,
+    MediaEnded,
+    MediaStarted,
+    WebSocketClose,
+    WebSocketError,
+    WebSocketEvent,
+    WebSocketMessage,
+    WebSocketOpen,
+)
 
 
 class _SessionProxy:
@@ -88,9 +99,12 @@ __all__ = [
     "Failed",
     "HandlerError",
     "Headers",
+    "IncomingWebSocket",
     "InvalidArgumentError",
     "InvalidStateError",
+    "MediaEnded",
     "MediaError",
+    "MediaStarted",
     "Ringing",
     "ScenarioError",
     "Session",
@@ -100,5 +114,12 @@ __all__ = [
     "Terminating",
     "VoxEngine",
     "VoxpyError",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketError",
+    "WebSocketEvent",
+    "WebSocketEvents",
+    "WebSocketMessage",
+    "WebSocketOpen",
     "__version__",
 ]

@@ -28,7 +28,7 @@ from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall
 from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
-from voxpy.errors import InvalidArgumentError
+from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime import forwarding
 from voxpy.runtime.call import Call
 from voxpy.runtime.catalog import build_call_event
@@ -43,6 +43,8 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
+from voxpy.runtime.websocket import SocketHost, WebSocket
+from voxpy.runtime.ws_events import build_websocket_event, incoming
 
 
 class SessionHost(Protocol):
@@ -100,6 +102,16 @@ class Session(Emitter):
             track=self.track,
         )
         "What this session's legs are given (the Call sees no more of the session)."
+        self._sockets: set[WebSocket] = set()
+        self._socket_host = SocketHost(
+            log=self.log,
+            scope=lambda: session_scope(self),
+            on_error=self.handler_failed,
+            track=self.track,
+            build_event=build_websocket_event,
+            observe=lambda event: host.observe(self, event),
+            closed=self._sockets.discard,
+        )
 
     # -- VoxEngine API -----------------------------------------------------------------------
 
@@ -199,6 +211,35 @@ class Session(Emitter):
         return forwarding.easy_process(
             inbound, outbound, self.run_handler, on_established, on_failed
         )
+
+    def create_websocket(
+        self,
+        url: str,
+        *,
+        protocols: list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        dialect: str = "voxengine",
+    ) -> WebSocket:
+        """Open a WebSocket to ``url`` (OPEN or ERROR + CLOSE fire later); ``dialect`` is the
+        media stream protocol it speaks ("voxengine" or "twilio"). It stays open after calls
+        end, and is closed (1001) when the session ends."""
+        if self._ending:
+            raise InvalidStateError("the session is ending: no new WebSocket")
+        ws = WebSocket.connect(
+            self._socket_host, url, protocols=protocols, headers=headers, dialect=dialect
+        )
+        self._sockets.add(ws)
+        return ws
+
+    def accept_websocket(
+        self, transport: Any, path: str = "", headers: Mapping[str, str] | None = None
+    ) -> WebSocket:
+        """An open server-side socket (aiohttp ``WebSocketResponse``) becomes this session's
+        ``WebSocket``; AppEvents.WebSocket fires with it. The caller then awaits ``serve()``."""
+        ws = WebSocket.adopt(self._socket_host, transport, path)
+        self._sockets.add(ws)
+        self.emit_app(incoming(self.id, ws, path, dict(headers or {})))
+        return ws
 
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
@@ -365,6 +406,8 @@ class Session(Emitter):
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        if self._sockets:
+            await asyncio.gather(*(ws.shutdown("session ended") for ws in list(self._sockets)))
         self.emit_app(Terminated(name=AppEvents.Terminated, session_id=self.id))
         self.log.info("session_terminated", leftover_calls=len(self.live_calls()))
         self.remove_all_listeners()

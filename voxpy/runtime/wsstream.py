@@ -24,6 +24,7 @@ from voxpy.core.events import WebSocketEvents
 from voxpy.core.wsmedia import (
     ClearReceived,
     MalformedMessage,
+    MarkReceived,
     MediaReceived,
     MediaStartReceived,
     MediaStream,
@@ -209,6 +210,8 @@ class MediaPump:
                 if event.dropped_bytes:
                     self.log.warning("websocket_audio_too_far_ahead", dropped=event.dropped_bytes)
                 self._top_up()
+            elif isinstance(event, MarkReceived):
+                self._top_up()  # a short tail before a mark plays now, padded
             elif isinstance(event, ClearReceived):
                 if self.playing:
                     self.path.clear()
@@ -237,7 +240,8 @@ class MediaPump:
             self._fed += len(pcm)
             self._played_since_start += len(pcm)
             self.path.feed(pcm)
-        if self._playing_audio and self._fed == self._settled and not queue.queued_bytes:
+        if self._playing_audio and self._fed == self._settled and queue.queued_bytes < queue.frame:
+            # Nothing left to play (a tail shorter than a frame waits for more: not playing).
             self._idle_timer(self.clock.call_later(MEDIA_ENDED_AFTER, self._media_ended))
 
     def _idle_timer(self, timer: Timer | None) -> None:

@@ -44,12 +44,12 @@ MEDIA_ENDED_AFTER = 1.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedReport:
-    """The backend's account of a feed, totals since ``start_feed``.
+    """The backend's account of a feed (its FeedPlayed signal), totals since ``start_feed``.
 
-    ``played_bytes + dropped_bytes + buffered_bytes`` is everything fed when the report was
-    made: ``dropped_bytes`` counts what :meth:`AudioPath.clear` discarded and anything the
-    backend dropped itself. Totals, not deltas, so a late or repeated report is harmless
-    (an adapter over a backend that reports deltas sums them)."""
+    Totals, not deltas, so a late or repeated report is harmless. As the backend counts:
+    fed = played + buffered + dropped + cleared, where ``dropped_bytes`` is what the backend
+    dropped for room and what :meth:`AudioPath.clear` discarded is in none of them; a report
+    with ``buffered_bytes=0`` follows each clear, which is how the pump learns that amount."""
 
     played_bytes: int
     buffered_bytes: int
@@ -76,7 +76,7 @@ class AudioPath(Protocol):
     def feed(self, pcm: bytes) -> None: ...
 
     def clear(self) -> None:
-        """Discard everything fed and not yet played (counted in ``dropped_bytes``)."""
+        """Discard everything fed and not yet played; report (``buffered_bytes=0``) after."""
 
     def stop_feed(self) -> None: ...
 
@@ -111,7 +111,9 @@ class MediaPump:
         self.sending = False
         self.playing = False
         self._fed = 0  # bytes fed since start_feed
-        self._settled = 0  # of those, played or dropped (the backend's latest totals)
+        self._settled = 0  # of those, played, dropped or cleared (as far as reports say)
+        self._cleared = 0  # discarded by clears, learnt from the report that follows each
+        self._clearing: int | None = None  # bytes fed when the last clear went out
         self._playing_audio = False
         self._played_since_start = 0
         self._idle: Timer | None = None
@@ -141,7 +143,8 @@ class MediaPump:
         """``ws.send_media_to(call)``: the socket's audio plays into the call."""
         if self.playing:
             raise InvalidStateError("this WebSocket already plays into the call")
-        self.playing, self._fed, self._settled = True, 0, 0
+        self.playing, self._fed, self._settled, self._cleared = True, 0, 0, 0
+        self._clearing = None
         self.path.start_feed(self._on_played)
         self._top_up()
 
@@ -191,7 +194,11 @@ class MediaPump:
     def _on_played(self, report: FeedReport) -> None:
         if not self.playing:
             return
-        self._settled = max(self._settled, report.played_bytes + report.dropped_bytes)
+        done = report.played_bytes + report.dropped_bytes
+        if self._clearing is not None and report.buffered_bytes == 0:
+            # The report after the clear: fed then = done + cleared, buffered 0.
+            self._cleared, self._clearing = max(self._cleared, self._clearing - done), None
+        self._settled = max(self._settled, done + self._cleared)
         self._push(self.stream.played(self._fed - self._settled))
         self._top_up()
 
@@ -214,8 +221,8 @@ class MediaPump:
                 self._top_up()  # a short tail before a mark plays now, padded
             elif isinstance(event, ClearReceived):
                 if self.playing:
+                    self._clearing = self._settled = self._fed
                     self.path.clear()
-                    self._settled = self._fed  # the backend counts it dropped
                 self._top_up()
             elif isinstance(event, MediaStartReceived):
                 self._started_with = event

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
-from voxpy.core.events import AppEvents, CallEvents, DTMFType
+from voxpy.core.events import AppEvents, CallEvents, DTMFType, WebSocketEvents
 from voxpy.core.headers import Headers
 from voxpy.errors import (
     BackendError,
@@ -70,6 +70,17 @@ from voxpy.runtime.signal_events import (
     TransferFailed,
     WarningCleared,
 )
+from voxpy.runtime.websocket import WebSocket
+from voxpy.runtime.ws_events import (
+    IncomingWebSocket,
+    MediaEnded,
+    MediaStarted,
+    WebSocketClose,
+    WebSocketError,
+    WebSocketEvent,
+    WebSocketMessage,
+    WebSocketOpen,
+)
 
 
 class _SessionProxy:
@@ -125,10 +136,13 @@ __all__ = [
     "HandlerError",
     "Headers",
     "HttpRequest",
+    "IncomingWebSocket",
     "InfoReceived",
     "InvalidArgumentError",
     "InvalidStateError",
+    "MediaEnded",
     "MediaError",
+    "MediaStarted",
     "MediaStatisticsReceived",
     "MessageReceived",
     "MessageSent",
@@ -160,5 +174,12 @@ __all__ = [
     "VoxEngine",
     "VoxpyError",
     "WarningCleared",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketError",
+    "WebSocketEvent",
+    "WebSocketEvents",
+    "WebSocketMessage",
+    "WebSocketOpen",
     "__version__",
 ]

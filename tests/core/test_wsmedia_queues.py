@@ -130,6 +130,64 @@ class TestPlayout:
             PlayoutQueue(44100)
 
 
+class TestPlayoutWaitingForPlay:
+    """A backend buffers what it is fed: marks wait for its reports, not for the pull."""
+
+    def test_a_mark_waits_until_the_backend_has_played_the_audio_before_it(self) -> None:
+        q = PlayoutQueue(16000, wait_for_play=True)
+        q.push(pcm(2))
+        q.mark("a")
+        assert q.pull().marks == () and q.pull().marks == ()
+        assert q.played(buffered=2 * FRAME) == ()  # fed, not heard
+        assert q.played(buffered=FRAME) == ()
+        assert q.played(buffered=0) == ("a",)
+
+    def test_a_mark_with_audio_still_in_the_backend_waits(self) -> None:
+        q = PlayoutQueue(16000, wait_for_play=True)
+        q.push(pcm(1))
+        q.pull()
+        assert q.mark("m") == ()  # nothing queued here, but the backend has not played it
+        assert q.played(buffered=0) == ("m",)
+        assert q.mark("now") == ("now",)
+
+    def test_a_report_never_moves_back(self) -> None:
+        q = PlayoutQueue(16000, wait_for_play=True)
+        q.push(pcm(2))
+        q.pull()
+        q.pull()
+        q.played(buffered=0)
+        q.push(pcm(1))
+        q.mark("x")
+        q.pull()
+        assert q.played(buffered=3 * FRAME) == ()  # stale: sent before the last reports
+        assert q.played(buffered=0) == ("x",)
+
+    def test_clear_settles_what_the_backend_held(self) -> None:
+        q = PlayoutQueue(16000, wait_for_play=True)
+        q.push(pcm(3))
+        q.mark("a")
+        q.pull()
+        assert q.clear() == (2 * FRAME, ("a",))
+
+    def test_padding_counts_as_played_audio(self) -> None:
+        q = PlayoutQueue(16000, wait_for_play=True)
+        q.push(pcm(0.5))
+        q.mark("end")
+        assert q.pull().pcm == pcm(0.5) + bytes(FRAME // 2)
+        assert q.pulled_bytes == FRAME
+        assert q.played(buffered=FRAME // 2 + 2) == ()
+        assert q.played(buffered=FRAME // 2) == ("end",)  # the bot's audio, not the padding
+        q.push(pcm(1))
+        q.mark("next")
+        q.pull()
+        assert q.played(buffered=1) == ()  # the padding did not shift the next mark
+        assert q.played(buffered=0) == ("next",)
+
+    def test_a_negative_report_is_refused(self) -> None:
+        with pytest.raises(InvalidArgumentError):
+            PlayoutQueue(16000, wait_for_play=True).played(-1)
+
+
 def media(i: int) -> Outgoing:
     return Outgoing(text=f"m{i}", media=True)
 

@@ -13,6 +13,9 @@ class AppEvents(StrEnum):
     HttpRequest = "Application.HttpRequest"
     """An HTTP request for this session arrived (management API); the handler's return value
     is the reply."""
+    WebSocket = "Application.WebSocket"
+    """A WebSocket connected to this session through the API (``/sessions/{id}/websocket``);
+    the event carries the same ``WebSocket`` object ``VoxEngine.create_websocket`` returns."""
     Terminating = "Application.Terminating"
     Terminated = "Application.Terminated"
     HandlerError = "Application.HandlerError"
@@ -66,3 +69,19 @@ class CallEvents(StrEnum):
     Mute = "Call.Mute"
     Error = "Call.Error"
     """voxpy addition: the backend could not carry out a command on this leg (``error``, ``op``)."""
+
+
+class WebSocketEvents(StrEnum):
+    """WebSocket events (VoxEngine ``WebSocketEvents``; its upper-case member names)."""
+
+    OPEN = "WebSocket.Open"
+    CLOSE = "WebSocket.Close"
+    "``code``, ``reason``, ``was_clean``"
+    MESSAGE = "WebSocket.Message"
+    "``text``: every text frame, media messages included"
+    ERROR = "WebSocket.Error"
+    "``error``: why (a refused connection, a TLS error, a bad frame)"
+    MEDIA_STARTED = "WebSocket.MediaEventStarted"
+    "the socket's audio started playing: ``tag``, ``encoding``, ``custom_parameters``"
+    MEDIA_ENDED = "WebSocket.MediaEventEnded"
+    "a second without the socket's audio: ``tag``, ``media_info`` {``duration``}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, WebSocketEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
@@ -69,21 +69,13 @@ class Call(Listening):
             host.on_error,
             host.track,
             accepts=CallEvents,
-            refuses=AppEvents,
+            refuses=(AppEvents, WebSocketEvents),
         )
-        ctx = LegContext(
-            call_id=call_id,
-            machine=machine,
-            send=host.send,
-            fire=self._fire,
-            clock=host.clock,
-            log=self._log,
-            spawn=host.spawn,
-        )
+        ctx = LegContext.of(host, call_id, machine, fire=self._fire, log=self._log)
         self._media = Media(ctx, host.media, host.session_id)
         self._tones = Tones(ctx)
         self._signalling = Signalling(ctx)
-        self._quality = Quality(ctx, host.thresholds, self._quality_listened)
+        self._quality = Quality(ctx, host.thresholds, self._quality_wanted)
         parts = (self._media, self._tones, self._signalling, self._quality)
         self._life = Lifecycle(ctx, parts, lambda: host.ended(self))
         self._routes = merge_routes(self._life, *parts)
@@ -94,6 +86,9 @@ class Call(Listening):
     def _listening(self, event: str) -> None:
         if event in QUALITY_EVENTS:
             self._quality.start_polling()  # quality events need the leg's statistics
+
+    def _quality_wanted(self) -> bool:
+        return any(self._events.listeners(str(name)) for name in QUALITY_EVENTS)
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -236,11 +231,7 @@ class Call(Listening):
         Stereo: what the engine sends on the left, what the caller sends on the right.
         ``name_prefix`` starts the file name: letters, digits, ``.``, ``_`` and ``-`` only.
         """
-        self._media.record(
-            args.flag("record", "stereo", stereo),
-            args.flag("record", "hd_audio", hd_audio),
-            args.optional_text("record", "name_prefix", name_prefix),
-        )
+        self._media.record(stereo, hd_audio, name_prefix)
 
     def stop_recording(self) -> None:
         """Finish the recording now (it also finishes when the call ends)."""
@@ -284,9 +275,6 @@ class Call(Listening):
         first key stops what plays into the call (Twilio's Gather), so start the prompt
         without awaiting it: ``call.say(MENU); digits = await call.gather(barge_in=True)``.
         """
-        args.integer("gather", "max_digits", max_digits, 1, 128)
-        args.number("gather", "timeout", timeout, positive=True)
-        args.text("gather", "finish_on", finish_on)
         stop = self._media.stop_playback if args.flag("gather", "barge_in", barge_in) else None
         return await self._tones.gather(max_digits, timeout, finish_on, stop)
 
@@ -392,19 +380,16 @@ class Call(Listening):
         elif name is CallEvents.Disconnected:
             values["direction"] = self.direction()
         event = self._host.build_event(name, self, values)
-        shown = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-        self._log.info("event", **{k: v for k, v in shown.items() if _loggable(k, v)})
+        shown = {
+            f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name != "call"
+        }
+        self._log.info(
+            "event", **{k: v for k, v in shown.items() if isinstance(v, str | int | float)}
+        )
         self._host.observe(event)
         self._events.emit(str(name), event)
         return event
 
-    def _quality_listened(self) -> bool:
-        return any(self._events.listeners(str(name)) for name in QUALITY_EVENTS)
-
     def __repr__(self) -> str:
         direction = "inbound" if self.incoming() else "outbound"
         return f"<Call {self._id} {direction} {self.state()}>"
-
-
-def _loggable(name: str, value: object) -> bool:
-    return name != "call" and isinstance(value, str | int | float)

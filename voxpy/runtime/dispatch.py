@@ -20,22 +20,24 @@ from pyee.asyncio import AsyncIOEventEmitter
 from voxpy.core.signals import Signal
 from voxpy.errors import InvalidArgumentError
 
-_KINDS = {"CallEvents": "call", "AppEvents": "session"}
+_KINDS = {"CallEvents": "call", "AppEvents": "session", "WebSocketEvents": "WebSocket"}
 _WHERE = {
     "CallEvents": "register call events on the call (e.call.add_event_listener in a "
     "CallAlerting handler, or on the Call that VoxEngine.call_sip returns)",
     "AppEvents": "register session events with VoxEngine.add_event_listener",
+    "WebSocketEvents": "register WebSocket events on the WebSocket "
+    "(VoxEngine.create_websocket, or AppEvents.WebSocket's e.websocket)",
 }
 
 
-def _guess(event: object, accepts: type[StrEnum], refuses: type[StrEnum]) -> str:
+def _guess(event: object, accepts: type[StrEnum], refuses: tuple[type[StrEnum], ...]) -> str:
     """What the user probably meant, for the error message."""
     if isinstance(event, str):
         key = event.rpartition(".")[2].lower()
-        for enum in (accepts, refuses):
+        for enum in (accepts, *refuses):
             for member in enum:
                 if member.name.lower() == key:
-                    if enum is refuses:
+                    if enum is not accepts:
                         kind, where = _KINDS[enum.__name__], _WHERE[enum.__name__]
                         return f"{enum.__name__}.{member.name} is a {kind} event: {where}"
                     return f"did you mean {enum.__name__}.{member.name} ({member.value!r})?"
@@ -79,7 +81,7 @@ class Emitter(AsyncIOEventEmitter):
         track: Track,
         *,
         accepts: type[StrEnum],
-        refuses: type[StrEnum],
+        refuses: tuple[type[StrEnum], ...],
     ) -> None:
         super().__init__()
         self._scope = scope
@@ -106,9 +108,10 @@ class Emitter(AsyncIOEventEmitter):
         if isinstance(event, accepts):
             return str(event)
         if isinstance(event, refuses):
+            kind = type(event).__name__
             raise InvalidArgumentError(
-                f"{refuses.__name__}.{event.name} is not a {_KINDS[accepts.__name__]} event: "
-                f"{_WHERE[refuses.__name__]}; here use {accepts.__name__} members"
+                f"{kind}.{event.name} is not a {_KINDS[accepts.__name__]} event: "
+                f"{_WHERE[kind]}; here use {accepts.__name__} members"
             )
         if isinstance(event, str):
             try:
@@ -144,6 +147,22 @@ class Emitter(AsyncIOEventEmitter):
             if asyncio.iscoroutine(result):
                 task = asyncio.ensure_future(result)  # copies the scope's context
                 self._track(task, event)
+
+    async def first_reply(self, event: Any) -> Any:
+        """Run ``event``'s handlers in order (coroutines awaited): the first non-None result
+        is the reply. A handler that raises is reported, and the exception propagates."""
+        for handler in self.listeners(str(event.name)):
+            with self._scope():
+                try:
+                    result = handler(event)
+                    if asyncio.iscoroutine(result):
+                        result = await result
+                except Exception as exc:
+                    self._on_error(exc, event)
+                    raise
+            if result is not None:
+                return result
+        return None
 
     def _emit_handle_potential_error(self, event: str, error: Any) -> None:
         # Our listeners never raise into pyee; an "error" emit with no listener is ignored.

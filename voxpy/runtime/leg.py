@@ -74,6 +74,27 @@ class LegContext:
     spawn: Callable[[Coroutine[Any, Any, None], str], None]
     "Run engine work concurrently; a failure is reported like a handler's."
 
+    @classmethod
+    def of(
+        cls,
+        host: LegHost,
+        call_id: str,
+        machine: CallMachine,
+        *,
+        fire: Fire,
+        log: FilteringBoundLogger,
+    ) -> LegContext:
+        """The context of one leg of ``host``'s session."""
+        return cls(
+            call_id=call_id,
+            machine=machine,
+            send=host.send,
+            fire=fire,
+            clock=host.clock,
+            log=log,
+            spawn=host.spawn,
+        )
+
     @property
     def live(self) -> bool:
         return self.machine.live

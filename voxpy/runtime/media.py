@@ -139,7 +139,10 @@ class Media:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, stereo: bool, hd_audio: bool, name_prefix: str | None) -> None:
+    def record(self, stereo: object, hd_audio: object, name_prefix: object) -> None:
+        stereo = args.flag("record", "stereo", stereo)
+        hd_audio = args.flag("record", "hd_audio", hd_audio)
+        name_prefix = args.optional_text("record", "name_prefix", name_prefix)
         if not self._ctx.live:
             raise InvalidStateError(
                 f"cannot record() a call in state {self._ctx.machine.vox_state}"

@@ -8,8 +8,6 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import itertools
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -20,14 +18,13 @@ from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
 from voxpy.core.clock import Clock, Timer
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, WebSocketEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall
-from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
-from voxpy.errors import InvalidArgumentError
+from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime import args, forwarding
 from voxpy.runtime.app_listening import AppListeners
 from voxpy.runtime.args import options
@@ -43,7 +40,12 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.feedback import Feedback, feedback
 from voxpy.runtime.leg import LegHost
+from voxpy.runtime.legs import Legs
+from voxpy.runtime.scenario_timers import ScenarioTimers
 from voxpy.runtime.scope import session_scope
+from voxpy.runtime.sockets import Sockets
+from voxpy.runtime.websocket import WebSocket
+from voxpy.runtime.ws_events import incoming
 
 
 class SessionHost(Protocol):
@@ -78,13 +80,12 @@ class Session(AppListeners):
             self.handler_failed,
             self.track,
             accepts=AppEvents,
-            refuses=CallEvents,
+            refuses=(CallEvents, WebSocketEvents),
         )
         self._host = host
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
-        self._timers: dict[int, Timer] = {}
-        self._timer_ids = itertools.count(1)
+        self._timers = ScenarioTimers(host.clock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._grace: Timer | None = None
         self._ending = False
@@ -93,7 +94,7 @@ class Session(AppListeners):
         self.started_at = host.clock.now()
         self.feedback: list[Feedback] = []
         "Every ``post_feedback`` of this session, in order."
-        self._legs = LegHost(
+        legs = LegHost(
             session_id=self.id,
             log=self.log,
             clock=host.clock,
@@ -108,7 +109,15 @@ class Session(AppListeners):
             on_error=self.handler_failed,
             track=self.track,
         )
-        "What this session's legs are given (the Call sees no more of the session)."
+        self._legs = Legs(legs, host.timeouts)
+        "Makes this session's legs; what they are given is all a Call sees of the session."
+        self._sockets = Sockets(
+            log=self.log,
+            scope=lambda: session_scope(self),
+            on_error=self.handler_failed,
+            track=self.track,
+            observe=lambda event: host.observe(self, event),
+        )
 
     # -- VoxEngine API -----------------------------------------------------------------------
 
@@ -136,26 +145,16 @@ class Session(AppListeners):
         holds its maximum of legs.
         """
         args.dial(to, callerid, display_name, auth_user, password)
-        limits = self._limits()
-        if timeout is not None:
-            dial = args.number("call_sip", "timeout", timeout, positive=True)
-            limits = dataclasses.replace(limits, dial=dial)
+        dial = (
+            None if timeout is None else args.number("call_sip", "timeout", timeout, positive=True)
+        )
         sent = outgoing_headers(args.headers("call_sip", headers))
         self._host.reserve_leg()
-        call_id = uuid.uuid4().hex
-        number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
-        call = Call(
-            self._legs,
-            call_id,
-            CallMachine.outbound(call_id, self._host.clock.now(), limits),
-            callerid=callerid or "",
-            number=number,
-            display_name=display_name or "",
-        )
+        call = self._legs.outbound(to, callerid=callerid, display_name=display_name, dial=dial)
         self._adopt(call)
         self._host.send(
             cmd.Dial(
-                call_id=call_id,
+                call_id=call.id(),
                 uri=to,
                 callerid=callerid,
                 display_name=display_name,
@@ -171,19 +170,13 @@ class Session(AppListeners):
         if not callable(fn):
             raise InvalidArgumentError(f"set_timeout: fn must be callable, got {fn!r}")
         delay = args.number("set_timeout", "seconds", seconds)
-        timer_id = next(self._timer_ids)
-
-        def fire() -> None:
-            self._timers.pop(timer_id, None)
-            self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id))
-
-        self._timers[timer_id] = self._host.clock.call_later(delay, fire)
-        return timer_id
+        return self._timers.set(
+            lambda: self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id)),
+            delay,
+        )
 
     def clear_timeout(self, timer_id: int) -> None:
-        timer = self._timers.pop(timer_id, None)
-        if timer is not None:
-            timer.cancel()
+        self._timers.clear(timer_id)
 
     def send_media_between(self, a: Call, b: Call) -> None:
         """Bridge two legs both ways."""
@@ -218,6 +211,30 @@ class Session(AppListeners):
             inbound, outbound, self.run_handler, on_established, on_failed
         )
 
+    def create_websocket(
+        self,
+        url: str,
+        *,
+        protocols: list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        dialect: str = "voxengine",
+    ) -> WebSocket:
+        """Open a WebSocket to ``url`` (OPEN or ERROR + CLOSE fire later); ``dialect`` is the
+        media stream protocol it speaks ("voxengine" or "twilio"). It stays open after calls
+        end, and is closed (1001) when the session ends."""
+        if self._ending:
+            raise InvalidStateError("the session is ending: no new WebSocket")
+        return self._sockets.connect(url, protocols=protocols, headers=headers, dialect=dialect)
+
+    def accept_websocket(
+        self, transport: Any, path: str = "", headers: Mapping[str, str] | None = None
+    ) -> WebSocket:
+        """An open server-side socket (aiohttp ``WebSocketResponse``) becomes this session's
+        ``WebSocket``; AppEvents.WebSocket fires with it. The caller then awaits ``serve()``."""
+        ws = self._sockets.adopt(transport, path)
+        self.emit_app(incoming(self.id, ws, path, dict(headers or {})))
+        return ws
+
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
     ) -> Any:
@@ -234,18 +251,7 @@ class Session(AppListeners):
         )
         self.log.info("event", name=str(event.name), method=method, path=path)
         self._host.observe(self, event)
-        for handler in self.listeners(AppEvents.HttpRequest):
-            with session_scope(self):
-                try:
-                    result = handler(event)
-                    if asyncio.iscoroutine(result):
-                        result = await result
-                except Exception as exc:
-                    self.handler_failed(exc, event)
-                    raise
-            if result is not None:
-                return result
-        return None
+        return await self.first_reply(event)
 
     @options
     def post_feedback(self, score: int | None = None, issue: str | None = None) -> None:
@@ -277,16 +283,6 @@ class Session(AppListeners):
     def ending(self) -> bool:
         return self._ending
 
-    def _limits(self) -> Limits:
-        """The timers a new leg's call machine runs (no answer, dial, duration, RTP)."""
-        t = self._host.timeouts
-        return Limits(
-            no_answer=t.no_answer,
-            dial=t.dial,
-            max_duration=t.max_call_duration,
-            rtp_timeout=self._host.thresholds.rtp_timeout_hangup,
-        )
-
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run engine work concurrently; a failure is reported like a handler's."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -302,18 +298,9 @@ class Session(AppListeners):
             self._arm_grace()
 
     def inbound_call(self, incoming: IncomingCall) -> Call:
-        """The leg of an inbound INVITE (its call machine drops it with 408 if nobody answers);
-        the session takes it with :meth:`adopt_inbound` once the scenario has run."""
-        return Call(
-            self._legs,
-            incoming.call_id,
-            CallMachine.inbound(incoming.call_id, self._host.clock.now(), self._limits()),
-            callerid=incoming.callerid,
-            number=incoming.destination,
-            display_name=incoming.display_name,
-            headers=incoming.headers,
-            from_uri=incoming.from_uri,
-        )
+        """The leg of an inbound INVITE; the session takes it with :meth:`adopt_inbound` once
+        the scenario has run."""
+        return self._legs.inbound(incoming)
 
     def adopt_inbound(self, call: Call) -> None:
         """Take an inbound leg made by :meth:`inbound_call`."""
@@ -388,9 +375,8 @@ class Session(AppListeners):
                 )
             except TimeoutError:
                 self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        self._timers.cancel_all()
+        await self._sockets.close_all()
         self.emit_app(Terminated(name=AppEvents.Terminated, session_id=self.id))
         self.log.info("session_terminated", leftover_calls=len(self.live_calls()))
         self.remove_all_listeners()

@@ -12,6 +12,7 @@ from voxpy.core import signals as sig
 from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents, DTMFType
 from voxpy.errors import InvalidArgumentError
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 
 TYPEAHEAD_MAX = 32
@@ -55,6 +56,9 @@ class Tones:
         barge_in: Callable[[], None] | None = None,
     ) -> str:
         """See ``Call.gather``. ``barge_in`` runs at the first key (it stops the prompt)."""
+        args.integer("gather", "max_digits", max_digits, 1, 128)
+        args.number("gather", "timeout", timeout, positive=True)
+        args.text("gather", "finish_on", finish_on)
         digits: list[str] = []
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         timer: list[Timer] = []

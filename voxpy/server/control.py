@@ -14,6 +14,8 @@ can take) and behind the bearer token from ``VOXPY_CONTROL_TOKEN``:
 ``POST /sessions/{id}/request``             ``session.http_request``; the reply is the HTTP
                                             answer the public API passes on unchanged;
                                             501 when the scenario has no HttpRequest handler
+``GET /sessions/{id}/websocket``            a WebSocket (upgrade) handed to the scenario as
+                                            AppEvents.WebSocket; 501 without a handler
 =========================================  ==================================================
 
 It runs on the engine's loop, so handlers touch sessions exactly as backend signals do.
@@ -37,6 +39,7 @@ from voxpy.core.events import AppEvents
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.session import Session
+from voxpy.runtime.websocket import MAX_MESSAGE_BYTES
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
     BadRequest,
@@ -151,6 +154,7 @@ class WorkerControl:
         self.app.router.add_get("/sessions/{id}", self._get)
         self.app.router.add_delete("/sessions/{id}", self._terminate)
         self.app.router.add_post("/sessions/{id}/request", self._request)
+        self.app.router.add_get("/sessions/{id}/websocket", self._websocket)
 
     async def start(self, path: Path) -> None:
         """Listen on the unix socket ``path`` (a stale socket file there is replaced)."""
@@ -244,3 +248,18 @@ class WorkerControl:
         except Exception as exc:  # noqa: BLE001 - the handler's failure is the caller's answer
             return error(500, f"the HttpRequest handler raised {type(exc).__name__}: {exc}")
         return reply_for(result)
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        """An incoming WebSocket (the token was checked like any route's): the scenario gets
+        it as AppEvents.WebSocket, and this handler lives as long as the socket."""
+        session = self._session(request)
+        if session is None or session.ending:
+            return error(404, "no such session (it may have ended)")
+        if not session.listeners(str(AppEvents.WebSocket)):
+            return error(501, "the scenario has no AppEvents.WebSocket handler")
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
+        await ws.prepare(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        socket = session.accept_websocket(ws, path=request.path, headers=headers)
+        await socket.serve()
+        return ws

@@ -8,6 +8,12 @@ bounded: 60 s at 16 kHz is 1.9 MB per stream).
 
 Positions are absolute byte counts since the stream began, so a mark is simply "echo when
 this many bytes are consumed", whether played, dropped for room, or cleared.
+
+With ``wait_for_play`` a pulled frame is not yet heard: the I/O layer hands it to a backend
+that buffers a little (to ride out scheduling jitter) and reports how much it still holds
+(:meth:`PlayoutQueue.played`). A mark is then due only once everything before it is both
+pulled and reported played; :meth:`~PlayoutQueue.clear` means the backend's buffer is dropped
+too, so it settles everything pulled.
 """
 
 from __future__ import annotations
@@ -43,7 +49,9 @@ class Playout:
 class PlayoutQueue:
     """Internal PCM at ``rate`` in (any lengths), 20 ms frames out, marks echoed in order."""
 
-    def __init__(self, rate: int, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> None:
+    def __init__(
+        self, rate: int, *, max_seconds: float = DEFAULT_MAX_SECONDS, wait_for_play: bool = False
+    ) -> None:
         if max_seconds <= 0:
             raise InvalidArgumentError(f"max_seconds must be positive, not {max_seconds}")
         self.rate = check_rate(rate)
@@ -55,6 +63,8 @@ class PlayoutQueue:
         self._queued = 0
         self._written = 0  # absolute position of the end of the queue
         self._consumed = 0  # absolute position of its start
+        self._wait = wait_for_play
+        self._settled = 0  # wait_for_play: the position downstream has played up to
         self._marks: deque[tuple[int, str]] = deque()
         self._playing = False
         self._idle = 0  # frames with nothing to play since the last audio
@@ -99,10 +109,30 @@ class PlayoutQueue:
         return self._due()
 
     def clear(self) -> tuple[int, tuple[str, ...]]:
-        """Drop every queued byte now; (bytes dropped, every pending mark, to echo)."""
+        """Drop every queued byte now; (bytes dropped, every pending mark, to echo).
+
+        With ``wait_for_play`` the caller clears the backend's buffer too (what was pulled
+        and not yet played is gone), so every pending mark is due."""
         dropped = self._queued
         self._take(dropped)
+        self._settled = self._consumed
         return dropped, self._due()
+
+    def played(self, buffered: int) -> tuple[str, ...]:
+        """``wait_for_play``: downstream still holds ``buffered`` bytes of the frames pulled,
+        the rest is played (or dropped there); the marks that makes due, in order.
+
+        Positions only move forward: a late report that holds more than an earlier one (it
+        was sent before a clear, say) changes nothing."""
+        if buffered < 0:
+            raise InvalidArgumentError(f"buffered bytes cannot be negative ({buffered})")
+        self._settled = max(self._settled, self._consumed - buffered)
+        return self._due()
+
+    @property
+    def pulled_bytes(self) -> int:
+        """Bytes consumed since the stream began (pulled, padding included, dropped, cleared)."""
+        return self._consumed
 
     def pull(self) -> Playout:
         """The next 20 ms to play, and what the tick means for marks and start/end."""
@@ -110,7 +140,11 @@ class PlayoutQueue:
             # A tail shorter than a frame is played (padded) only when a mark waits after
             # it: the bot has finished that piece. Otherwise it waits for more to arrive.
             n = min(self.frame, self._queued)
-            pcm = self._take(n) + bytes(self.frame - n)
+            pad = self.frame - n
+            pcm = self._take(n) + bytes(pad)
+            # The padding is audio like the rest: downstream reports it played.
+            self._written += pad
+            self._consumed += pad
             started = not self._playing
             if started:
                 self._playing, self._played = True, 0
@@ -127,7 +161,8 @@ class PlayoutQueue:
 
     def _due(self) -> tuple[str, ...]:
         due: list[str] = []
-        while self._marks and self._marks[0][0] <= self._consumed:
+        done = min(self._settled, self._consumed) if self._wait else self._consumed
+        while self._marks and self._marks[0][0] <= done:
             due.append(self._marks.popleft()[1])
         return tuple(due)
 

@@ -56,6 +56,9 @@ class StreamConfig:
     account_id: str = ""
     "Twilio's accountSid"
     max_playout_seconds: float = DEFAULT_MAX_SECONDS
+    wait_for_play: bool = False
+    """marks wait for :meth:`MediaStream.played` reports (a backend that buffers what it is
+    fed), not just for the frames to be pulled"""
 
 
 class BadMessage(Exception):
@@ -92,7 +95,9 @@ class MediaStream:
         self._chunker = FrameChunker(self.encoding.frame_bytes())
         self._decoder = Decoder(self.encoding, config.rate)
         "the bot's audio: the stream's encoding until a VoxEngine start names another"
-        self.playout = PlayoutQueue(config.rate, max_seconds=config.max_playout_seconds)
+        self.playout = PlayoutQueue(
+            config.rate, max_seconds=config.max_playout_seconds, wait_for_play=config.wait_for_play
+        )
         self.started = False
         "between start() and stop(): caller audio is being sent"
         self._ever_started = False
@@ -207,6 +212,11 @@ class MediaStream:
         """One media-clock tick: the frame to play and the mark echoes it makes due."""
         playout = self.playout.pull()
         return playout, self._echo(playout.marks)
+
+    def played(self, buffered: int) -> Output:
+        """``wait_for_play``: the backend still holds ``buffered`` bytes of what was pulled;
+        the mark echoes that makes due (see :meth:`PlayoutQueue.played`)."""
+        return self._echo(self.playout.played(buffered))
 
     def clear(self) -> Output:
         """Drop the bot's queued audio now (``ws.clear_media_buffer()``); echo pending marks."""

@@ -22,6 +22,7 @@ from voxpy.runtime.events import (
     Terminated,
     Terminating,
 )
+from voxpy.runtime.ws_events import IncomingWebSocket
 
 
 class AppListeners(Emitter):
@@ -63,6 +64,12 @@ class AppListeners(Emitter):
         self,
         event: Literal[AppEvents.HandlerError, "Application.HandlerError"],
         handler: Callable[[HandlerError], object],
+    ) -> None: ...
+    @overload
+    def add_event_listener(
+        self,
+        event: Literal[AppEvents.WebSocket, "Application.WebSocket"],
+        handler: Callable[[IncomingWebSocket], object],
     ) -> None: ...
     def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
         """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``).

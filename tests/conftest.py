@@ -27,4 +27,3 @@ def run_probe(code: str, *args: str, timeout: float = 60) -> subprocess.Complete
         timeout=timeout,
         check=False,
     )
-

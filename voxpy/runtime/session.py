@@ -159,6 +159,23 @@ class Session(Emitter):
         self._timers[timer_id] = self._host.clock.call_later(float(seconds), fire)
         return timer_id
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the session's clock: real time in production, the test kit's
+        virtual clock in memory mode (where ``asyncio.sleep`` would take real time)."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise InvalidArgumentError(f"sleep needs a number of seconds >= 0, got {seconds!r}")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        timer = self._host.clock.call_later(float(seconds), wake)
+        try:
+            await done
+        finally:
+            timer.cancel()
+
     def clear_timeout(self, timer_id: int) -> None:
         timer = self._timers.pop(timer_id, None)
         if timer is not None:
@@ -233,6 +250,11 @@ class Session(Emitter):
     @property
     def ending(self) -> bool:
         return self._ending
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:
+        """The session's running handler and engine tasks (the test kit inspects them)."""
+        return frozenset(self._tasks)
 
     def _limits(self) -> Limits:
         """The timers a new leg's call machine runs (no answer, dial, duration, RTP)."""

@@ -30,10 +30,14 @@ from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
 from voxpy.testing.fake_media import FakeMedia
 from voxpy.testing.peer import PeerCall
+from voxpy.testing.realwait import describe, real_waits
 from voxpy.testing.recorder import Recorder
 from voxpy.testing.tap import LegTap
 
 BackendName = Literal["memory", "sip"]
+
+REAL_WAIT_LIMIT = 30.0
+"Real seconds ``advance`` waits, in memory mode, for scenario tasks blocked on real I/O."
 
 
 class ScenarioHarness:
@@ -74,6 +78,7 @@ class ScenarioHarness:
     async def __aenter__(self) -> ScenarioHarness:
         if self.backend == "memory":
             self.clock = VirtualClock()
+            self.clock.idle = self._idle_before_tick
             network = MemoryNetwork(self.clock)
             engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
@@ -172,9 +177,14 @@ class ScenarioHarness:
         await self.wait_until(lambda: not self._offered.empty(), timeout, "outbound call")
         return self._offered.get_nowait()
 
-    def events(self, call: PeerCall, *, state_changes: bool = False) -> list[str]:
-        """Engine-side event names of the leg ``call`` is the far end of, in order."""
-        return self.recorder.events(self._tap.engine_leg(call.id), state_changes=state_changes)
+    def events(
+        self, call: PeerCall, *, state_changes: bool = False, texts: bool = False
+    ) -> list[str]:
+        """Engine-side event names of the leg ``call`` is the far end of, in order. With
+        ``texts=True`` playback events say what played: ``Call.PlaybackFinished('Goodbye.')``."""
+        return self.recorder.events(
+            self._tap.engine_leg(call.id), state_changes=state_changes, texts=texts
+        )
 
     def session_events(self) -> list[str]:
         return self.recorder.session_events()
@@ -216,15 +226,18 @@ class ScenarioHarness:
     async def wait_until(
         self, done: Callable[[], bool], timeout: float, what: str, call: PeerCall | None = None
     ) -> None:
-        """Wait for ``done()``; in memory mode, jump the clock to due timers while idle."""
+        """Wait for ``done()``. In memory mode the clock jumps to the next due timer when
+        nothing else can happen (see :mod:`voxpy.testing.realwait`); ``timeout`` is then
+        virtual seconds, and also bounds the real time spent waiting for real I/O."""
         if self.clock is not None:
             deadline = self.clock.now() + timeout
+            real_deadline = asyncio.get_running_loop().time() + timeout
             while True:
-                await self._settle()
+                await self._idle(real_deadline, done)
                 if done():
                     return
                 due = self.clock.next_due()
-                if due is None or due > deadline:
+                if due is None or due > deadline or self._real_blocked():
                     break
                 await self.clock.advance(due - self.clock.now())
         else:
@@ -233,7 +246,9 @@ class ScenarioHarness:
                 return
             except TimeoutError:
                 pass
-        raise AssertionError(f"no {what} within {timeout}s\n{self.explain(call)}")
+        blocked = self._real_blocked() if self.clock is not None else ""
+        still = f"\nscenario tasks still awaiting real I/O: {blocked}" if blocked else ""
+        raise AssertionError(f"no {what} within {timeout}s{still}\n{self.explain(call)}")
 
     def check_errors(self) -> None:
         """Raise a scenario's handler exception as the test's failure, with its traceback."""
@@ -248,7 +263,11 @@ class ScenarioHarness:
     def explain(self, call: PeerCall | None = None) -> str:
         lines = [f"engine events: {self.recorder.describe()}"]
         if call is not None:
-            lines.insert(0, f"peer saw: {call.history() or '(nothing)'}")
+            lines[:0] = [
+                f"peer saw: {call.history() or '(nothing)'}",
+                f"engine said to this call: {call.said or '(nothing)'}",
+                f"engine played to this call: {call.played or '(nothing)'}",
+            ]
         return "\n".join(lines)
 
     # -- internals ---------------------------------------------------------------------------
@@ -270,6 +289,36 @@ class ScenarioHarness:
                 return
             self._changed.clear()
             await self._changed.wait()
+
+    def _session_tasks(self) -> list[asyncio.Task[Any]]:
+        return [t for s in list(self.engine.sessions.values()) for t in s.tasks]
+
+    def _real_blocked(self) -> str:
+        return describe(self._session_tasks())
+
+    async def _idle(
+        self, real_deadline: float | None = None, done: Callable[[], bool] | None = None
+    ) -> None:
+        """Until the loop is idle and no session task awaits real I/O (memory mode's rule for
+        moving virtual time), or ``done()``, or the real deadline (``REAL_WAIT_LIMIT`` s)."""
+        loop = asyncio.get_running_loop()
+        if real_deadline is None:
+            real_deadline = loop.time() + REAL_WAIT_LIMIT
+        while True:
+            await self._settle()
+            blocked = real_waits(self._session_tasks())
+            left = real_deadline - loop.time()
+            if not blocked or left <= 0 or (done is not None and done()):
+                return
+            await asyncio.wait(blocked, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _idle_before_tick(self) -> None:
+        await self._idle()
+        if blocked := self._real_blocked():
+            raise AssertionError(
+                f"virtual time cannot move: after {REAL_WAIT_LIMIT}s scenario tasks still "
+                f"await real I/O: {blocked}"
+            )
 
     async def _settle(self) -> None:
         if self.clock is not None:

@@ -27,3 +27,4 @@ def run_probe(code: str, *args: str, timeout: float = 60) -> subprocess.Complete
         timeout=timeout,
         check=False,
     )
+

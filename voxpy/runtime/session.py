@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
-from voxpy.core.events import AppEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -40,7 +40,7 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
-from voxpy.runtime.timers import Clock, Timer
+from voxpy.runtime.timers import Clock, Timer, clock_sleep
 
 
 class SessionHost(Protocol):
@@ -80,6 +80,8 @@ class Session(Emitter):
         self._grace: Timer | None = None
         self._ending = False
         self._no_live_calls = asyncio.Event()
+        self._recording: set[str] = set()  # legs whose recording has not stopped yet
+        self._no_recordings = asyncio.Event()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
         self._legs = LegHost(
@@ -91,7 +93,7 @@ class Session(Emitter):
             send=host.send,
             spawn=self.spawn,
             build_event=build_call_event,
-            observe=lambda event: host.observe(self, event),
+            observe=self._observe_leg,
             ended=self.call_ended,
             scope=lambda call_id: session_scope(self, call_id),
             on_error=self.handler_failed,
@@ -164,17 +166,7 @@ class Session(Emitter):
         virtual clock in memory mode (where ``asyncio.sleep`` would take real time)."""
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise InvalidArgumentError(f"sleep needs a number of seconds >= 0, got {seconds!r}")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def wake() -> None:
-            if not done.done():
-                done.set_result(None)
-
-        timer = self._host.clock.call_later(float(seconds), wake)
-        try:
-            await done
-        finally:
-            timer.cancel()
+        await clock_sleep(self._host.clock, float(seconds))
 
     def clear_timeout(self, timer_id: int) -> None:
         timer = self._timers.pop(timer_id, None)
@@ -252,8 +244,7 @@ class Session(Emitter):
         return self._ending
 
     @property
-    def tasks(self) -> frozenset[asyncio.Task[Any]]:
-        """The session's running handler and engine tasks (the test kit inspects them)."""
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:  # the test kit inspects them
         return frozenset(self._tasks)
 
     def _limits(self) -> Limits:
@@ -354,19 +345,35 @@ class Session(Emitter):
             self._grace.cancel()
             self._grace = None
 
+    def _observe_leg(self, event: Any) -> None:
+        """Follows recordings: they stop after their call (over SIP), Terminated waits."""
+        name, call_id = str(event.name), event.call.id()
+        if name == CallEvents.RecordStarted:
+            self._recording.add(call_id)
+            self._no_recordings.clear()
+        elif name in (CallEvents.RecordStopped, CallEvents.RecordError):
+            self._recording.discard(call_id)
+            if not self._recording:
+                self._no_recordings.set()
+        self._host.observe(self, event)
+
+    async def _calls_settled(self) -> None:
+        await self._no_live_calls.wait()
+        if self._recording:
+            await self._no_recordings.wait()
+
     def emit_app(self, event: AppEvent) -> None:
         self.log.info("event", name=str(event.name))
         self._host.observe(self, event)
         self.emit(event.name, event)
 
     async def _finish(self) -> None:
-        if self.live_calls():
+        if self.live_calls() or self._recording:
             try:
-                await asyncio.wait_for(
-                    self._no_live_calls.wait(), self._host.timeouts.terminate_wait
-                )
+                await asyncio.wait_for(self._calls_settled(), self._host.timeouts.terminate_wait)
             except TimeoutError:
-                self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
+                live = [c.id() for c in self.live_calls()]
+                self.log.warning("calls_did_not_end", calls=live, recording=sorted(self._recording))
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

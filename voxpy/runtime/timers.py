@@ -36,3 +36,18 @@ class LoopClock:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         return self._loop.call_later(max(0.0, delay), callback)
+
+
+async def clock_sleep(clock: Clock, seconds: float) -> None:
+    """Wait ``seconds`` on ``clock`` (``VoxEngine.sleep``); cancelling it cancels the timer."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    timer = clock.call_later(seconds, wake)
+    try:
+        await done
+    finally:
+        timer.cancel()

@@ -21,14 +21,14 @@ from voxpy.backends.memory import MemoryNetwork
 from voxpy.config import Settings, load_settings
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.ports import Backend, MediaLibrary
+from voxpy.core.ports import Backend
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
-from voxpy.testing.fake_media import FakeMedia
+from voxpy.testing.fake_media import FakeMedia, RegisteredMedia
 from voxpy.testing.peer import PeerCall
 from voxpy.testing.realwait import describe, real_waits
 from voxpy.testing.recorder import Recorder
@@ -64,7 +64,8 @@ class ScenarioHarness:
         self.raise_handler_errors = raise_handler_errors
         self.recorder = Recorder()
         self.clock: VirtualClock | None = None
-        self.media: FakeMedia | MediaLibrary
+        self.media: FakeMedia | RegisteredMedia
+        "The scenario's media; ``h.media.register(url, duration=... | error=...)`` in both modes."
         self.peer_backend: Backend
         self.engine: Engine
         self._calls: dict[str, PeerCall] = {}
@@ -124,7 +125,8 @@ class ScenarioHarness:
         from voxpy.backends.process import ProcessBackend
         from voxpy.media.library import FileMediaLibrary
 
-        self.media = FileMediaLibrary.from_settings(self.settings)
+        library = FileMediaLibrary.from_settings(self.settings)
+        self.media = RegisteredMedia(library, library.cache_dir / "registered")
         self.peer_backend = ProcessBackend(host="127.0.0.1", port=0, measure_audio=True)
         await self.peer_backend.start(self._on_peer_signal)
         return PjsuaBackend(

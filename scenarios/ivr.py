@@ -17,6 +17,8 @@ REPEATS = 2
 async def menu(e):
     call = e.call
     for attempt in range(1 + REPEATS):
+        if not call.live:  # also on entry: the caller may be gone before this handler runs
+            return
         await call.say(MENU)
         if not call.live:
             return
@@ -31,8 +33,6 @@ async def menu(e):
             return
         if attempt < REPEATS:
             await call.say("Sorry, that is not an option.")
-            if not call.live:
-                return
     await call.say("Goodbye.")
     if call.live:
         call.hangup()

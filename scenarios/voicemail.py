@@ -2,8 +2,9 @@
 for at most two minutes, thank them once the message is saved, then end the session once the
 call is over.
 
-The caller may hang up at any moment: every ``await`` is followed by ``if not call.live``,
-since a prompt or gather that the hangup cut short returns instead of raising.
+The caller may hang up at any moment, even before an async handler starts: each handler
+begins with ``if not call.live``, and so does what follows each ``await`` (a prompt or gather
+that the hangup cut short returns instead of raising).
 """
 
 import structlog
@@ -16,6 +17,8 @@ MAX_MESSAGE_SECONDS = 120
 
 async def on_connected(e):
     call = e.call
+    if not call.live:  # the caller may be gone before this handler runs
+        return
     await call.say("You have reached voxpy. Leave a message after the tone and press pound.")
     if not call.live:
         return

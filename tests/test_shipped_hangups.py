@@ -27,6 +27,7 @@ SIP_STEPS: dict[str, tuple[str, str | None]] = {
     "ivr_wrong_keys": ("Call.PlaybackStarted", "Goodbye."),
     "forward": ("Call.Connected", None),
     "voicemail": ("Call.PlaybackStarted", "Thank you. Goodbye."),
+    "agent_or_voicemail": ("Call.PlaybackStarted", "tone:beep"),
 }
 "Over SIP, the caller hangs up when this event (with this text or source) fires."
 

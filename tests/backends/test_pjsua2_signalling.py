@@ -339,6 +339,23 @@ async def test_redirect_is_followed_and_reported(make_peer: PeerFactory) -> None
     assert not a.taken(Ended)
 
 
+async def test_redirect_to_a_contact_of_our_choosing(make_peer: PeerFactory) -> None:
+    a, b, c = await asyncio.gather(make_peer(), make_peer(), make_peer())
+    a.send(Dial(call_id="r2", uri=b.uri("bob")))
+    first = await b.wait(IncomingCall)
+    # The Contact we give replaces pjsip's own: A is sent to C, not back to B.
+    b.send(Reject(call_id=first.call_id, code=302, contact=c.uri("carol")))
+    redirected = await a.wait(Redirected, call_id="r2")
+    assert (redirected.code, redirected.contact) == (302, c.uri("carol"))
+    assert (await b.wait(Ended, call_id=first.call_id)).code == 302
+    moved = await c.wait(IncomingCall)
+    assert moved.destination == "bob"  # the To of the original request is kept
+    # Redirected there again: pjsip tries each target once, so the 302 is final.
+    c.send(Reject(call_id=moved.call_id, code=302, contact=c.uri("carol")))
+    assert (await a.wait(Ended, call_id="r2")).code == 302
+    assert len(a.taken(Redirected)) == 1
+
+
 def test_refer_to_and_contact_parsing() -> None:
     from voxpy.backends.pjsua2.sipmsg import contact_uris, refer_target, refer_to, status_line
 

@@ -110,6 +110,20 @@ async def voicemail(run: Run) -> None:
     await h.wait_event("Call.RecordStopped", call, timeout=10)
 
 
+async def agent_or_voicemail(run: Run) -> None:
+    h = run.h
+    run.caller = call = await h.dial(from_="+15550177")
+    run.agent = agent = await h.expect_call()
+    agent.ring()
+    await call.wait_progress(180)
+    agent.reject(486)
+    await call.wait_said("leave a message", timeout=10)
+    await h.wait_event("Call.RecordStarted", call, timeout=20)
+    await h.advance(1.5)
+    call.hangup()
+    await h.wait_event("Call.RecordStopped", call, timeout=10)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shipped:
     name: str
@@ -134,6 +148,12 @@ SHIPPED = [
         name="forward", scenario="forward.py", script=forward, custom_data="sip:desk@example.com"
     ),
     Shipped(name="voicemail", scenario="voicemail.py", script=voicemail),
+    Shipped(
+        name="agent_or_voicemail",
+        scenario="agent_or_voicemail.py",
+        script=agent_or_voicemail,
+        custom_data="sip:agent@example.com",
+    ),
 ]
 "Every scenario in scenarios/ is here at least once (a test checks it)."
 

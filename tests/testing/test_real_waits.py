@@ -55,6 +55,13 @@ async def test_asyncio_sleep_is_real_voxengine_sleep_is_virtual() -> None:
         assert await call.wait_hangup() == 200
 
 
+async def test_a_task_the_scenario_creates_itself_holds_the_clock_too() -> None:
+    async with ScenarioHarness(TEST_SCENARIOS / "crm_lookup.py") as h:
+        call = await h.dial(to="detached")
+        assert await call.wait_said("background", timeout=60) == "In the background: 5."
+        assert h.clock is not None and h.clock.now() < 1
+
+
 async def test_advance_waits_for_real_io_before_moving_time() -> None:
     async with ScenarioHarness(TEST_SCENARIOS / "crm_lookup.py") as h:
         call = await h.dial()

@@ -9,13 +9,15 @@ the other endpoint, whatever its URI, as if the peer were the engine's outbound 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
-from voxpy.backends.memory_media import Clock, LegMedia, MediaSim
+from voxpy.backends.memory_media import LegMedia, MediaSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core.clock import Clock
 from voxpy.core.headers import Headers
 from voxpy.core.limits import MAX_CALLS
 from voxpy.core.ports import SignalSink
@@ -61,6 +63,10 @@ class _Dialog:
     legs: list[_Leg] = field(default_factory=list)
     media_up: bool = False
     "True once a 183 or 200 carried SDP: audio can flow."
+    invite: sig.IncomingCall | None = None
+    "What the callee was told of the first INVITE; a followed redirect repeats it."
+    targets: set[str] = field(default_factory=set)
+    "URIs the caller has tried (pjsip's target set): a 3xx to one of them is not followed."
 
     def other(self, leg: _Leg) -> _Leg | None:
         return next((x for x in self.legs if x is not leg), None)
@@ -175,13 +181,20 @@ class MemoryBackend:
             self._emit(sig.Answered(call_id=leg.call_id))  # the caller's ACK
             self._media_up(dialog)
         elif isinstance(command, cmd.Reject) and 300 <= command.code < 400:
-            self._redirect(leg, command.code)
+            self._redirect(leg, command)
         elif isinstance(command, cmd.Reject):
             self._end(dialog, command.code, sent_by=leg, headers=command.headers)
 
-    def _redirect(self, callee: _Leg, code: int) -> None:
-        """A 3xx: the caller is told, and follows it to our contact (as pjsua2 does)."""
-        dialog = callee.dialog
+    def _redirect(self, callee: _Leg, command: cmd.Reject) -> None:
+        """A 3xx: the caller is told, and follows it to the contact (ours by default), as
+        pjsua2 does. Every INVITE goes to the other endpoint, so the new one reaches this
+        endpoint again. A contact tried before is not followed: the 3xx is final."""
+        dialog, code = callee.dialog, command.code
+        contact = command.contact or self.contact_uri
+        if contact in dialog.targets:
+            self._end(dialog, code, sent_by=callee, headers=command.headers)
+            return
+        dialog.targets.add(contact)
         caller = dialog.other(callee)
         self._legs.pop(callee.call_id, None)
         self.network.media.ended(callee.media)
@@ -189,28 +202,22 @@ class MemoryBackend:
         if caller is None:
             return
         dialog.legs.remove(callee)
-        caller.owner._emit(
-            sig.Redirected(call_id=caller.call_id, code=code, contact=self.contact_uri)
-        )
+        caller.owner._emit(sig.Redirected(call_id=caller.call_id, code=code, contact=contact))
         follow = _Leg(self, self.network.next_id(self.user), False, dialog)
         dialog.legs.append(follow)
         self._legs[follow.call_id] = follow
         caller.media.far, follow.media.far = follow.media, caller.media
-        self._emit(
-            sig.IncomingCall(
-                call_id=follow.call_id,
-                from_uri=f"sip:{caller.owner.user}@memory.invalid",
-                to_uri=self.contact_uri,
-                callerid=caller.owner.user,
-                destination=self.user,
-                sip_call_id=f"mem-{follow.call_id}",
+        if dialog.invite is not None:  # the first INVITE again (To, headers), as pjsip does
+            self._emit(
+                dataclasses.replace(
+                    dialog.invite, call_id=follow.call_id, sip_call_id=f"mem-{follow.call_id}"
+                )
             )
-        )
 
     # -- internals ---------------------------------------------------------------------------
 
     def _dial(self, command: cmd.Dial) -> None:
-        dialog = _Dialog()
+        dialog = _Dialog(targets={command.uri})
         leg = _Leg(self, command.call_id, True, dialog)
         dialog.legs.append(leg)
         self._legs[leg.call_id] = leg
@@ -227,18 +234,17 @@ class MemoryBackend:
         far._legs[callee.call_id] = callee
         callerid = command.callerid or self.user
         to_user = command.uri.split(":", 1)[-1].split("@", 1)[0] if "@" in command.uri else ""
-        far._emit(
-            sig.IncomingCall(
-                call_id=callee.call_id,
-                from_uri=f"sip:{callerid}@memory.invalid",
-                to_uri=command.uri,
-                callerid=callerid,
-                destination=to_user,
-                display_name=command.display_name or "",
-                headers=command.headers,
-                sip_call_id=f"mem-{callee.call_id}",
-            )
+        dialog.invite = sig.IncomingCall(
+            call_id=callee.call_id,
+            from_uri=f"sip:{callerid}@memory.invalid",
+            to_uri=command.uri,
+            callerid=callerid,
+            destination=to_user,
+            display_name=command.display_name or "",
+            headers=command.headers,
+            sip_call_id=f"mem-{callee.call_id}",
         )
+        far._emit(dialog.invite)
 
     def _hangup(self, leg: _Leg, code: int, headers: Headers) -> None:
         """Carry out Cancel/Bye (which the runtime's call machine chose) as the dialog allows:

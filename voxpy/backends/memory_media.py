@@ -11,22 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import testing_commands as tcmd
-
-
-class Timer(Protocol):
-    def cancel(self) -> None: ...
-
-
-class Clock(Protocol):
-    """The subset of the runtime's clock the network needs (a virtual clock in tests)."""
-
-    def now(self) -> float: ...
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
+from voxpy.core.clock import Clock, Timer
 
 
 @dataclass

@@ -168,11 +168,11 @@ class ProcessBackend:
             data = decode_line(line)
             if data.get("type") == ERROR:
                 self._errors.append(str(data.get("message", "")))
-                self._logger.warning("SIP peer error", message=data.get("message"))
+                self._logger.warning("sip_peer_error", message=data.get("message"))
                 return
             value = from_wire(data)
         except (ValueError, TypeError, AttributeError) as exc:
-            self._logger.warning("unexpected line from SIP peer", line=line[:500], error=str(exc))
+            self._logger.warning("sip_peer_unexpected_line", line=line[:500], error=str(exc))
             return
         if isinstance(value, Signal):
             self._deliver(value)
@@ -186,7 +186,7 @@ class ProcessBackend:
             try:
                 self._sink(signal)
             except Exception:  # keep reading the peer
-                self._logger.exception("signal sink failed")
+                self._logger.exception("signal_sink_failed")
 
     def send(self, command: Command) -> None:
         """Write ``command`` as one JSON line to the peer; never blocks. Loop thread only."""
@@ -232,7 +232,7 @@ class ProcessBackend:
         try:
             await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
         except TimeoutError:
-            self._logger.warning("SIP peer did not exit; killing it", pid=proc.pid)
+            self._logger.warning("sip_peer_killed", pid=proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()

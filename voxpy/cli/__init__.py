@@ -42,11 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     log = get_logger("voxpy")
-    try:
-        scenario = Scenario.load(args.scenario)
-        check(scenario, log, settings.scenario.custom_data)
-    except ScenarioError as exc:
-        return _fail(f"scenario error: {exc}")
+    scenario = _load_scenario(args.scenario, settings, log)
+    if isinstance(scenario, int):
+        return scenario
     try:
         control = getattr(args, "control_socket", None)  # `voxpy run` only
         return asyncio.run(_serve(args.command, scenario, settings, log, control))
@@ -200,11 +198,9 @@ def _serve_pool(args: Any) -> int:
     if missing is not None:
         return _fail(missing)
     log = get_logger("voxpy")
-    try:
-        scenario = Scenario.load(args.scenario)
-        check(scenario, log, settings.scenario.custom_data)
-    except ScenarioError as exc:
-        return _fail(f"scenario error: {exc}")
+    scenario = _load_scenario(args.scenario, settings, log)
+    if isinstance(scenario, int):
+        return scenario
     try:
         supervisor = Supervisor(settings, scenario.path, config_file=args.config)
         return asyncio.run(supervisor.run())
@@ -224,6 +220,16 @@ def _repair(directory: Path, older_than: float) -> int:
     for path in repair(directory, older_than=older_than):
         sys.stdout.write(f"repaired {path}\n")
     return 0
+
+
+def _load_scenario(path: str, settings: Settings, log: FilteringBoundLogger) -> Scenario | int:
+    """The scenario, loaded and test-run once; or the exit status after saying why not."""
+    try:
+        scenario = Scenario.load(path)
+        check(scenario, log, settings.scenario.custom_data)
+    except ScenarioError as exc:
+        return _fail(f"scenario error: {exc}")
+    return scenario
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:

@@ -48,10 +48,12 @@ class Answer(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reject(Command):
-    """Send a final error response (4xx-6xx) on an inbound leg."""
+    """Send a final non-2xx response on an inbound leg: 4xx-6xx, or a 3xx redirect to
+    ``contact`` (the Contact of the response; the caller may follow it)."""
 
     code: int
     headers: Headers = field(default_factory=Headers)
+    contact: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

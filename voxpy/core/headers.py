@@ -116,3 +116,34 @@ def parse_headers(message: str) -> list[tuple[str, str]]:
             name, value = line.split(":", 1)
             pairs.append((name.strip(), value.strip()))
     return pairs
+
+
+_URI_FORBIDDEN = frozenset(' \t\r\n<>",')
+"Characters a bare URI in a Contact we write cannot hold (they would change the header)."
+
+
+def redirect_target(code: object, contact: object) -> str | None:
+    """Validate the final status and Contact of a refusal: a 3xx needs a ``sip:``, ``sips:``
+    or ``tel:`` URI to redirect to, a 4xx-6xx takes none. Returns the contact (None for
+    4xx-6xx); raises InvalidArgumentError otherwise."""
+    if isinstance(code, bool) or not isinstance(code, int) or not 300 <= code <= 699:
+        raise InvalidArgumentError(
+            f"reject code must be an int in 400..699 (or 300..399 with contact=), got {code!r}"
+        )
+    if code >= 400:
+        if contact is not None:
+            raise InvalidArgumentError(f"contact= is for a 3xx redirect, not for {code}")
+        return None
+    if contact is None:
+        raise InvalidArgumentError(f"a {code} redirect needs contact= (the URI to redirect to)")
+    if (
+        not isinstance(contact, str)
+        or not contact.lower().startswith(("sip:", "sips:", "tel:"))
+        or len(contact) > 256
+        or _URI_FORBIDDEN & set(contact)
+    ):
+        raise InvalidArgumentError(
+            f"contact must be one sip:, sips: or tel: URI (at most 256 characters, no spaces "
+            f"or <>), got {contact!r}"
+        )
+    return contact

@@ -147,7 +147,7 @@ class Mp3Recorder:
                 self._stop.set()
                 self._thread.join()
                 self._log.info(
-                    "recording closed",
+                    "recording_closed",
                     duration=round(self.duration, 3),
                     cpu=round(self._cpu, 4),
                     failed=self._error is not None,
@@ -188,7 +188,7 @@ class Mp3Recorder:
         # exception escaping a thread is only printed, and the call would never know.
         except Exception as exc:  # noqa: BLE001 - kept in ``error``, raised by close()
             self._error = exc
-            self._log.error("recording failed", error=repr(exc))
+            self._log.error("recording_failed", error=repr(exc))
             with contextlib.suppress(OSError):
                 self._file.close()
         finally:
@@ -308,15 +308,15 @@ def repair(directory: Path, *, older_than: float = 0.0) -> list[Path]:
             end = max((off + length for off, length in mp3_frames(data)), default=0)
             if not end or final.exists():
                 why = "final name exists" if end else "no complete MP3 frame"
-                _LOG.warning("recording not repaired", path=str(part), size=len(data), why=why)
+                _LOG.warning("recording_not_repaired", path=str(part), size=len(data), why=why)
                 continue
             with open(part, "r+b") as f:
                 f.truncate(end)
                 os.fsync(f.fileno())
             os.replace(part, final)
         except OSError as exc:
-            _LOG.error("recording repair failed", path=str(part), error=repr(exc))
+            _LOG.error("recording_repair_failed", path=str(part), error=repr(exc))
             continue
-        _LOG.info("recording repaired", path=str(final), dropped=len(data) - end)
+        _LOG.info("recording_repaired", path=str(final), dropped=len(data) - end)
         repaired.append(final)
     return repaired

@@ -169,9 +169,18 @@ class Call:
         """Answer an inbound leg (200 OK); Connected fires when the caller's ACK arrives."""
         self._life.answer(outgoing_headers(headers))
 
-    def reject(self, code: int = 603, headers: Mapping[str, str] | None = None) -> None:
-        """Refuse an inbound leg with a final 4xx-6xx status; Disconnected fires with ``code``."""
-        self._life.reject(code, outgoing_headers(headers))
+    def reject(
+        self,
+        code: int = 603,
+        headers: Mapping[str, str] | None = None,
+        *,
+        contact: str | None = None,
+    ) -> None:
+        """Refuse an inbound leg with a final 4xx-6xx status, or redirect it with a 3xx to
+        ``contact`` (``reject(302, contact="sip:desk@10.0.0.7")``); Disconnected fires with
+        ``code``. A 3xx without a contact, or a contact with a 4xx-6xx, raises
+        InvalidArgumentError."""
+        self._life.reject(code, outgoing_headers(headers), contact)
 
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
         """End the leg: BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""
@@ -238,11 +247,25 @@ class Call:
         """Send DTMF (0-9 * # A-D); each ``w`` waits 500 ms (Twilio's convention)."""
         self._tones.send_digits(digits)
 
-    async def gather(self, max_digits: int = 1, timeout: float = 5.0, finish_on: str = "#") -> str:
-        """Collect DTMF digits: stops at ``max_digits``, at a ``finish_on`` key (not included),
-        when ``timeout`` seconds pass without a digit, or when the call ends. Digits pressed
-        since the last gather (e.g. during a prompt) are taken first."""
-        return await self._tones.gather(max_digits, timeout, finish_on)
+    async def gather(
+        self,
+        max_digits: int = 1,
+        timeout: float = 5.0,
+        finish_on: str = "#",
+        *,
+        barge_in: bool = False,
+    ) -> str:
+        """Collect DTMF digits and return them as a string.
+
+        Returns once ``max_digits`` were pressed; at a ``finish_on`` key (the digits before
+        it, the key itself excluded); when ``timeout`` seconds pass without a key (the digits
+        so far, ``""`` if none); or when the call ends (the digits so far). Digits pressed
+        since the last gather (e.g. during a prompt) are taken first. ``barge_in=True``: the
+        first key stops what plays into the call (Twilio's Gather), so start the prompt
+        without awaiting it: ``call.say(MENU); digits = await call.gather(barge_in=True)``.
+        """
+        interrupt = self._media.stop_playback if barge_in else None
+        return await self._tones.gather(max_digits, timeout, finish_on, interrupt)
 
     # -- in-dialog signalling (voxpy.runtime.signalling) -------------------------------------
 

@@ -13,6 +13,7 @@ import structlog
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
+from voxpy.core.clock import Clock
 from voxpy.core.events import AppEvents
 from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -24,7 +25,7 @@ from voxpy.runtime.events import CallAlerting, Event
 from voxpy.runtime.nomedia import NoMedia
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session, Timeouts
-from voxpy.runtime.timers import Clock, LoopClock
+from voxpy.runtime.timers import LoopClock
 
 
 class Engine:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
+from voxpy.core.clock import Clock
 from voxpy.core.events import CallEvents
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -36,7 +37,6 @@ from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
 from voxpy.errors import InvalidStateError
 from voxpy.runtime.dispatch import ErrorHook
-from voxpy.runtime.timers import Clock
 
 Handler = Callable[[Any], None]
 "A part's handler for one signal type (it receives that exact type)."

@@ -12,14 +12,13 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 from voxpy.core import commands as cmd
+from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents
-from voxpy.core.headers import Headers
+from voxpy.core.headers import Headers, redirect_target
 from voxpy.core.outcomes import LegConnected, Outcome, Send
 from voxpy.core.signals import Answered, CommandFailed, Ended, Progress, RxReport, Signal
 from voxpy.core.state import Act
-from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.leg import Handler, LegContext, Part
-from voxpy.runtime.timers import Timer
 
 MACHINE_SIGNALS = (Progress, Answered, Ended, RxReport)
 "The signals the call machine consumes."
@@ -44,10 +43,13 @@ class Lifecycle:
     def answer(self, headers: Headers) -> None:
         self._command(Act.ANSWER, cmd.Answer(call_id=self._ctx.call_id, headers=headers))
 
-    def reject(self, code: int, headers: Headers) -> None:
-        if not isinstance(code, int) or not 400 <= code <= 699:
-            raise InvalidArgumentError(f"reject code must be an int in 400..699, got {code!r}")
-        self._command(Act.REJECT, cmd.Reject(call_id=self._ctx.call_id, code=code, headers=headers))
+    def reject(self, code: int, headers: Headers, contact: str | None = None) -> None:
+        """A final 4xx-6xx, or a 3xx redirecting the caller to ``contact``."""
+        target = redirect_target(code, contact)
+        self._command(
+            Act.REJECT,
+            cmd.Reject(call_id=self._ctx.call_id, code=code, headers=headers, contact=target),
+        )
 
     def hangup(self, headers: Headers) -> None:
         """BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""

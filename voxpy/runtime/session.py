@@ -8,7 +8,9 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+import math
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -18,7 +20,8 @@ from typing import Any, Protocol
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.clock import Clock, Timer
+from voxpy.core.events import AppEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -40,7 +43,7 @@ from voxpy.runtime.events import (
 )
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
-from voxpy.runtime.timers import Clock, Timer, clock_sleep
+from voxpy.runtime.waits import Recordings, clock_sleep
 
 
 class SessionHost(Protocol):
@@ -80,8 +83,7 @@ class Session(Emitter):
         self._grace: Timer | None = None
         self._ending = False
         self._no_live_calls = asyncio.Event()
-        self._recording: set[str] = set()  # legs whose recording has not stopped yet
-        self._no_recordings = asyncio.Event()
+        self._recordings = Recordings()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
         self._legs = LegHost(
@@ -93,7 +95,7 @@ class Session(Emitter):
             send=host.send,
             spawn=self.spawn,
             build_event=build_call_event,
-            observe=self._observe_leg,
+            observe=self._recordings.watch(lambda event: host.observe(self, event)),
             ended=self.call_ended,
             scope=lambda call_id: session_scope(self, call_id),
             on_error=self.handler_failed,
@@ -115,13 +117,21 @@ class Session(Emitter):
         headers: Mapping[str, str] | None = None,
         auth_user: str | None = None,
         password: str | None = None,
+        *,
+        timeout: float | None = None,
     ) -> Call:
         """Place an outbound SIP leg and return it; Connected or Failed fires later.
 
-        Raises CapacityError when this process already holds its maximum of legs.
+        ``timeout``: seconds to wait for an answer (default: config ``timeouts.dial``); then
+        the leg is cancelled and Failed fires with code 408. Raises InvalidArgumentError for
+        a timeout that is not a positive number, CapacityError when this process already
+        holds its maximum of legs.
         """
         if not isinstance(to, str) or not to.startswith(("sip:", "sips:")):
             raise InvalidArgumentError(f"call_sip needs a sip: or sips: URI, got {to!r}")
+        limits = self._limits()
+        if timeout is not None:
+            limits = dataclasses.replace(limits, dial=_positive_seconds("timeout", timeout))
         sent = outgoing_headers(headers)
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
@@ -129,7 +139,7 @@ class Session(Emitter):
         call = Call(
             self._legs,
             call_id,
-            CallMachine.outbound(call_id, self._host.clock.now(), self._limits()),
+            CallMachine.outbound(call_id, self._host.clock.now(), limits),
             callerid=callerid or "",
             number=number,
             display_name=display_name or "",
@@ -162,11 +172,8 @@ class Session(Emitter):
         return timer_id
 
     async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` on the session's clock: real time in production, the test kit's
-        virtual clock in memory mode (where ``asyncio.sleep`` would take real time)."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise InvalidArgumentError(f"sleep needs a number of seconds >= 0, got {seconds!r}")
-        await clock_sleep(self._host.clock, float(seconds))
+        """Wait on the session's clock (virtual in the test kit's memory mode)."""
+        await clock_sleep(self._host.clock, seconds)
 
     def clear_timeout(self, timer_id: int) -> None:
         timer = self._timers.pop(timer_id, None)
@@ -187,10 +194,17 @@ class Session(Emitter):
         inbound: Call,
         outbound: Call,
         on_established: Callable[[Call, Call], Any] | None = None,
-    ) -> None:
-        """Forward ``inbound`` to ``outbound``: answer it when ``outbound`` connects, bridge
-        both ways, and end each leg when the other ends (see :mod:`voxpy.runtime.forwarding`)."""
-        forwarding.easy_process(inbound, outbound, on_established)
+        *,
+        on_failed: Callable[[Any], Any] | None = None,
+    ) -> forwarding.EasyProcess:
+        """Forward ``inbound`` to ``outbound``: relay its ringing and early media, answer
+        ``inbound`` when ``outbound`` connects, bridge both ways, relay INFO, MESSAGE and
+        hold, end each leg when the other ends. A failed ``outbound`` ends ``inbound`` unless
+        ``on_failed(e)`` (the Failed event) is given: then ``inbound`` stays the scenario's.
+        ``await`` the result for a ForwardOutcome (see :mod:`voxpy.runtime.forwarding`)."""
+        return forwarding.easy_process(
+            inbound, outbound, self.run_handler, on_established, on_failed
+        )
 
     async def http_request(
         self, method: str, path: str, body: str = "", headers: Mapping[str, str] | None = None
@@ -242,10 +256,6 @@ class Session(Emitter):
     @property
     def ending(self) -> bool:
         return self._ending
-
-    @property
-    def tasks(self) -> frozenset[asyncio.Task[Any]]:  # the test kit inspects them
-        return frozenset(self._tasks)
 
     def _limits(self) -> Limits:
         """The timers a new leg's call machine runs (no answer, dial, duration, RTP)."""
@@ -345,35 +355,15 @@ class Session(Emitter):
             self._grace.cancel()
             self._grace = None
 
-    def _observe_leg(self, event: Any) -> None:
-        """Follows recordings: they stop after their call (over SIP), Terminated waits."""
-        name, call_id = str(event.name), event.call.id()
-        if name == CallEvents.RecordStarted:
-            self._recording.add(call_id)
-            self._no_recordings.clear()
-        elif name in (CallEvents.RecordStopped, CallEvents.RecordError):
-            self._recording.discard(call_id)
-            if not self._recording:
-                self._no_recordings.set()
-        self._host.observe(self, event)
-
-    async def _calls_settled(self) -> None:
-        await self._no_live_calls.wait()
-        if self._recording:
-            await self._no_recordings.wait()
-
     def emit_app(self, event: AppEvent) -> None:
         self.log.info("event", name=str(event.name))
         self._host.observe(self, event)
         self.emit(event.name, event)
 
     async def _finish(self) -> None:
-        if self.live_calls() or self._recording:
-            try:
-                await asyncio.wait_for(self._calls_settled(), self._host.timeouts.terminate_wait)
-            except TimeoutError:
-                live = [c.id() for c in self.live_calls()]
-                self.log.warning("calls_did_not_end", calls=live, recording=sorted(self._recording))
+        live, wait = bool(self.live_calls()), self._host.timeouts.terminate_wait
+        if not await self._recordings.settled(self._no_live_calls, live, wait):  # late signals
+            self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -388,6 +378,15 @@ class Session(Emitter):
                 task.cancel()
         self.terminated.set()
         self._host.session_ended(self)
+
+
+def _positive_seconds(name: str, value: object) -> float:
+    """``value`` as seconds: a finite number above 0, else InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

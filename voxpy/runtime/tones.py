@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.leg import Handler, LegContext
-from voxpy.runtime.timers import Timer
 
 TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
@@ -47,7 +47,14 @@ class Tones:
         if self._ctx.live:
             self._ctx.send(cmd.SendDigits(call_id=self._ctx.call_id, digits=digits))
 
-    async def gather(self, max_digits: int, timeout: float, finish_on: str) -> str:
+    async def gather(
+        self,
+        max_digits: int,
+        timeout: float,
+        finish_on: str,
+        barge_in: Callable[[], None] | None = None,
+    ) -> str:
+        """See ``Call.gather``. ``barge_in`` runs at the first key (it stops the prompt)."""
         digits: list[str] = []
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         timer: list[Timer] = []
@@ -62,6 +69,10 @@ class Tones:
             timer[:] = [self._ctx.clock.call_later(timeout, finish)]
 
         def on_digit(tone: str | None) -> None:
+            nonlocal barge_in
+            if tone is not None and barge_in is not None and not done.done():
+                interrupt, barge_in = barge_in, None
+                interrupt()
             if tone is None or tone in finish_on:
                 finish()
                 return

@@ -42,7 +42,7 @@ class VirtualTimer:
 
 
 class VirtualClock:
-    """Implements the runtime's Clock; time moves only in :meth:`advance`."""
+    """Implements the core's Clock protocol; time moves only in :meth:`advance`."""
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start

@@ -30,7 +30,7 @@ from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
 from voxpy.testing.fake_media import FakeMedia, RegisteredMedia
 from voxpy.testing.peer import PeerCall
-from voxpy.testing.realwait import describe, real_waits
+from voxpy.testing.realwait import ScenarioTasks, describe, real_waits
 from voxpy.testing.recorder import Recorder
 from voxpy.testing.tap import LegTap
 
@@ -73,6 +73,7 @@ class ScenarioHarness:
         self._changed = asyncio.Event()
         self._tap: LegTap
         self._reported = 0
+        self._scenario_tasks = ScenarioTasks(lambda s: s.id in self.engine.sessions)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ class ScenarioHarness:
         if self.backend == "memory":
             self.clock = VirtualClock()
             self.clock.idle = self._idle_before_tick
+            self._scenario_tasks.install()
             network = MemoryNetwork(self.clock)
             engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
@@ -103,6 +105,7 @@ class ScenarioHarness:
         try:
             await self.engine.start()
         except BaseException:
+            self._scenario_tasks.uninstall()
             await self.peer_backend.stop()
             raise
         return self
@@ -116,6 +119,7 @@ class ScenarioHarness:
         try:
             await self.engine.shutdown()
         finally:
+            self._scenario_tasks.uninstall()
             await self.peer_backend.stop()
         if exc is None:
             self.check_errors()
@@ -293,7 +297,7 @@ class ScenarioHarness:
             await self._changed.wait()
 
     def _session_tasks(self) -> list[asyncio.Task[Any]]:
-        return [t for s in list(self.engine.sessions.values()) for t in s.tasks]
+        return self._scenario_tasks.live()
 
     def _real_blocked(self) -> str:
         return describe(self._session_tasks())

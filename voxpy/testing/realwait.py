@@ -9,15 +9,19 @@ request to a CRM, a socket, an ``asyncio.Event`` of the scenario's own - is real
 holds still and the harness waits, in real time, for that await to finish. A task awaiting
 another task (or ``asyncio.gather``) is judged by what those wait on.
 
-Tasks the scenario starts itself with ``asyncio.create_task`` and never awaits are not the
-session's and are not seen; await them, or have them end through an engine event.
+Which tasks are the scenario's: :class:`ScenarioTasks` installs a task factory on the loop and
+keeps every task created while a session's code runs (its handlers, timers, the engine work
+they start, and tasks the scenario creates itself with ``asyncio.create_task``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
+
+from voxpy.runtime.scope import current_session
 
 VIRTUAL_MODULES = ("voxpy.runtime.",)
 "Awaits whose innermost frame is in these modules wait on the virtual world."
@@ -67,3 +71,38 @@ def describe(tasks: Iterable[asyncio.Task[Any]]) -> str:
         for t in tasks
         if _blocking(t, set()) is not None
     )
+
+
+class ScenarioTasks:
+    """The tasks created on the loop while ``owns(session)`` is true of the running session."""
+
+    def __init__(self, owns: Callable[[Any], bool]) -> None:
+        self._owns = owns
+        self._tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous: Any = None
+
+    def install(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._previous = self._loop.get_task_factory()
+        self._loop.set_task_factory(self._factory)  # type: ignore[arg-type]
+
+    def uninstall(self) -> None:
+        if self._loop is not None and self._loop.get_task_factory() == self._factory:
+            self._loop.set_task_factory(self._previous)
+        self._loop = None
+
+    def live(self) -> list[asyncio.Task[Any]]:
+        return [t for t in list(self._tasks) if not t.done()]
+
+    def _factory(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        if self._previous is not None:
+            task: asyncio.Task[Any] = self._previous(loop, coro, **kwargs)
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        session = current_session.get(None)
+        if session is not None and self._owns(session):
+            self._tasks.add(task)
+        return task

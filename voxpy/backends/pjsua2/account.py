@@ -39,7 +39,7 @@ class SipAccount(pj.Account):  # type: ignore[misc]
         try:
             self._on_incoming(self, prm)
         except Exception:  # SWIG would print and swallow it
-            self._logger.exception("incoming call handler failed")
+            self._logger.exception("incoming_call_handler_failed")
 
 
 def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | None) -> Any:
@@ -63,6 +63,11 @@ def account_config(options: PjsuaOptions, id_uri: str, auth: tuple[str, str] | N
     timer.timerMinSESec = options.min_se
     # RFC 5626 outbound adds ";ob" and reg-id machinery we have no use for without a registrar.
     cfg.natConfig.sipOutboundUse = 0
+    # pjsua "locks" the codec when an answer lists several: an immediate re-INVITE (or UPDATE)
+    # offering only the first. RFC 3264 6.1 lets an answer list several and we send the first
+    # one anyway (the far end must be ready to receive any it listed), so the extra
+    # transaction only costs a round trip, glare risk and confused far ends.
+    cfg.mediaConfig.lockCodecEnabled = False
     media = cfg.mediaConfig.transportConfig
     media.port = options.rtp_port
     media.portRange = options.rtp_port_range
@@ -133,7 +138,7 @@ class Accounts:
         try:
             account.shutdown()
         except pj.Error as exc:
-            self._logger.warning("account shutdown failed", error=reason_of(exc))
+            self._logger.warning("account_shutdown_failed", error=reason_of(exc))
 
     def shutdown(self) -> None:
         """Shut every account down and drop the references (required before libDestroy)."""

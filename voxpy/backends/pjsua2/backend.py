@@ -111,7 +111,7 @@ class PjsuaBackend:
         await asyncio.to_thread(owner.join, STOP_TIMEOUT_S)
         if owner.is_alive():
             # Keep the process lock: the endpoint is still alive and a new one would abort.
-            self._logger.error("pjsua2 owner thread did not stop in time")
+            self._logger.error("owner_thread_did_not_stop")
             return
         self._release_process_lock()
 

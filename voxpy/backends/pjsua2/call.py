@@ -94,7 +94,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         try:
             self._on_state(prm)
         except Exception:  # SWIG would print and swallow it
-            self._logger.exception("call state handler failed", call_id=self.call_id)
+            self._logger.exception("call_state_handler_failed", call_id=self.call_id)
 
     @property
     def may_send_audio(self) -> bool:
@@ -116,7 +116,7 @@ class Leg(pj.Call):  # type: ignore[misc]
     def onCallTransferRequest(self, prm: pjt.TransferRequestParam) -> None:
         # Only reached if LegDialog left a REFER unanswered (a failure): pjsua would accept it
         # and dial the target itself, which voxpy never wants.
-        self._logger.warning("REFER left to pjsua; declining it", call_id=self.call_id)
+        self._logger.warning("refer_declined_native_unavailable", call_id=self.call_id)
         prm.statusCode = 603
 
     def onCallTransferStatus(self, prm: pjt.TransferStatusParam) -> None:
@@ -131,7 +131,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         try:
             return self.dialog.on_redirected(prm)
         except Exception:
-            self._logger.exception("redirect handler failed", call_id=self.call_id)
+            self._logger.exception("redirect_handler_failed", call_id=self.call_id)
             return int(pj.PJSIP_REDIRECT_STOP)
 
     def onInstantMessage(self, prm: pjt.InstantMessageParam) -> None:
@@ -166,7 +166,7 @@ class Leg(pj.Call):  # type: ignore[misc]
                 )
             )
         except Exception:  # SWIG would print and swallow it
-            self._logger.exception("DTMF handler failed", call_id=self.call_id)
+            self._logger.exception("dtmf_handler_failed", call_id=self.call_id)
 
     def _on_state(self, prm: pjt.HasEvent) -> None:
         ci = self.getInfo()
@@ -227,7 +227,7 @@ class Leg(pj.Call):  # type: ignore[misc]
             try:
                 media.leg_ended(self)  # players and ports go before the Call object does
             except Exception:  # Ended must still be reported
-                self._logger.exception("media teardown failed", call_id=self.call_id)
+                self._logger.exception("media_teardown_failed", call_id=self.call_id)
         if not code:
             code, reason = 500, reason or "No final status from pjsua"
         if not self.silent:

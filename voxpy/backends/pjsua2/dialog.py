@@ -27,7 +27,7 @@ import pjsua2 as pj
 from voxpy.backends.pjsua2 import pjtypes as pjt
 from voxpy.backends.pjsua2 import sipmsg
 from voxpy.backends.pjsua2.logsupport import Logger
-from voxpy.backends.pjsua2.native import native
+from voxpy.backends.pjsua2.native import PJ_EINVAL, native
 from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.core.signals import (
     CommandFailed,
@@ -53,6 +53,7 @@ class DialogLeg(Protocol):
     ended: bool
     silent: bool
     hung_up: bool
+    confirmed: bool
 
     def getInfo(self) -> pjt.CallInfo: ...  # pjsua2's name
 
@@ -91,6 +92,10 @@ class LegDialog:
         "An INVITE transaction of this dialog ended since the queued holds were last tried."
         self.doomed_bye = 0
         "A BYE pjsua sent on its own: its transaction ends at the owner loop's next turn."
+        self.unanswered_invite = 0
+        "Outbound: our initial INVITE's transaction while it has had no response at all."
+        self.codec_order_set = False
+        "Inbound: our codec order applies to the caller's offer (see :meth:`on_tsx_state`)."
         self._emit = emit
         self._logger = logger
         self._subscriptions = subscriptions
@@ -134,6 +139,14 @@ class LegDialog:
             self._watch_own_bye(int(tsx.pjTransaction), state)
         elif method == "INVITE" and state in _FINAL_STATES:
             self.invite_settled = True
+        inbound_invite = method == "INVITE" and not self.leg.outbound
+        if inbound_invite and tsx.role == pj.PJSIP_ROLE_UAS and not self.codec_order_set:
+            self.codec_order_set = True
+            self._prefer_our_codecs(int(tsx.pjTransaction))
+        if method == "INVITE" and tsx.role == pj.PJSIP_ROLE_UAC:
+            # Any response, or the end of the transaction, and it is no longer unanswered.
+            calling = state == pj.PJSIP_TSX_STATE_CALLING and not self.leg.confirmed
+            self.unanswered_invite = int(tsx.pjTransaction) if calling else 0
         if tsx.role == pj.PJSIP_ROLE_UAS:
             if state == pj.PJSIP_TSX_STATE_TRYING and method in ("REFER", "INFO"):
                 rdata = tsx_state.src.rdata
@@ -149,6 +162,14 @@ class LegDialog:
                 self._ops[int(tsx.pjTransaction)] = pending.popleft()
         elif state in _FINAL_STATES and tsx.statusCode >= 200:
             self._outcome(method, int(tsx.pjTransaction), int(tsx.statusCode), str(tsx.statusText))
+
+    def _prefer_our_codecs(self, tsx: int) -> None:
+        """Answer with the first codec of sip.codecs that the caller offered, not with the
+        caller's favourite (pjmedia's default). Our 100 Trying is the first time the INVITE
+        transaction reaches us; the answer is chosen when our 183/200 goes out."""
+        status = native().prefer_local_codec_order(tsx)
+        if status not in (0, PJ_EINVAL):  # PJ_EINVAL: an INVITE without an offer
+            self._logger.warning("codec_order_not_applied", call_id=self.leg.call_id, status=status)
 
     def _watch_own_bye(self, pointer: int, state: int) -> None:
         """pjsua sends BYE by itself only for a far end it considers gone: our 200 OK went
@@ -185,7 +206,7 @@ class LegDialog:
             return
         status, sub = lib.xfer_accept(tsx, rdata)
         if status != 0:
-            self._logger.warning("cannot accept REFER", call_id=self.leg.call_id, status=status)
+            self._logger.warning("refer_not_accepted", call_id=self.leg.call_id, status=status)
             if not sub:
                 lib.respond(tsx, rdata, 500)
             return
@@ -206,7 +227,7 @@ class LegDialog:
             return  # pjsua answers DTMF INFO itself and reports the digit (DtmfReceived)
         status = native().respond(tsx, rdata, 200)
         if status != 0:
-            self._logger.warning("cannot answer INFO", call_id=self.leg.call_id, status=status)
+            self._logger.warning("info_not_answered", call_id=self.leg.call_id, status=status)
         self._emit(
             SipInfoReceived(
                 call_id=self.leg.call_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,8 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.media import MEDIA_COMMANDS, Media
 from voxpy.backends.pjsua2.native import native
 from voxpy.backends.pjsua2.options import PjsuaOptions
-from voxpy.backends.pjsua2.pjmsg import call_op
+from voxpy.backends.pjsua2.pjmsg import add_contact, call_op
+from voxpy.backends.pjsua2.probe import DeadEndProbe, udp_target
 from voxpy.backends.pjsua2.signalling import SIGNALLING_COMMANDS, Signalling
 from voxpy.backends.pjsua2.sipmsg import host_part, local_uri, parse_invite
 from voxpy.backends.pjsua2.stats import rx_packets
@@ -30,7 +32,7 @@ from voxpy.core.commands import (
     Reject,
     ReportRx,
 )
-from voxpy.core.headers import outgoing_headers
+from voxpy.core.headers import outgoing_headers, redirect_target
 from voxpy.core.signals import CommandFailed, Ended, Progress, RxReport
 from voxpy.errors import BackendError, InvalidArgumentError
 
@@ -57,6 +59,8 @@ class Calls:
         self.leg_ended: Callable[[], None] | None = None
         "Tells that budget a call's media is closing."
         self.stopping = False
+        self.probes: dict[str, DeadEndProbe] = {}
+        "Outbound legs whose UDP destination may be dead (see :mod:`.probe`), by call_id."
         self._emit = emit
         self._accepting = accepting
         self._logger = logger
@@ -155,7 +159,7 @@ class Calls:
             return
         refused = self.admit_dial() if self.admit_dial is not None else None
         if refused is not None:
-            self._logger.warning("dial refused", call_id=cmd.call_id, reason=refused)
+            self._logger.warning("dial_refused", call_id=cmd.call_id, reason=refused)
             self._emit(Ended(call_id=cmd.call_id, code=503, reason=refused))
             return
         op = call_op(0, headers)
@@ -175,13 +179,34 @@ class Calls:
         except pj.Error as exc:
             code, reason = dial_failure(exc)
             self._logger.info(
-                "dial failed", call_id=cmd.call_id, uri=cmd.uri, code=code, error=reason
+                "dial_failed", call_id=cmd.call_id, uri=cmd.uri, code=code, error=reason
             )
             leg.finish(code, reason)
         except Exception as exc:
             # e.g. a non-string URI from the wire; the registered leg must still end once.
-            self._logger.exception("dial failed", call_id=cmd.call_id)
+            self._logger.exception("dial_failed", call_id=cmd.call_id)
             leg.finish(400, f"cannot dial {cmd.uri!r}: {exc}")
+        else:
+            target = udp_target(cmd.uri, self.options.outbound_proxy)
+            if target is not None and leg.dialog.unanswered_invite and not leg.ended:
+                probe = DeadEndProbe(target)
+                if probe.open:
+                    self.probes[cmd.call_id] = probe
+
+    def _poll_probes(self) -> None:
+        """End the INVITE of a leg whose UDP destination refused our probe (503)."""
+        now = time.monotonic()
+        for call_id, probe in list(self.probes.items()):
+            leg = self.legs.get(call_id)
+            tsx = leg.dialog.unanswered_invite if leg is not None and not leg.ended else 0
+            if not tsx or now > probe.expires:
+                probe.close()
+            elif probe.refused():
+                self._logger.info("dial_destination_unreachable", call_id=call_id)
+                # pjsip reports the transaction's code as the call's: Ended 503, slot free.
+                native().tsx_terminate(tsx, 503)
+            if not probe.open:
+                del self.probes[call_id]
 
     def _report_rx(self, cmd: ReportRx) -> None:
         leg = self.legs.get(cmd.call_id)
@@ -227,7 +252,10 @@ class Calls:
         else:
             if not 300 <= cmd.code <= 699:
                 raise InvalidArgumentError(f"reject code must be 300-699, got {cmd.code}")
-            leg.hangup(call_op(cmd.code, headers))
+            op = call_op(cmd.code, headers)
+            if cmd.contact is not None and cmd.code < 400:
+                add_contact(op.txOption, redirect_target(cmd.code, cmd.contact) or "")
+            leg.hangup(op)
             leg.final_sent = True  # only once it went out: a pj.Error leaves the leg answerable
 
     def _sdp_sent(self, leg: Leg) -> None:
@@ -260,7 +288,7 @@ class Calls:
                 leg.hangup(call_op(self._hangup_code(leg, 487 if leg.outbound else 503)))
             except pj.Error as exc:
                 self._logger.debug(
-                    "hangup at stop failed", call_id=leg.call_id, error=reason_of(exc)
+                    "hangup_at_stop_failed", call_id=leg.call_id, error=reason_of(exc)
                 )
 
     def abandon_all(self, reason: str) -> None:
@@ -271,6 +299,8 @@ class Calls:
 
     def poll(self) -> None:
         """Owner loop, between polls: deferred work of the media and signalling registries."""
+        if self.probes:
+            self._poll_probes()
         for leg in list(self.legs.values()):
             bye, leg.dialog.doomed_bye = leg.dialog.doomed_bye, 0
             if bye:  # still pending: its final state would have cleared it
@@ -289,6 +319,9 @@ class Calls:
         if media is not None:
             media.release()
         self.legs.clear()
+        for probe in self.probes.values():
+            probe.close()
+        self.probes.clear()
         accounts, self.accounts = self.accounts, None
         if accounts is not None:
             accounts.shutdown()

@@ -85,7 +85,7 @@ def send_digits(
     except pj.Error as exc:
         if method != RFC2833 or status_of(exc) != PJMEDIA_RTP_EREMNORFC2833:
             raise
-        logger.info("remote has no telephone-event; sending DTMF in-band", call_id=call_id)
+        logger.info("dtmf_in_band_no_telephone_event", call_id=call_id)
         in_band(digits)
         return "inband"
     return method

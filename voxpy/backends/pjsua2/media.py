@@ -143,7 +143,7 @@ class Media:
                 self._logger,
                 leg.call_id,
             )
-            self._logger.debug("digits sent", call_id=leg.call_id, digits=digits, method=used)
+            self._logger.debug("digits_sent", call_id=leg.call_id, digits=digits, method=used)
         elif isinstance(command, tcmd.ReportAudio):
             metered = self._options.measure_rx_audio
             seconds = (lm.meter.seconds if lm.meter is not None else 0.0) if metered else None
@@ -179,7 +179,7 @@ class Media:
             # The target ended (its BYE can overtake a bridge the scenario asked for): there is
             # nothing left to connect, as for StopMedia after a leg ended. Not a failure.
             self._logger.debug(
-                "media target gone",
+                "media_target_gone",
                 op=type(command).__name__,
                 call_id=command.call_id,
                 to_call_id=command.to_call_id,

@@ -9,6 +9,10 @@ on the already loaded extension module. Four gaps of pjsua2 are filled here:
 * per-transport RTP loss (``medConfig.txDropPct`` is global and fixed at libInit),
 * ending a transaction early (the BYE pjsua sends a caller that never ACKed, see dialog).
 
+It also sets what pjsua2 leaves at pjsip's compile-time defaults: ports kept in From/To,
+G.722's PCM level, and our codec order when we answer an offer (see the README's "What
+other SIP agents see").
+
 Pointers are plain ints: ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData`` convert
 with ``int()``. Every function returns the pj status (0 = success) rather than raising, and
 never passes a value pjsip would ``assert`` on (asserts abort this build).
@@ -47,9 +51,20 @@ adapter even with SRTP off, and entry 10 of its op table is transport_srtp.c's
 ``transport_simulate_lost``, which hands the setting to the UDP transport underneath."""
 TRANSPORT_OP_OFFSET = 40
 "struct pjmedia_transport { char name[32]; int type; (pad) pjmedia_transport_op *op; ... }"
+INV_DLG_OFFSET = 120
+INV_ROLE_OFFSET = 128
+INV_NEG_OFFSET = 136
+"""struct pjsip_inv_session (sip_inv.h, 2.15.1, x86_64): obj_name[32], pool, pool_prov,
+pool_active (32..56), state, cancelling, pending_cancel, (pad) pending_bye (72), cause, (pad)
+cause_text (88), notify, sdp_done_early_rel, cb_called, (pad) dlg (120), role (128), options,
+neg (136). ``dlg`` and ``role`` are read to check the layout before ``neg`` is used."""
+PJSIP_ROLE_UAS = 1
+SDP_NEG_REMOTE_OFFER, SDP_NEG_WAIT_NEGO = 2, 3
+"pjmedia_sdp_neg_state: an offer received, and our answer set but not yet negotiated."
 
 _Sig = tuple[str, Any, list[Any]]
 INFO, REFER, TSX_END, RTP_LOSS = "info", "refer", "tsx_end", "rtp_loss"
+FROMTO_PORT, G722_LEVEL, ANSWER_ORDER = "fromto_port", "g722_level", "answer_order"
 FEATURES: dict[str, tuple[_Sig, ...]] = {
     # Answering an in-dialog request ourselves: INFO 200, and REFER refusals (603, 491).
     INFO: (
@@ -68,9 +83,19 @@ FEATURES: dict[str, tuple[_Sig, ...]] = {
     ),
     TSX_END: (("pjsip_tsx_terminate", _INT, [_VP, _INT]),),
     RTP_LOSS: (("pjmedia_stream_get_transport", _VP, [_VP]),),
+    # pjsip_cfg()->endpt.allow_port_in_fromto_hdr (pjsip_cfg() is inline over this variable).
+    FROMTO_PORT: (("pjsip_sip_cfg_var", None, []),),
+    G722_LEVEL: (("pjmedia_codec_g722_set_pcm_shift", _INT, [ctypes.c_uint]),),
+    # Our codec order, not the offerer's, when we answer (see prefer_local_codec_order).
+    ANSWER_ORDER: (
+        ("pjsip_tsx_get_dlg", _VP, [_VP]),
+        ("pjsip_dlg_get_inv_session", _VP, [_VP]),
+        ("pjmedia_sdp_neg_get_state", _INT, [_VP]),
+        ("pjmedia_sdp_neg_set_prefer_remote_codec_order", _INT, [_VP, _INT]),
+    ),
 }
 "Each feature and the C functions it calls (name, restype, argtypes)."
-LAYOUT_FEATURES = frozenset({RTP_LOSS})
+LAYOUT_FEATURES = frozenset({RTP_LOSS, ANSWER_ORDER})
 """Features that read a struct offset or vtable slot (TRANSPORT_OP_*): only safe on the
 verified wheel. The others call exported functions whose signatures pjsip keeps stable."""
 
@@ -254,6 +279,69 @@ class Native:
         if not tsx or code < 200:  # pjsip asserts both
             return PJ_EINVAL
         return int(self._lib.pjsip_tsx_terminate(tsx, code))
+
+    # -- stack settings --------------------------------------------------------------------------
+
+    def allow_port_in_fromto(self) -> int:
+        """Print URI ports in From and To (pjsip drops them unless told otherwise).
+
+        pjsip's URI printer leaves the port out of From/To (RFC 3261 Table 1), so a response
+        did not carry the From/To of its request verbatim (RFC 3261 8.2.6.2) when the caller
+        put a port there. ``allow_port_in_fromto_hdr`` is the first member of pjsip_cfg_t.
+        """
+        if not self.available(FROMTO_PORT):
+            return PJ_ENOTSUP
+        _INT.in_dll(self._lib, "pjsip_sip_cfg_var").value = 1
+        return PJ_SUCCESS
+
+    def set_g722_pcm_shift(self, shift: int) -> int:
+        """How many bits pjmedia's G.722 shifts PCM (right before encoding, left after)."""
+        if not self.available(G722_LEVEL):
+            return PJ_ENOTSUP
+        if not 0 <= shift <= 4:
+            return PJ_EINVAL
+        return int(self._lib.pjmedia_codec_g722_set_pcm_shift(shift))
+
+    def prefer_local_codec_order(self, tsx: int) -> int:
+        """Answer the INVITE of server transaction ``tsx`` with our first codec it offers.
+
+        pjmedia's negotiator keeps the offerer's order by default
+        (PJMEDIA_SDP_NEG_PREFER_REMOTE_CODEC_ORDER, compile time), but each negotiator has a
+        run-time switch; pjsua2 exposes neither it nor the INVITE session, so the session is
+        found from the request's dialog and its ``neg`` read at its offset (checked through
+        the session's ``dlg`` and ``role`` first). Call from the INVITE transaction's first
+        ``onCallTsxState`` (our 100 Trying): the offer is in, the answer is negotiated only
+        when our 183/200 goes out. (``onIncomingCall`` is too early: pjsua2 runs it with a
+        clone of the request that knows neither transaction nor dialog.) The setting lasts
+        for the dialog, so re-INVITE offers are answered the same way.
+        """
+        if not self.available(ANSWER_ORDER):
+            return PJ_ENOTSUP
+        neg = self._offer_negotiator(tsx)
+        if neg <= 0:
+            return -neg
+        return int(self._lib.pjmedia_sdp_neg_set_prefer_remote_codec_order(neg, 0))
+
+    def _offer_negotiator(self, tsx: int) -> int:
+        """The pjmedia_sdp_neg of the INVITE session of ``tsx``, holding its offer; or minus
+        the status that says why not."""
+        dlg = self._lib.pjsip_tsx_get_dlg(tsx) if tsx else None
+        inv = self._lib.pjsip_dlg_get_inv_session(dlg) if dlg else None
+        if not inv:
+            return -PJ_EINVAL
+        if (
+            _VP.from_address(inv + INV_DLG_OFFSET).value != dlg
+            or _INT.from_address(inv + INV_ROLE_OFFSET).value != PJSIP_ROLE_UAS
+        ):
+            return -PJ_ENOTSUP  # not the layout we know: leave pjmedia's default alone
+        neg = _VP.from_address(inv + INV_NEG_OFFSET).value
+        # No negotiator or no offer in it: an INVITE without SDP gets our offer, our order.
+        if not neg or int(self._lib.pjmedia_sdp_neg_get_state(neg)) not in (
+            SDP_NEG_REMOTE_OFFER,
+            SDP_NEG_WAIT_NEGO,
+        ):
+            return -PJ_EINVAL
+        return int(neg)
 
     # -- RTP loss --------------------------------------------------------------------------------
 

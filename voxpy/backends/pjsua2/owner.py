@@ -85,13 +85,13 @@ class Owner(threading.Thread):
                 self._wake_sock.sendto(WAKE, (self.options.wake_host, self.port))
             except OSError as exc:
                 # Only latency suffers: the poll returns within poll_ms anyway.
-                self._logger.debug("wake datagram failed", error=str(exc))
+                self._logger.debug("wake_datagram_failed", error=str(exc))
 
     def _emit(self, signal: Signal) -> None:
         try:
             self._sink(signal)
         except Exception:  # a broken sink must not kill the SIP thread
-            self._logger.exception("signal sink failed", signal=type(signal).__name__)
+            self._logger.exception("signal_sink_failed", signal=type(signal).__name__)
 
     # -- owner thread ----------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class Owner(threading.Thread):
         except BackendError as exc:
             self.start_error = exc
         except Exception as exc:  # reported to start() as a BackendError
-            self._logger.exception("pjsua2 start failed")
+            self._logger.exception("pjsua2_start_failed")
             self.start_error = BackendError(f"pjsua2 start failed: {exc}", op="start")
         if self.start_error is not None:
             self._release(stack)
@@ -132,7 +132,7 @@ class Owner(threading.Thread):
         try:
             self._loop(stack)
         except Exception:  # fall through to an orderly shutdown
-            self._logger.exception("pjsua2 poll loop failed")
+            self._logger.exception("pjsua2_poll_loop_failed")
         finally:
             try:
                 self._shutdown(stack)
@@ -159,7 +159,7 @@ class Owner(threading.Thread):
             calls.admit_dial = self.guard.admit_dial
             calls.leg_ended = self.guard.leg_ended
         self._logger.info(
-            "pjsua2 listening",
+            "pjsua2_listening",
             contact_uri=self.contact_uri,
             tcp=self.options.tcp,
             max_calls=self.options.max_calls,
@@ -189,7 +189,7 @@ class Owner(threading.Thread):
             try:
                 calls.handle(command)
             except Exception as exc:  # report, keep the loop alive
-                self._logger.exception("command failed", command=type(command).__name__)
+                self._logger.exception("command_failed", command=type(command).__name__)
                 self._emit(refusal(command, f"internal error: {exc}"))
 
     def _shutdown(self, stack: Stack) -> None:
@@ -204,7 +204,7 @@ class Owner(threading.Thread):
         while calls.legs and time.monotonic() < deadline:
             stack.ep.libHandleEvents(_SHUTDOWN_POLL_MS)
         if calls.legs:
-            self._logger.warning("legs did not end in time", count=len(calls.legs))
+            self._logger.warning("legs_did_not_end", count=len(calls.legs))
         calls.abandon_all("Backend stopped")
 
     def _release(self, stack: Stack) -> None:
@@ -219,7 +219,7 @@ class Owner(threading.Thread):
             if self.guard is not None:
                 self.guard.release()
             stack.destroy()
-            self._logger.info("pjsua2 stopped")
+            self._logger.info("pjsua2_stopped")
 
     def _close_queue(self) -> None:
         with self._lock:

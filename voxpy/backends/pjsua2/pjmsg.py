@@ -24,6 +24,15 @@ def add_headers(tx_option: Any, headers: Headers) -> None:
         tx_option.headers.append(header)
 
 
+def add_contact(tx_option: Any, uri: str) -> None:
+    """Put ``Contact: <uri>`` on a response (a 3xx redirect). pjsip adds the dialog's own
+    Contact only to a response that has none, so this one is the only Contact sent."""
+    header = pj.SipHeader()
+    header.hName = "Contact"
+    header.hValue = f"<{uri}>"
+    tx_option.headers.append(header)
+
+
 def call_op(code: int = 0, headers: Headers | None = None) -> Any:
     """A CallOpParam with a status code and extra headers."""
     op = pj.CallOpParam(True)

@@ -76,4 +76,4 @@ class PortPool:
         port.createPort(name, audio_format(sample_rate))
         port.__disown__()
         self.created += 1
-        self._logger.debug("media port created", name=name, total=self.created)
+        self._logger.debug("media_port_created", name=name, total=self.created)

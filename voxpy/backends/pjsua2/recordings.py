@@ -73,15 +73,15 @@ class Recording:
         try:
             duration = self.recorder.close()
         except VoxpyError as exc:  # MediaError: the writer failed (disk full, encoder)
-            logger.warning("recording failed", recording_id=self.recording_id, error=str(exc))
+            logger.warning("recording_failed", recording_id=self.recording_id, error=str(exc))
             self._failed(emit, str(exc))
             return
         except Exception as exc:  # the runtime must hear an outcome whatever happened
-            logger.exception("recording close failed", recording_id=self.recording_id)
+            logger.exception("recording_close_failed", recording_id=self.recording_id)
             self._failed(emit, f"recording failed: {exc}")
             return
         logger.debug(
-            "recording closed",
+            "recording_closed",
             recording_id=self.recording_id,
             duration=round(duration, 3),
             close_s=round(time.monotonic() - started, 3),
@@ -111,7 +111,7 @@ def start_recording(
         return Recording(command, pool)
     except (VoxpyError, pj.Error) as exc:  # bad rate, unwritable path, no bridge slot
         logger.warning(
-            "recording failed to start",
+            "recording_start_failed",
             call_id=command.call_id,
             recording_id=command.recording_id,
             error=str(exc),
@@ -151,5 +151,5 @@ class Closers:
             thread.join(max(0.0, deadline - time.monotonic()))
         late = [t.name for t in self._threads if t.is_alive()]
         if late:
-            self._logger.warning("recordings still closing at stop", threads=late)
+            self._logger.warning("recordings_still_closing", threads=late)
         self._threads.clear()

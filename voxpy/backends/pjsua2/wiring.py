@@ -57,14 +57,14 @@ class Wiring:
             try:
                 source.stopTransmit(sink)
             except pj.Error as exc:
-                self._logger.debug("stopTransmit failed", slots=key, error=reason_of(exc))
+                self._logger.debug("stop_transmit_failed", slots=key, error=reason_of(exc))
         for key, (source, sink) in wanted.items():
             if key in self._made:
                 continue
             try:
                 source.startTransmit(sink)
             except pj.Error as exc:
-                self._logger.warning("startTransmit failed", slots=key, error=reason_of(exc))
+                self._logger.warning("start_transmit_failed", slots=key, error=reason_of(exc))
                 continue
             self._made[key] = (source, sink)
 

@@ -7,9 +7,9 @@ the session the code runs in (each session runs the file afresh, as VoxEngine do
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, cast
 
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, DTMFType
 from voxpy.core.headers import Headers
 from voxpy.errors import (
     BackendError,
@@ -33,14 +33,43 @@ from voxpy.runtime.events import (
     Event,
     Failed,
     HandlerError,
+    HttpRequest,
+    PlaybackEvent,
+    PlaybackFinished,
+    PlaybackReady,
+    PlaybackStarted,
+    RecordError,
+    RecordStarted,
+    RecordStopped,
     Ringing,
     Started,
     StateChanged,
     Terminated,
     Terminating,
+    ToneReceived,
 )
+from voxpy.runtime.playback import Playback
 from voxpy.runtime.scope import current_session
 from voxpy.runtime.session import Session
+from voxpy.runtime.signal_events import (
+    BlindTransferRequested,
+    FirstAudioPacketReceived,
+    Forwarding,
+    InfoReceived,
+    MediaStatisticsReceived,
+    MessageReceived,
+    MessageSent,
+    MuteChanged,
+    OffHold,
+    OnHold,
+    QualityWarning,
+    ReInviteReceived,
+    RtpResumed,
+    RtpStopped,
+    TransferComplete,
+    TransferFailed,
+    WarningCleared,
+)
 
 
 class _SessionProxy:
@@ -63,7 +92,10 @@ class _SessionProxy:
         return f"<VoxEngine session={session.id if session else None}>"
 
 
-VoxEngine: Any = _SessionProxy()
+VoxEngine: Session = cast(Session, _SessionProxy())
+"""The session the running code belongs to. Typed as :class:`Session`, which it forwards every
+attribute to, so an IDE completes ``VoxEngine.`` and mypy checks the calls; at runtime it is
+the proxy (``isinstance(VoxEngine, Session)`` is False)."""
 
 try:
     __version__ = version("voxpy")
@@ -75,6 +107,7 @@ __all__ = [
     "AppEvents",
     "AudioStarted",
     "BackendError",
+    "BlindTransferRequested",
     "Call",
     "CallAlerting",
     "CallError",
@@ -83,22 +116,49 @@ __all__ = [
     "CapacityError",
     "ConfigError",
     "Connected",
+    "DTMFType",
     "Disconnected",
     "Event",
     "Failed",
+    "FirstAudioPacketReceived",
+    "Forwarding",
     "HandlerError",
     "Headers",
+    "HttpRequest",
+    "InfoReceived",
     "InvalidArgumentError",
     "InvalidStateError",
     "MediaError",
+    "MediaStatisticsReceived",
+    "MessageReceived",
+    "MessageSent",
+    "MuteChanged",
+    "OffHold",
+    "OnHold",
+    "Playback",
+    "PlaybackEvent",
+    "PlaybackFinished",
+    "PlaybackReady",
+    "PlaybackStarted",
+    "QualityWarning",
+    "ReInviteReceived",
+    "RecordError",
+    "RecordStarted",
+    "RecordStopped",
     "Ringing",
+    "RtpResumed",
+    "RtpStopped",
     "ScenarioError",
     "Session",
     "Started",
     "StateChanged",
     "Terminated",
     "Terminating",
+    "ToneReceived",
+    "TransferComplete",
+    "TransferFailed",
     "VoxEngine",
     "VoxpyError",
+    "WarningCleared",
     "__version__",
 ]

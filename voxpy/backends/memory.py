@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import LegMedia, MediaSim
+from voxpy.backends.memory_streams import StreamSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.clock import Clock
@@ -81,6 +82,7 @@ class MemoryNetwork:
     def __init__(self, clock: Clock | None = None) -> None:
         self.endpoints: list[MemoryBackend] = []
         self.media = MediaSim(clock)
+        self.streams = StreamSim(self.media)
         self.dialog = DialogSim(self.media)
         self._ids = itertools.count(1)
 
@@ -148,7 +150,10 @@ class MemoryBackend:
             )
             return
         dialog, state = leg.dialog, leg.dialog.state
-        if self.network.media.handle(leg.media, command, dialog.media_up):
+        network = self.network
+        if network.streams.handle(leg.media, command) or network.media.handle(
+            leg.media, command, dialog.media_up
+        ):
             return
         if self.network.dialog.handle(leg.media, command):
             return

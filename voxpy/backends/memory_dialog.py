@@ -96,6 +96,8 @@ class DialogSim:
                         call_id=far.call_id, text=command.text, headers=command.headers
                     )
                 )
+                # the far end's 200, as pjsua2 reports it (onInstantMessageStatus)
+                leg.emit(sig.MessageDelivered(call_id=leg.call_id, text=command.text))
         elif isinstance(command, cmd.Hold):
             if far is not None:
                 sdp = "v=0\r\na=sendonly\r\n" if command.on else "v=0\r\na=sendrecv\r\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
@@ -43,6 +44,16 @@ class LegMedia:
     muted: bool = False
 
 
+class SourceHooks(Protocol):
+    """What the taps and feeds (``memory_streams.StreamSim``) hear of the legs' media."""
+
+    def media_up(self, leg: LegMedia) -> None: ...
+
+    def replaced(self, leg: LegMedia) -> None: ...
+
+    def ended(self, leg: LegMedia) -> None: ...
+
+
 class MediaSim:
     """Applies media commands to :class:`LegMedia` objects."""
 
@@ -50,6 +61,7 @@ class MediaSim:
         self.clock = clock
         self.legs: dict[str, LegMedia] = {}
         "Every live leg of the network, so media routes can be followed."
+        self.hooks: SourceHooks | None = None
 
     def now(self) -> float:
         return self.clock.now() if self.clock is not None else 0.0
@@ -69,6 +81,8 @@ class MediaSim:
             if target is not None:
                 if target.playing is not None:
                     self._stop(target)  # one source at a time
+                if self.hooks is not None:
+                    self.hooks.replaced(target)
                 for leg_ in self.legs.values():
                     leg_.sends_to.discard(target.call_id)
                 leg.sends_to.add(target.call_id)
@@ -97,6 +111,8 @@ class MediaSim:
 
     def media_up(self, leg: LegMedia) -> None:
         """Early media or answer: start what was asked to play before."""
+        if self.hooks is not None:
+            self.hooks.media_up(leg)
         pending, leg.pending = leg.pending, []
         if pending:  # as pjsua2: only the last one starts, the others were replaced unheard
             self._play(leg, pending[-1])
@@ -104,6 +120,8 @@ class MediaSim:
     def ended(self, leg: LegMedia) -> None:
         """The call ended: playback stops silently, recordings complete."""
         self.legs.pop(leg.call_id, None)
+        if self.hooks is not None:
+            self.hooks.ended(leg)
         leg.pending.clear()
         if leg.playing is not None:
             self._stop(leg)
@@ -116,7 +134,17 @@ class MediaSim:
         audible = live.audible_since if live is not None else None
         return leg.heard + (self.now() - audible if audible is not None else 0.0)
 
+    def clear_source(self, leg: LegMedia) -> None:
+        """Another source (a feed) replaces the leg's playback or bridged audio, silently."""
+        leg.pending.clear()
+        if leg.playing is not None:
+            self._stop(leg)
+        for other in self.legs.values():
+            other.sends_to.discard(leg.call_id)
+
     def _play(self, leg: LegMedia, play: cmd.Play) -> None:
+        if self.hooks is not None:
+            self.hooks.replaced(leg)
         if leg.playing is not None:
             self._stop(leg)  # one source at a time; the old one ends silently
         timer = None

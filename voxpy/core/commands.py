@@ -186,10 +186,11 @@ class SendInfo(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendMessage(Command):
-    """SIP MESSAGE (text/plain) in the dialog."""
+    """SIP MESSAGE in the dialog; MessageDelivered follows its 2xx."""
 
     text: str
     headers: Headers = field(default_factory=Headers)
+    content_type: str = "text/plain"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,3 +242,65 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     ReportStats,
     ReportRx,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartTap(Command):
+    """Hand what the far end sends (the caller's audio) to the runtime as AudioFrames:
+    16-bit little-endian mono PCM in whole 20 ms frames at ``sample_rate`` (8000 or 16000).
+
+    A leg may have several taps (by ``tap_id``); they end with StopTap or the leg."""
+
+    tap_id: str
+    sample_rate: int = 8000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopTap(Command):
+    """Stop ``tap_id``; frames captured before it still arrive, none after."""
+
+    tap_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartFeed(Command):
+    """Make ``feed_id`` the leg's audio source: PCM the runtime sends with FeedAudio
+    (16-bit little-endian mono at ``sample_rate``, 8000 or 16000) is played into the leg.
+
+    Like Play and SendMedia it replaces the leg's current source (one incoming stream per
+    leg); a later Play, SendMedia or StartFeed replaces it in turn and stops it silently.
+    Silence is sent whenever its buffer is empty. Progress comes back as FeedPlayed."""
+
+    feed_id: str
+    sample_rate: int = 8000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedAudio(Command):
+    """Append ``pcm`` (any whole number of samples; the backend cuts it into frames) to the
+    feed's buffer. The buffer is bounded (:data:`FEED_BUFFER_S` seconds): beyond it the oldest
+    audio is dropped and counted in FeedPlayed.dropped_bytes."""
+
+    feed_id: str
+    pcm: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearFeed(Command):
+    """Drop everything buffered in ``feed_id`` now (Twilio's ``clear``): the far end hears
+    silence within 100 ms. A FeedPlayed with ``buffered_bytes=0`` follows."""
+
+    feed_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopFeed(Command):
+    """Stop ``feed_id``: its buffer is dropped and the leg hears silence."""
+
+    feed_id: str
+
+
+FEED_BUFFER_S = 2.0
+"How much audio a feed buffers before FeedAudio drops the oldest."
+
+COMMAND_TYPES = (*COMMAND_TYPES, StartTap, StopTap, StartFeed, FeedAudio, ClearFeed, StopFeed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class AppEvents(StrEnum):
@@ -17,6 +17,17 @@ class AppEvents(StrEnum):
     Terminated = "Application.Terminated"
     HandlerError = "Application.HandlerError"
     """voxpy addition: a handler raised (``error``, ``event``, ``call``, ``traceback``)."""
+
+
+class DTMFType(IntEnum):
+    """VoxEngine's DTMF kinds: ``ToneReceived.type`` holds one (``handle_tones`` detects
+    TELEPHONE_EVENT and SIP_INFO; in-band detection does not exist yet)."""
+
+    ALL = 0
+    TELEPHONE_EVENT = 1
+    "RFC 2833 / 4733 telephone-event in the RTP stream."
+    IN_BAND = 2
+    SIP_INFO = 3
 
 
 class CallEvents(StrEnum):
@@ -41,6 +52,8 @@ class CallEvents(StrEnum):
     Forwarding = "Call.Forwarding"
     InfoReceived = "Call.InfoReceived"
     MessageReceived = "Call.MessageReceived"
+    MessageSent = "Call.MessageSent"
+    """Twilio's ``messageSent``: a MESSAGE we sent got its 2xx (``text``)."""
     ReInviteReceived = "Call.ReInviteReceived"
     OnHold = "Call.OnHold"
     OffHold = "Call.OffHold"

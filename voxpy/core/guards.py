@@ -49,6 +49,7 @@ class SilenceWatch:
     "When the leg connected: a far end that never sends anything is silent from then on."
     _last_count: int = 0
     _quiet_since: float | None = None
+    _read_at: float | None = None
 
     @property
     def enabled(self) -> bool:
@@ -58,12 +59,20 @@ class SilenceWatch:
         """Take one reading; True when the leg should be hung up (``rtp_timeout``)."""
         if not self.enabled:
             return False
+        self._read_at = now
         if held or packets_received != self._last_count:
             self._last_count = packets_received
             self._quiet_since = now
             return False
         quiet_since = self.started_at if self._quiet_since is None else self._quiet_since
         return now - quiet_since >= self.timeout
+
+    def quiet_for(self) -> float:
+        """Seconds without RTP as of the last reading (0 before one, or while held)."""
+        if self._read_at is None:
+            return 0.0
+        quiet_since = self.started_at if self._quiet_since is None else self._quiet_since
+        return self._read_at - quiet_since
 
 
 def max_duration_due(connected_at: float, limit: float) -> float | None:

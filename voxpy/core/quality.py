@@ -73,6 +73,11 @@ class QualityMonitor:
     _rtp_stopped: bool = False
     _first_audio: bool = False
 
+    @property
+    def rtp_stopped(self) -> bool:
+        """RtpStopped was the last of RtpStopped/RtpResumed."""
+        return self._rtp_stopped
+
     def feed(self, totals: StatsReport, now: float) -> tuple[dict[str, Any], list[QualityEvent]]:
         """Take a snapshot; return the Twilio-shaped sample and the events it causes."""
         prev = self._last or StatsReport(

@@ -171,6 +171,14 @@ class SipMessageReceived(Signal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MessageDelivered(Signal):
+    """A MESSAGE we sent got its 2xx (a failure comes as CommandFailed, op SendMessage)."""
+
+    text: str
+    code: int = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SipReInviteReceived(Signal):
     """The far end sent a re-INVITE (its SDP as ``body``)."""
 
@@ -231,8 +239,36 @@ SIGNAL_TYPES: tuple[type[Signal], ...] = (
     Redirected,
     SipInfoReceived,
     SipMessageReceived,
+    MessageDelivered,
     SipReInviteReceived,
     HoldChanged,
     StatsReport,
     RxReport,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioFrames(Signal):
+    """Audio the far end sent, captured by ``tap_id``: one or more whole 20 ms frames of
+    16-bit little-endian mono PCM at the tap's rate, in order and without gaps."""
+
+    tap_id: str
+    pcm: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedPlayed(Signal):
+    """Progress of ``feed_id``, cumulative bytes since StartFeed.
+
+    ``played_bytes`` went out to the far end; ``buffered_bytes`` wait; ``dropped_bytes`` were
+    dropped because the buffer was full. What ClearFeed discarded is in none of them
+    (fed = played + buffered + dropped + cleared). Emitted when the counts change, at most
+    about every 100 ms, right after a ClearFeed, and once each time the buffer runs empty."""
+
+    feed_id: str
+    played_bytes: int
+    buffered_bytes: int
+    dropped_bytes: int
+
+
+SIGNAL_TYPES = (*SIGNAL_TYPES, AudioFrames, FeedPlayed)

@@ -322,6 +322,12 @@ class CallMachine:
         if self._silence.enabled:
             self._next_poll = now + rx_poll_interval(self.limits.rtp_timeout)
 
+    def rtp_quiet_for(self) -> float:
+        """Seconds the far end has sent no RTP, as of the silence watch's last reading (0
+        when not connected, held, or unwatched)."""
+        watch = self._silence
+        return watch.quiet_for() if watch is not None and self.state is S.CONNECTED else 0.0
+
     def _on_rx(self, report: RxReport, now: float) -> list[Outcome]:
         watch = self._silence
         if watch is None or self.state is not S.CONNECTED:

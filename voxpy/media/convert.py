@@ -8,6 +8,7 @@ plain PCM WAV with no extra chunks. pydub is not used (it warns at import withou
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import http.client
@@ -108,9 +109,31 @@ def wav_duration(path: Path) -> float:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without query and fragment (they may carry tokens), for messages and logs."""
+    """The URL without query and fragment (they may carry tokens) and with its password shown
+    as ``***`` (voxpy.core.redact's rule; this module is a leaf, so it applies it itself), for
+    messages and logs."""
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:***@{netloc.rpartition('@')[2]}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _request(url: str) -> urllib.request.Request:
+    """The GET of ``url``; credentials in it (``user:password@``) become HTTP Basic auth, as
+    a browser or curl would use them (urllib would take them for part of the host name)."""
+    parts = urllib.parse.urlsplit(url)
+    headers = {"User-Agent": "voxpy"}
+    if parts.username is not None:
+        pair = (
+            f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        )
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        netloc += f":{parts.port}" if parts.port is not None else ""
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return urllib.request.Request(url, headers=headers)
 
 
 def _extension(url: str, content_type: str) -> str:
@@ -138,7 +161,7 @@ def fetch(
     cache_dir.mkdir(parents=True, exist_ok=True)
     where = _safe_url(url)
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers={"User-Agent": "voxpy"})
+    request = _request(url)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir)
     tmp = Path(tmp_name)
     started = time.perf_counter()

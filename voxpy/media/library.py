@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from voxpy.core.ports import PreparedMedia
+from voxpy.errors import InvalidArgumentError
 from voxpy.media.convert import MediaCache, wav_duration
 from voxpy.media.tones import BEEP, beep_wav, progress_tone_wav
 from voxpy.media.tts import Tts, make_tts
@@ -77,5 +78,11 @@ class FileMediaLibrary:
         return PreparedMedia(path=str(path), duration=wav_duration(path))
 
     def recording_path(self, name: str) -> str:
+        """The absolute path of recording ``name``; a name that would leave recordings_dir
+        (``../x``, an absolute path) is refused, whatever the caller checked before."""
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
-        return str((self.recordings_dir / name).resolve())
+        home = self.recordings_dir.resolve()
+        path = (home / name).resolve()
+        if path.parent != home:
+            raise InvalidArgumentError(f"recording name {name!r} leaves the recordings directory")
+        return str(path)

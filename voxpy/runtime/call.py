@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
-from voxpy.core.events import CallEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
 from voxpy.errors import InvalidStateError
+from voxpy.runtime import args
+from voxpy.runtime.args import options
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.leg import LegContext, LegHost, merge_routes
 from voxpy.runtime.lifecycle import Lifecycle
+from voxpy.runtime.listening import Listening
 from voxpy.runtime.media import Media
 from voxpy.runtime.playback import Playback
 from voxpy.runtime.quality import QUALITY_EVENTS, Quality
@@ -36,7 +39,7 @@ from voxpy.runtime.tones import Tones
 _UNSET: Any = object()
 
 
-class Call:
+class Call(Listening):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -61,7 +64,13 @@ class Call:
         self._from_uri = from_uri
         self._custom_data: Any = None
         self._log = host.log.bind(call_id=call_id)
-        self._events = Emitter(lambda: host.scope(call_id), host.on_error, host.track)
+        self._events = Emitter(
+            lambda: host.scope(call_id),
+            host.on_error,
+            host.track,
+            accepts=CallEvents,
+            refuses=AppEvents,
+        )
         ctx = LegContext(
             call_id=call_id,
             machine=machine,
@@ -80,30 +89,11 @@ class Call:
         self._routes = merge_routes(self._life, *parts)
         "Every signal a leg handles, by exact type, to the one part that owns it."
 
-    # -- events ------------------------------------------------------------------------------
+    # -- events: add_event_listener, on, once, ... (voxpy.runtime.listening) -----------------
 
-    def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
-        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
-        self._events.add_event_listener(event, handler)
+    def _listening(self, event: str) -> None:
         if event in QUALITY_EVENTS:
             self._quality.start_polling()  # quality events need the leg's statistics
-
-    def remove_event_listener(self, event: str, handler: Callable[..., Any] | None = None) -> None:
-        """Remove ``handler`` for ``event``, or every handler of it when ``handler`` is None."""
-        self._events.remove_event_listener(event, handler)
-
-    def on(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """``add_event_listener`` under pyee's name; returns ``handler``."""
-        self.add_event_listener(event, handler)
-        return handler
-
-    def once(self, event: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """Run ``handler(e)`` the next time ``event`` fires, then forget it."""
-        self._events.once(str(event), handler)
-        return handler
-
-    def listeners(self, event: str) -> list[Callable[..., Any]]:
-        return self._events.listeners(str(event))
 
     # -- getters (VoxEngine: id(), state(), callerid(), ...) ---------------------------------
 
@@ -115,10 +105,14 @@ class Call:
         """VoxEngine state: ALERTING, PROGRESSING, CONNECTED or TERMINATED."""
         return self._machine.vox_state
 
-    @property
     def status(self) -> str:
-        """Twilio status: pending, connecting, ringing, open or closed."""
-        return self._machine.status
+        """Twilio's ``status()``: pending, connecting, ringing, open, reconnecting (connected,
+        but no RTP from the far end for ``quality.rtp_timeout`` seconds: RtpStopped fired and
+        RtpResumed has not) or closed."""
+        status = self._machine.status
+        quality, machine = self._quality, self._machine
+        silent = quality.rtp_stopped or machine.rtp_quiet_for() >= quality.rtp_timeout
+        return "reconnecting" if status == "open" and silent else status
 
     def incoming(self) -> bool:
         return self._machine.incoming
@@ -165,10 +159,15 @@ class Call:
 
     # -- the leg's life ----------------------------------------------------------------------
 
+    # VoxEngine passes extra headers positionally (answer(extraHeaders), reject(code,
+    # extraHeaders), hangup(extraHeaders)): a dict there is read right, so it stays positional.
+
+    @options
     def answer(self, headers: Mapping[str, str] | None = None) -> None:
         """Answer an inbound leg (200 OK); Connected fires when the caller's ACK arrives."""
-        self._life.answer(outgoing_headers(headers))
+        self._life.answer(outgoing_headers(args.headers("answer", headers)))
 
+    @options
     def reject(
         self,
         code: int = 603,
@@ -180,11 +179,12 @@ class Call:
         ``contact`` (``reject(302, contact="sip:desk@10.0.0.7")``); Disconnected fires with
         ``code``. A 3xx without a contact, or a contact with a 4xx-6xx, raises
         InvalidArgumentError."""
-        self._life.reject(code, outgoing_headers(headers), contact)
+        self._life.reject(code, outgoing_headers(args.headers("reject", headers)), contact)
 
+    @options
     def hangup(self, headers: Mapping[str, str] | None = None) -> None:
         """End the leg: BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""
-        self._life.hangup(outgoing_headers(headers))
+        self._life.hangup(outgoing_headers(args.headers("hangup", headers)))
 
     def ring(self) -> None:
         """Send 180 Ringing on an inbound leg."""
@@ -196,8 +196,14 @@ class Call:
 
     # -- media (voxpy.runtime.media) ---------------------------------------------------------
 
+    @options
     def say(
-        self, text: str, language: str = "en", voice: str | None = None, rate: float | None = None
+        self,
+        text: str,
+        *,
+        language: str = "en",
+        voice: str | None = None,
+        rate: float | None = None,
     ) -> Playback:
         """Speak ``text`` into the call (offline TTS by default; see config ``media``).
 
@@ -205,26 +211,36 @@ class Call:
         """
         return self._media.say(text, language, voice, rate)
 
-    def start_playback(self, url: str, loop: bool = False) -> Playback:
+    @options
+    def start_playback(self, url: str, *, loop: bool = False) -> Playback:
         """Play a WAV/MP3/OGG/FLAC file or http(s) URL into the call, once or in a loop."""
-        return self._media.start_playback(url, loop)
+        return self._media.start_playback(url, args.flag("start_playback", "loop", loop))
 
+    @options
     def play_progress_tone(self, country: str = "US") -> Playback:
         """Loop the country's ringback tone (US, EU, GB, ...) until something replaces it."""
-        return self._media.play_progress_tone(country)
+        return self._media.play_progress_tone(
+            args.text("play_progress_tone", "country", country, empty=False)
+        )
 
     def stop_playback(self) -> None:
         """Stop what plays now; no PlaybackFinished fires (VoxEngine's rule)."""
         self._media.stop_playback()
 
+    @options
     def record(
-        self, stereo: bool = False, hd_audio: bool = False, name_prefix: str | None = None
+        self, *, stereo: bool = False, hd_audio: bool = False, name_prefix: str | None = None
     ) -> None:
         """Record the call to MP3 while it runs (8 kHz/32 kbps; hd_audio: 16 kHz/64 kbps).
 
         Stereo: what the engine sends on the left, what the caller sends on the right.
+        ``name_prefix`` starts the file name: letters, digits, ``.``, ``_`` and ``-`` only.
         """
-        self._media.record(stereo, hd_audio, name_prefix)
+        self._media.record(
+            args.flag("record", "stereo", stereo),
+            args.flag("record", "hd_audio", hd_audio),
+            args.optional_text("record", "name_prefix", name_prefix),
+        )
 
     def stop_recording(self) -> None:
         """Finish the recording now (it also finishes when the call ends)."""
@@ -232,27 +248,31 @@ class Call:
 
     def send_media_to(self, other: Call) -> None:
         """Send what this call's far end says into ``other`` (one way; replaces its source)."""
+        args.instances("send_media_to", Call, other)
         self._media.send_to(other._media)
 
     def stop_media_to(self, other: Call) -> None:
+        args.instances("stop_media_to", Call, other)
         self._media.stop_to(other._media)
 
     # -- DTMF (voxpy.runtime.tones) ----------------------------------------------------------
 
+    @options
     def handle_tones(self, enabled: bool = True) -> None:
         """Fire ToneReceived for DTMF digits (off by default, as in VoxEngine)."""
-        self._tones.handle_tones(enabled)
+        self._tones.handle_tones(args.flag("handle_tones", "enabled", enabled))
 
     def send_digits(self, digits: str) -> None:
         """Send DTMF (0-9 * # A-D); each ``w`` waits 500 ms (Twilio's convention)."""
         self._tones.send_digits(digits)
 
+    @options
     async def gather(
         self,
+        *,
         max_digits: int = 1,
         timeout: float = 5.0,
         finish_on: str = "#",
-        *,
         barge_in: bool = False,
     ) -> str:
         """Collect DTMF digits and return them as a string.
@@ -264,39 +284,56 @@ class Call:
         first key stops what plays into the call (Twilio's Gather), so start the prompt
         without awaiting it: ``call.say(MENU); digits = await call.gather(barge_in=True)``.
         """
-        interrupt = self._media.stop_playback if barge_in else None
-        return await self._tones.gather(max_digits, timeout, finish_on, interrupt)
+        args.integer("gather", "max_digits", max_digits, 1, 128)
+        args.number("gather", "timeout", timeout, positive=True)
+        args.text("gather", "finish_on", finish_on)
+        stop = self._media.stop_playback if args.flag("gather", "barge_in", barge_in) else None
+        return await self._tones.gather(max_digits, timeout, finish_on, stop)
 
     # -- in-dialog signalling (voxpy.runtime.signalling) -------------------------------------
 
+    @options
     def transfer_to(
         self,
         to: str | None = None,
+        *,
         headers: Mapping[str, str] | None = None,
         call: Call | None = None,
     ) -> None:
-        """REFER the far end to ``to`` (blind), or to ``call``'s far end (attended, with
-        Replaces). TransferComplete or TransferFailed follows."""
-        replaces = call.id() if call is not None else None
-        self._signalling.transfer_to(to, outgoing_headers(headers), replaces)
+        """REFER the far end to ``to`` (blind: a sip:, sips: or tel: URI), or to ``call``'s far
+        end (attended, with Replaces). TransferComplete or TransferFailed follows."""
+        if call is not None:
+            args.instances("transfer_to", Call, call)
+        sent = outgoing_headers(args.headers("transfer_to", headers))
+        self._signalling.transfer_to(to, sent, call.id() if call is not None else None)
 
+    @options
     def handle_blind_transfer(self, enabled: bool = True) -> None:
         """Accept incoming REFERs as BlindTransferRequested (off: they are declined, 603)."""
-        self._signalling.handle_blind_transfer(enabled)
+        self._signalling.handle_blind_transfer(
+            args.flag("handle_blind_transfer", "enabled", enabled)
+        )
 
     def notify_blind_transfer_success(self) -> None:
         self._signalling.notify_transfer(200, "OK")
 
+    @options
     def notify_blind_transfer_failed(self, code: int = 503, reason: str = "") -> None:
         self._signalling.notify_transfer(code, reason)
 
+    @options
     def send_info(
         self, mime_type: str, body: str, headers: Mapping[str, str] | None = None
     ) -> None:
-        self._signalling.send_info(mime_type, body, outgoing_headers(headers))
+        """SIP INFO in the dialog (VoxEngine's positional order: mime type, body, headers)."""
+        self._signalling.send_info(
+            mime_type, body, outgoing_headers(args.headers("send_info", headers))
+        )
 
-    def send_message(self, text: str) -> None:
-        self._signalling.send_message(text)
+    @options
+    def send_message(self, text: str, *, content_type: str = "text/plain") -> None:
+        """SIP MESSAGE in the dialog; MessageSent fires when it gets its 2xx (Twilio)."""
+        self._signalling.send_message(text, content_type)
 
     def hold(self) -> None:
         """Put the far end on hold (re-INVITE a=sendonly)."""
@@ -307,16 +344,19 @@ class Call:
         second re-INVITE goes out once the first transaction has completed."""
         self._signalling.hold(False)
 
-    def mute(self) -> None:
-        """Stop sending our audio into the call (the far end hears silence)."""
-        self._signalling.mute(True)
+    @options
+    def mute(self, should_mute: bool = True) -> None:
+        """Stop sending our audio into the call (the far end hears silence); Twilio's
+        ``mute(False)`` is ``unmute()``."""
+        self._signalling.mute(should_mute)
 
     def unmute(self) -> None:
         self._signalling.mute(False)
 
     # -- quality (voxpy.runtime.quality) -----------------------------------------------------
 
-    def monitor_media_statistics(self, enabled: bool = True, interval: float = 1.0) -> None:
+    @options
+    def monitor_media_statistics(self, enabled: bool = True, *, interval: float = 1.0) -> None:
         """Fire MediaStatisticsReceived every ``interval`` seconds (a Twilio-shaped sample)."""
         self._quality.monitor(enabled, interval)
 
@@ -344,13 +384,13 @@ class Call:
             return
         handler(signal)
 
-    def forget_listeners(self) -> None:
-        """Drop every handler (the session has ended)."""
-        self._events.remove_all_listeners()
-
     def _fire(self, name: CallEvents, /, **fields: Any) -> Any:
         """Dispatch the event ``name`` to this leg's handlers; returns the event object."""
         values = {k: v for k, v in fields.items() if v is not None}
+        if name is CallEvents.Connected:  # what only the facade knows
+            values["custom_data"] = self._custom_data
+        elif name is CallEvents.Disconnected:
+            values["direction"] = self.direction()
         event = self._host.build_event(name, self, values)
         shown = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
         self._log.info("event", **{k: v for k, v in shown.items() if _loggable(k, v)})

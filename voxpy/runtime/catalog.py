@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from voxpy.core.events import CallEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.runtime import events as ev
 from voxpy.runtime import signal_events as sev
 
@@ -37,6 +37,7 @@ CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
     CallEvents.Forwarding: sev.Forwarding,
     CallEvents.InfoReceived: sev.InfoReceived,
     CallEvents.MessageReceived: sev.MessageReceived,
+    CallEvents.MessageSent: sev.MessageSent,
     CallEvents.ReInviteReceived: sev.ReInviteReceived,
     CallEvents.OnHold: sev.OnHold,
     CallEvents.OffHold: sev.OffHold,
@@ -50,6 +51,18 @@ CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
 }
 if set(CALL_EVENTS) != set(CallEvents):  # pragma: no cover - a new name without a class
     raise ImportError(f"call events without a class: {set(CallEvents) - set(CALL_EVENTS)}")
+
+APP_EVENTS: Mapping[AppEvents, type[ev.AppEvent]] = {
+    AppEvents.Started: ev.Started,
+    AppEvents.CallAlerting: ev.CallAlerting,
+    AppEvents.HttpRequest: ev.HttpRequest,
+    AppEvents.Terminating: ev.Terminating,
+    AppEvents.Terminated: ev.Terminated,
+    AppEvents.HandlerError: ev.HandlerError,
+}
+"Every session event's class (the session builds these itself; this is the index)."
+if set(APP_EVENTS) != set(AppEvents):  # pragma: no cover - a new name without a class
+    raise ImportError(f"app events without a class: {set(AppEvents) - set(APP_EVENTS)}")
 
 
 def build_call_event(name: CallEvents, call: Any, fields: dict[str, Any]) -> ev.CallEvent:

@@ -12,11 +12,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from enum import StrEnum
 from typing import Any
 
 from pyee.asyncio import AsyncIOEventEmitter
 
 from voxpy.core.signals import Signal
+from voxpy.errors import InvalidArgumentError
+
+_KINDS = {"CallEvents": "call", "AppEvents": "session"}
+_WHERE = {
+    "CallEvents": "register call events on the call (e.call.add_event_listener in a "
+    "CallAlerting handler, or on the Call that VoxEngine.call_sip returns)",
+    "AppEvents": "register session events with VoxEngine.add_event_listener",
+}
+
+
+def _guess(event: object, accepts: type[StrEnum], refuses: type[StrEnum]) -> str:
+    """What the user probably meant, for the error message."""
+    if isinstance(event, str):
+        key = event.rpartition(".")[2].lower()
+        for enum in (accepts, refuses):
+            for member in enum:
+                if member.name.lower() == key:
+                    if enum is refuses:
+                        kind, where = _KINDS[enum.__name__], _WHERE[enum.__name__]
+                        return f"{enum.__name__}.{member.name} is a {kind} event: {where}"
+                    return f"did you mean {enum.__name__}.{member.name} ({member.value!r})?"
+    return f"use a {accepts.__name__} member, e.g. {accepts.__name__}.{next(iter(accepts)).name}"
+
 
 ErrorHook = Callable[[BaseException, Any], None]
 "Called with (exception, event object) when a scenario handler fails."
@@ -40,22 +64,64 @@ class LoopDoor:
 
 
 class Emitter(AsyncIOEventEmitter):
-    """pyee emitter whose listeners receive exactly one event object, run in ``scope``."""
+    """pyee emitter whose listeners receive exactly one event object, run in ``scope``.
 
-    def __init__(self, scope: Scope, on_error: ErrorHook, track: Track) -> None:
+    Only the names of ``accepts`` (CallEvents on a call, AppEvents on the session) can be
+    listened to: a misspelled name, or one of the other kind, would never fire, so it is
+    refused at registration (every pyee way in - ``on``, ``once``, ``add_listener`` - goes
+    through ``_add_event_handler``).
+    """
+
+    def __init__(
+        self,
+        scope: Scope,
+        on_error: ErrorHook,
+        track: Track,
+        *,
+        accepts: type[StrEnum],
+        refuses: type[StrEnum],
+    ) -> None:
         super().__init__()
         self._scope = scope
         self._on_error = on_error
         self._track = track
+        self._accepts = accepts
+        self._refuses = refuses
 
-    def add_event_listener(self, event: str, handler: Callable[..., Any]) -> None:
-        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``)."""
+    def listen(self, event: str, handler: Callable[..., Any]) -> None:
+        """Run ``handler(e)`` each time ``event`` fires (VoxEngine ``addEventListener``; the
+        typed ``add_event_listener`` of the session and the call call this)."""
+        name = self.event_name(event)
         if not callable(handler):
             raise TypeError(f"handler for {event!s} must be callable, got {type(handler).__name__}")
-        self.add_listener(str(event), handler)
+        self.add_listener(name, handler)
+
+    def _add_event_handler(self, event: str, k: Callable[..., Any], v: Callable[..., Any]) -> None:
+        super()._add_event_handler(self.event_name(event), k, v)
+
+    def event_name(self, event: object) -> str:
+        """``event`` as the name it fires under; InvalidArgumentError naming the right enum
+        when it is no event of this emitter's kind."""
+        accepts, refuses = self._accepts, self._refuses
+        if isinstance(event, accepts):
+            return str(event)
+        if isinstance(event, refuses):
+            raise InvalidArgumentError(
+                f"{refuses.__name__}.{event.name} is not a {_KINDS[accepts.__name__]} event: "
+                f"{_WHERE[refuses.__name__]}; here use {accepts.__name__} members"
+            )
+        if isinstance(event, str):
+            try:
+                return str(accepts(event))  # a plain string equal to a name is fine
+            except ValueError:
+                pass
+        raise InvalidArgumentError(
+            f"unknown {_KINDS[accepts.__name__]} event {event!r}: {_guess(event, accepts, refuses)}"
+        )
 
     def remove_event_listener(self, event: str, handler: Callable[..., Any] | None = None) -> None:
         """Remove ``handler`` for ``event``, or every handler of it when ``handler`` is None."""
+        event = self.event_name(event)
         if handler is None:
             self.remove_all_listeners(str(event))
         elif handler in self.listeners(str(event)):

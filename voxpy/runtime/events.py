@@ -6,10 +6,11 @@ Field names are VoxEngine's payload names in snake_case. Every call event carrie
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, DTMFType
 from voxpy.core.headers import Headers
 
 if TYPE_CHECKING:
@@ -18,9 +19,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    """Base of every event: ``name`` is the ``AppEvents``/``CallEvents`` member that fired."""
+    """Base of every event: ``name`` is the ``AppEvents``/``CallEvents`` member that fired,
+    ``id`` a unique id of this one event (VoxEngine's ``e.id``; also in its log line)."""
 
     name: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 # -- call events ---------------------------------------------------------------------------
@@ -38,6 +41,9 @@ class CallEvent(Event):
 class Connected(CallEvent):
     """The leg is answered and confirmed."""
 
+    custom_data: object = None
+    "The call's ``custom_data()`` when it connected (VoxEngine's ``customData``)."
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Disconnected(CallEvent):
@@ -48,6 +54,8 @@ class Disconnected(CallEvent):
     reason: str = ""
     duration: float = 0.0
     "Seconds the leg was connected."
+    direction: str = ""
+    "INCOMING or OUTGOING, as ``call.direction()``."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +146,8 @@ class ToneReceived(CallEvent):
     tone: str
     tone_type: str
     "TELEPHONE_EVENT (RFC 2833) or SIP_INFO."
+    type: DTMFType
+    "VoxEngine's numeric kind: DTMFType.TELEPHONE_EVENT (1) or DTMFType.SIP_INFO (3)."
 
 
 # -- application events --------------------------------------------------------------------
@@ -213,6 +223,7 @@ __all__ = [
     "CallEvent",
     "CallEvents",
     "Connected",
+    "DTMFType",
     "Disconnected",
     "Failed",
     "HandlerError",

@@ -120,7 +120,7 @@ class _Forwarder:
     def alerting(self) -> bool:
         """The caller has had no final response yet (not answered, not refused)."""
         call = self.inbound
-        return call.live and call.status == "pending" and call.state() == "ALERTING"
+        return call.live and call.status() == "pending" and call.state() == "ALERTING"
 
     # -- while the outbound leg rings -----------------------------------------------------
 

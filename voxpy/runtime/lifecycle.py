@@ -17,11 +17,13 @@ from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, redirect_target
 from voxpy.core.outcomes import LegConnected, Outcome, Send
 from voxpy.core.signals import Answered, CommandFailed, Ended, Progress, RxReport, Signal
-from voxpy.core.state import Act
+from voxpy.core.state import Act, CallState
 from voxpy.runtime.leg import Handler, LegContext, Part
 
 MACHINE_SIGNALS = (Progress, Answered, Ended, RxReport)
 "The signals the call machine consumes."
+OVER = frozenset({CallState.REJECTING, CallState.CANCELLING, CallState.HANGING_UP, CallState.ENDED})
+"States in which the leg is over or ending: a hangup() there has nothing left to do."
 BEST_EFFORT = frozenset({"ReportStats", "ReportRx"})
 "Commands whose failure is expected (no stream yet) and not the scenario's business."
 
@@ -52,7 +54,12 @@ class Lifecycle:
         )
 
     def hangup(self, headers: Headers) -> None:
-        """BYE when connected, CANCEL (487) when dialling, 603 when still alerting."""
+        """BYE when connected, CANCEL (487) when dialling, 603 when still alerting. On a leg
+        that is over, or already ending (our BYE/CANCEL sent), nothing: VoxEngine and Twilio
+        both let "hang up the other leg" run without a check (answer/reject still raise)."""
+        if self._ctx.machine.state in OVER:
+            self._ctx.log.debug("hangup_ignored", state=self._ctx.machine.vox_state)
+            return
         self._sent(self._ctx.machine.hangup(headers))
 
     def ring(self) -> None:

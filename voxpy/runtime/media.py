@@ -7,6 +7,7 @@ silently (no PlaybackFinished) and its ``await`` returns None.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -14,10 +15,17 @@ from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.ports import MediaLibrary, PreparedMedia
+from voxpy.core.redact import mask_credentials
 from voxpy.errors import InvalidArgumentError, InvalidStateError, VoxpyError
 from voxpy.media.tts import MAX_TTS_CHARS
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 from voxpy.runtime.playback import Playback
+
+NAME_PREFIX = re.compile(r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63})?$")
+"A recording's name prefix: a plain file-name start, so no path can leave recordings_dir."
+MAX_RATE = 4.0
+"The speech rate limit of the real TTS library; checked here so memory mode agrees."
 
 
 class Media:
@@ -33,6 +41,11 @@ class Media:
     # -- playback ----------------------------------------------------------------------------
 
     def say(self, text: str, language: str, voice: str | None, rate: float | None) -> Playback:
+        args.text("say", "text", text)
+        args.text("say", "language", language, empty=False)
+        args.optional_text("say", "voice", voice)
+        if rate is not None and args.number("say", "rate", rate, positive=True) > MAX_RATE:
+            raise InvalidArgumentError(f"say: rate must be in (0, {MAX_RATE:g}], got {rate!r}")
         if len(text) > MAX_TTS_CHARS:
 
             async def too_long() -> PreparedMedia:
@@ -45,8 +58,10 @@ class Media:
         return self._start(lambda: library.speech(text, language, voice, rate), text=text)
 
     def start_playback(self, url: str, loop: bool) -> Playback:
+        args.text("start_playback", "url", url, empty=False)
         library = self._library
-        return self._start(lambda: library.media(url), source=url, loop=loop)
+        # The event's source is what the scenario may show: never the URL's password.
+        return self._start(lambda: library.media(url), source=mask_credentials(url), loop=loop)
 
     def play_progress_tone(self, country: str) -> Playback:
         library = self._library
@@ -80,10 +95,16 @@ class Media:
     ) -> None:
         try:
             media = await prepare()
-        except VoxpyError as exc:
+        except Exception as exc:  # any failure ends the playback: it must never hang
+            # A MediaError is expected (404, bad file); anything else is a bug in a library,
+            # logged with its traceback - but either way an awaited playback must resolve.
+            error = mask_credentials(
+                str(exc) if isinstance(exc, VoxpyError) else f"{type(exc).__name__}: {exc}"
+            )
             if playback is self._playback:
-                self._ctx.log.warning("playback_failed", error=str(exc))
-                self._finish(error=str(exc))
+                trace = None if isinstance(exc, VoxpyError) else exc
+                self._ctx.log.warning("playback_failed", error=error, exc_info=trace)
+                self._finish(error=error)
             return
         if playback is not self._playback or not self._ctx.live:
             return  # replaced or stopped while preparing
@@ -125,18 +146,25 @@ class Media:
             )
         if self._recording is not None:
             raise InvalidStateError("this call is already being recorded")
-        self._recording = uuid.uuid4().hex[:12]
+        if name_prefix is not None and not NAME_PREFIX.match(name_prefix):
+            raise InvalidArgumentError(
+                f"record: name_prefix may hold letters, digits, '.', '_' and '-' (not first "
+                f"'.'), so the file stays in the recordings directory; got {name_prefix!r}"
+            )
+        recording_id = uuid.uuid4().hex[:12]
         call_id = self._ctx.call_id
-        name = f"{name_prefix or ''}{self._session_id}-{call_id[:12]}-{self._recording}.mp3"
+        name = f"{name_prefix or ''}{self._session_id}-{call_id[:12]}-{recording_id}.mp3"
+        path = self._library.recording_path(name)  # may refuse: nothing has changed yet
         rate, kbps = (16000, 64) if hd_audio else (8000, 32)
+        self._recording = recording_id
         self._ctx.send(
             cmd.StartRecording(
                 call_id=call_id,
-                recording_id=self._recording,
+                recording_id=recording_id,
                 stereo=stereo,
                 sample_rate=rate,
                 bitrate=kbps,
-                path=self._library.recording_path(name),
+                path=path,
             )
         )
 

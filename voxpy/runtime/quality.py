@@ -15,6 +15,7 @@ from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.quality import QualityMonitor, Thresholds
 from voxpy.errors import InvalidArgumentError
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 
 QUALITY_EVENTS = frozenset(
@@ -52,7 +53,18 @@ class Quality:
     def codec(self) -> str | None:
         return self._codec
 
+    @property
+    def rtp_stopped(self) -> bool:
+        """The far end's RTP stopped (RtpStopped fired, RtpResumed not yet)."""
+        return self._monitor is not None and self._monitor.rtp_stopped
+
+    @property
+    def rtp_timeout(self) -> float:
+        return self._thresholds.rtp_timeout
+
     def monitor(self, enabled: bool, interval: float) -> None:
+        args.flag("monitor_media_statistics", "enabled", enabled)
+        args.number("monitor_media_statistics", "interval", interval, positive=True)
         if interval < POLL_SECONDS:
             raise InvalidArgumentError(f"the statistics interval is at least {POLL_SECONDS} s")
         self._interval = interval if enabled else None

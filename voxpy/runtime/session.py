@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import math
 import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -21,7 +20,7 @@ from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
 from voxpy.core.clock import Clock, Timer
-from voxpy.core.events import AppEvents
+from voxpy.core.events import AppEvents, CallEvents
 from voxpy.core.headers import outgoing_headers
 from voxpy.core.ports import MediaLibrary
 from voxpy.core.quality import Thresholds
@@ -29,10 +28,11 @@ from voxpy.core.signals import IncomingCall
 from voxpy.core.state import CallMachine, Limits
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError
-from voxpy.runtime import forwarding
+from voxpy.runtime import args, forwarding
+from voxpy.runtime.app_listening import AppListeners
+from voxpy.runtime.args import options
 from voxpy.runtime.call import Call
 from voxpy.runtime.catalog import build_call_event
-from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.events import (
     AppEvent,
     HandlerError,
@@ -41,6 +41,7 @@ from voxpy.runtime.events import (
     Terminated,
     Terminating,
 )
+from voxpy.runtime.feedback import Feedback, feedback
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.waits import Recordings, clock_sleep
@@ -67,13 +68,19 @@ class SessionHost(Protocol):
     def session_ended(self, session: Session) -> None: ...
 
 
-class Session(Emitter):
+class Session(AppListeners):
     """The ``VoxEngine`` object of one scenario run."""
 
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.log = host.log.bind(session_id=self.id)
-        super().__init__(lambda: session_scope(self), self.handler_failed, self.track)
+        super().__init__(
+            lambda: session_scope(self),
+            self.handler_failed,
+            self.track,
+            accepts=AppEvents,
+            refuses=CallEvents,
+        )
         self._host = host
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
@@ -86,6 +93,8 @@ class Session(Emitter):
         self._recordings = Recordings()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
+        self.feedback: list[Feedback] = []
+        "Every ``post_feedback`` of this session, in order."
         self._legs = LegHost(
             session_id=self.id,
             log=self.log,
@@ -109,15 +118,16 @@ class Session(Emitter):
         """The data this session was started with (``voxpy call --custom-data``, HTTP API)."""
         return self._custom_data
 
+    @options
     def call_sip(
         self,
         to: str,
+        *,
         callerid: str | None = None,
         display_name: str | None = None,
         headers: Mapping[str, str] | None = None,
         auth_user: str | None = None,
         password: str | None = None,
-        *,
         timeout: float | None = None,
     ) -> Call:
         """Place an outbound SIP leg and return it; Connected or Failed fires later.
@@ -127,12 +137,12 @@ class Session(Emitter):
         a timeout that is not a positive number, CapacityError when this process already
         holds its maximum of legs.
         """
-        if not isinstance(to, str) or not to.startswith(("sip:", "sips:")):
-            raise InvalidArgumentError(f"call_sip needs a sip: or sips: URI, got {to!r}")
+        args.dial(to, callerid, display_name, auth_user, password)
         limits = self._limits()
         if timeout is not None:
-            limits = dataclasses.replace(limits, dial=_positive_seconds("timeout", timeout))
-        sent = outgoing_headers(headers)
+            dial = args.number("call_sip", "timeout", timeout, positive=True)
+            limits = dataclasses.replace(limits, dial=dial)
+        sent = outgoing_headers(args.headers("call_sip", headers))
         self._host.reserve_leg()
         call_id = uuid.uuid4().hex
         number = to.split(":", 1)[1].split("@", 1)[0] if "@" in to else ""
@@ -161,14 +171,15 @@ class Session(Emitter):
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
         """Call ``fn()`` once after ``seconds``; returns an id for ``clear_timeout``."""
         if not callable(fn):
-            raise InvalidArgumentError("set_timeout needs a callable")
+            raise InvalidArgumentError(f"set_timeout: fn must be callable, got {fn!r}")
+        delay = args.number("set_timeout", "seconds", seconds)
         timer_id = next(self._timer_ids)
 
         def fire() -> None:
             self._timers.pop(timer_id, None)
             self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id))
 
-        self._timers[timer_id] = self._host.clock.call_later(float(seconds), fire)
+        self._timers[timer_id] = self._host.clock.call_later(delay, fire)
         return timer_id
 
     async def sleep(self, seconds: float) -> None:
@@ -182,13 +193,16 @@ class Session(Emitter):
 
     def send_media_between(self, a: Call, b: Call) -> None:
         """Bridge two legs both ways."""
+        args.instances("send_media_between", Call, a, b)
         a.send_media_to(b)
         b.send_media_to(a)
 
     def stop_media_between(self, a: Call, b: Call) -> None:
+        args.instances("stop_media_between", Call, a, b)
         a.stop_media_to(b)
         b.stop_media_to(a)
 
+    @options
     def easy_process(
         self,
         inbound: Call,
@@ -202,6 +216,10 @@ class Session(Emitter):
         hold, end each leg when the other ends. A failed ``outbound`` ends ``inbound`` unless
         ``on_failed(e)`` (the Failed event) is given: then ``inbound`` stays the scenario's.
         ``await`` the result for a ForwardOutcome (see :mod:`voxpy.runtime.forwarding`)."""
+        args.instances("easy_process", Call, inbound, outbound)
+        for name, fn in (("on_established", on_established), ("on_failed", on_failed)):
+            if fn is not None and not callable(fn):
+                raise InvalidArgumentError(f"easy_process: {name} must be callable, got {fn!r}")
         return forwarding.easy_process(
             inbound, outbound, self.run_handler, on_established, on_failed
         )
@@ -234,6 +252,14 @@ class Session(Emitter):
             if result is not None:
                 return result
         return None
+
+    @options
+    def post_feedback(self, score: int | None = None, issue: str | None = None) -> None:
+        """Twilio's ``postFeedback``: record how the call went (score 1-5, a known issue);
+        kept in :attr:`feedback` and logged as ``call_feedback``."""
+        given = feedback(score, issue, self._host.clock.now())
+        self.feedback.append(given)
+        self.log.info("call_feedback", score=given.score, issue=given.issue)
 
     def terminate(self) -> None:
         """End this session: Terminating fires, live calls are hung up, then Terminated fires."""
@@ -378,15 +404,6 @@ class Session(Emitter):
                 task.cancel()
         self.terminated.set()
         self._host.session_ended(self)
-
-
-def _positive_seconds(name: str, value: object) -> float:
-    """``value`` as seconds: a finite number above 0, else InvalidArgumentError."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,11 +12,16 @@ from voxpy.runtime.events import CallEvent
 class TransferComplete(CallEvent):
     """The far end reported (NOTIFY 2xx) that the transfer we asked for succeeded."""
 
+    role: str = "transferor"
+    "VoxEngine's role of this leg's side: voxpy sent the REFER, so always ``transferor``."
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferFailed(CallEvent):
     code: int
     reason: str = ""
+    role: str = "transferor"
+    "As on TransferComplete."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +50,14 @@ class InfoReceived(CallEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(CallEvent):
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageSent(CallEvent):
+    """``send_message(text)`` reached the far end: its MESSAGE got a 2xx (Twilio)."""
+
+    text: str
+    code: int = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from voxpy.core import signals as sig
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers
 from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime import args
 from voxpy.runtime.leg import Handler, LegContext
 
 VERSTAT = re.compile(r"verstat=([A-Za-z-]+)")
@@ -36,6 +37,8 @@ class Signalling:
     # -- transfers ---------------------------------------------------------------------------
 
     def transfer_to(self, to: str | None, headers: Headers, replaces_call_id: str | None) -> None:
+        if to is not None:
+            args.sip_uri("transfer_to", "to", to, tel=True)
         self._ctx.require_connected("transfer_to")
         if (to is None) == (replaces_call_id is None):
             raise InvalidArgumentError("transfer_to needs either to= or call=")
@@ -52,6 +55,8 @@ class Signalling:
         self._ctx.send(cmd.HandleTransfers(call_id=self._ctx.call_id, enabled=bool(enabled)))
 
     def notify_transfer(self, code: int, reason: str) -> None:
+        args.integer("notify_blind_transfer_failed", "code", code, 200, 699)
+        args.text("notify_blind_transfer_failed", "reason", reason)
         if code != 200 and not 300 <= code <= 699:
             raise InvalidArgumentError(f"a failed transfer needs a 3xx-6xx code, got {code}")
         if not self._transfer_pending:
@@ -62,14 +67,20 @@ class Signalling:
     # -- in-dialog messages, hold, mute --------------------------------------------------------
 
     def send_info(self, mime_type: str, body: str, headers: Headers) -> None:
+        args.mime_type("send_info", mime_type)
+        args.text("send_info", "body", body)
         self._ctx.require_connected("send_info")
         self._ctx.send(
             cmd.SendInfo(call_id=self._ctx.call_id, mime_type=mime_type, body=body, headers=headers)
         )
 
-    def send_message(self, text: str) -> None:
+    def send_message(self, text: str, content_type: str) -> None:
+        args.text("send_message", "text", text)
+        args.mime_type("send_message", content_type, arg="content_type")
         self._ctx.require_connected("send_message")
-        self._ctx.send(cmd.SendMessage(call_id=self._ctx.call_id, text=text))
+        self._ctx.send(
+            cmd.SendMessage(call_id=self._ctx.call_id, text=text, content_type=content_type)
+        )
 
     def hold(self, on: bool) -> None:
         self._ctx.require_connected("hold" if on else "unhold")
@@ -87,6 +98,7 @@ class Signalling:
         return self._muted
 
     def mute(self, on: bool) -> None:
+        args.flag("mute", "should_mute", on)
         if not self._ctx.live:
             raise InvalidStateError(
                 f"cannot change mute on a call in state {self._ctx.machine.vox_state}"
@@ -105,6 +117,7 @@ class Signalling:
             sig.Redirected: self._on_redirected,
             sig.SipInfoReceived: self._on_info,
             sig.SipMessageReceived: self._on_message,
+            sig.MessageDelivered: self._on_message_delivered,
             sig.SipReInviteReceived: self._on_reinvite,
             sig.HoldChanged: self._on_hold_changed,
         }
@@ -140,6 +153,9 @@ class Signalling:
 
     def _on_message(self, signal: sig.SipMessageReceived) -> None:
         self._ctx.fire(CallEvents.MessageReceived, text=signal.text, headers=signal.headers)
+
+    def _on_message_delivered(self, signal: sig.MessageDelivered) -> None:
+        self._ctx.fire(CallEvents.MessageSent, text=signal.text, code=signal.code)
 
     def _on_reinvite(self, signal: sig.SipReInviteReceived) -> None:
         self._ctx.fire(

@@ -10,14 +10,14 @@ from collections.abc import Callable, Mapping
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.clock import Timer
-from voxpy.core.events import CallEvents
+from voxpy.core.events import CallEvents, DTMFType
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.leg import Handler, LegContext
 
 TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
 DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
-TONE_TYPES = {"rfc2833": "TELEPHONE_EVENT", "info": "SIP_INFO"}
+TONE_TYPES = {"rfc2833": DTMFType.TELEPHONE_EVENT, "info": DTMFType.SIP_INFO}
 
 
 class Tones:
@@ -114,8 +114,10 @@ class Tones:
         elif len(self._typeahead) < TYPEAHEAD_MAX:
             self._typeahead.append(signal.tone)
         if self._events:
+            kind = TONE_TYPES.get(signal.method)
             self._ctx.fire(
                 CallEvents.ToneReceived,
                 tone=signal.tone,
-                tone_type=TONE_TYPES.get(signal.method, ""),
+                tone_type=kind.name if kind is not None else "",
+                type=kind,
             )

@@ -87,7 +87,7 @@ def describe(session: Session, engine: Engine) -> dict[str, Any]:
             {
                 "call_id": call.id(),
                 "state": call.state(),
-                "status": call.status,
+                "status": call.status(),
                 "incoming": call.incoming(),
                 "callerid": call.callerid(),
                 "number": call.number(),

@@ -17,6 +17,7 @@ from voxpy.core.headers import Headers
 from voxpy.core.ports import Backend
 from voxpy.core.signals import (
     Answered,
+    AudioFrames,
     AudioReport,
     DtmfReceived,
     Ended,
@@ -57,6 +58,7 @@ class PeerCall:
         self.signals: list[Signal] = [incoming] if incoming else []
         self._plays = 0
         self._answer_sent = False
+        self._voice_rate: int | None = None
 
     # -- what the peer does ------------------------------------------------------------------
 
@@ -89,6 +91,7 @@ class PeerCall:
         path = Path(wav)
         duration = wav_duration(path)
         self._plays += 1
+        self._voice_rate = None  # the playback replaces send_audio's stream
         self._send(
             cmd.Play(
                 call_id=self.id,
@@ -98,6 +101,25 @@ class PeerCall:
                 duration=duration,
             )
         )
+
+    def send_audio(self, pcm: bytes, sample_rate: int = 8000) -> None:
+        """Speak raw audio into the call, as the caller: 16-bit little-endian mono PCM at
+        ``sample_rate`` (8000 or 16000), played in real time after what was sent before (in
+        memory mode at the virtual clock's pace). It replaces what the peer played."""
+        feed_id = f"{self.id}-voice-{sample_rate}"
+        if self._voice_rate != sample_rate:
+            self._voice_rate = sample_rate
+            self._send(cmd.StartFeed(call_id=self.id, feed_id=feed_id, sample_rate=sample_rate))
+        self._send(cmd.FeedAudio(call_id=self.id, feed_id=feed_id, pcm=pcm))
+
+    def listen(self, sample_rate: int = 8000) -> None:
+        """Keep what the engine sends to this call from now on, for :meth:`heard_pcm`."""
+        self._send(cmd.StartTap(call_id=self.id, tap_id=f"{self.id}-ear", sample_rate=sample_rate))
+
+    def heard_pcm(self) -> bytes:
+        """What the peer heard since :meth:`listen`: 16-bit little-endian mono PCM at its rate,
+        in 20 ms frames. In memory mode only fed audio is sound; playbacks are silence."""
+        return b"".join(s.pcm for s in self.signals if isinstance(s, AudioFrames))
 
     def hold(self) -> None:
         """Put the engine on hold (re-INVITE a=sendonly)."""

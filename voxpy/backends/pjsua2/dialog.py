@@ -32,6 +32,7 @@ from voxpy.backends.pjsua2.pjmsg import received_message
 from voxpy.core.signals import (
     CommandFailed,
     HoldChanged,
+    MessageDelivered,
     Redirected,
     Signal,
     SipInfoReceived,
@@ -272,7 +273,9 @@ class LegDialog:
     def on_instant_message_status(self, prm: pjt.InstantMessageStatusParam) -> None:
         """``Call.onInstantMessageStatus``: the outcome of a SendMessage."""
         code = int(prm.code)
-        if code >= 300 and self.live:
+        if 200 <= code < 300 and self.live:
+            self._emit(MessageDelivered(call_id=self.leg.call_id, text=str(prm.msgBody), code=code))
+        elif code >= 300 and self.live:
             self._emit(
                 CommandFailed(
                     call_id=self.leg.call_id,

@@ -1,4 +1,5 @@
-"""Media of the live legs: playback, routing between legs, recording, DTMF out, metering.
+"""Media of the live legs: playback, routing between legs, recording, DTMF out, metering,
+taps (the far end's audio to the runtime) and feeds (the runtime's audio into the leg).
 
 Owner thread only (media-thread callbacks live in :mod:`.ports`). The state is declarative:
 each leg has at most one *source* (a playback, another leg's audio, or nothing) and a set of
@@ -9,10 +10,10 @@ ends all take the same path.
 
 Ownership and teardown: players and tone generators are held here only; once disconnected
 they go to the :class:`~.wiring.Graveyard` and are destroyed a few bridge ticks later, still
-on this thread. Python media ports (recording capture, level meters) must never be destroyed
-while the bridge runs; they go back to the :class:`~.portpool.PortPool` instead. Recordings
-are closed on threads of their own (:class:`~.recordings.Closers`). :meth:`Media.release`
-(before the Calls are dropped and long before libDestroy) ends all of it.
+on this thread. Python media ports (recording capture, level meters, taps, feeds) must never
+be destroyed while the bridge runs; they go back to the :class:`~.portpool.PortPool` instead.
+Recordings are closed on threads of their own (:class:`~.recordings.Closers`).
+:meth:`Media.release` (before the Calls are dropped and long before libDestroy) ends all of it.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.pjsua2.playback import EofQueue, Playback, PlaybackError, open_playback
 from voxpy.backends.pjsua2.portpool import PortPool
-from voxpy.backends.pjsua2.ports import FAULTS
+from voxpy.backends.pjsua2.ports import FAULTS, FeedPort, TapBuffer
 from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
+from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
+from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import testing_commands as tcmd
@@ -50,6 +53,20 @@ MEDIA_COMMANDS = (
     cmd.Mute,
     cmd.ReportStats,
     tcmd.SetRtpLoss,
+    cmd.StartTap,
+    cmd.StopTap,
+    cmd.StartFeed,
+    cmd.FeedAudio,
+    cmd.ClearFeed,
+    cmd.StopFeed,
+)
+STREAM_COMMANDS = (
+    cmd.StartTap,
+    cmd.StopTap,
+    cmd.StartFeed,
+    cmd.FeedAudio,
+    cmd.ClearFeed,
+    cmd.StopFeed,
 )
 METER_RATE = 8000
 
@@ -113,7 +130,7 @@ class Media:
 
     # -- commands --------------------------------------------------------------------------
 
-    def handle(self, command: cmd.Command) -> None:
+    def handle(self, command: cmd.Command) -> None:  # noqa: PLR0912 - one branch per command
         """Carry out one of :data:`MEDIA_COMMANDS`; raises pj.Error/InvalidArgumentError."""
         leg = self._live(command.call_id)
         if leg is None:
@@ -151,6 +168,8 @@ class Media:
         elif isinstance(command, cmd.Mute):
             lm.muted = command.on
             self._sync()
+        elif isinstance(command, STREAM_COMMANDS):
+            self._stream(lm, command)
         else:  # ReportStats, SetRtpLoss (levels need the bridge state held here)
             listened = lm.slot >= 0 and self._wiring.has_listener(lm.slot)
             stats.answer(leg, command, lm.audio, listened=listened, emit=self._emit)
@@ -209,6 +228,59 @@ class Media:
             )
         )
 
+    def _stream(self, lm: LegMedia, command: cmd.Command) -> None:
+        """StartTap/StopTap/StartFeed/FeedAudio/ClearFeed/StopFeed; InvalidArgumentError or
+        pj.Error (no bridge slot) become CommandFailed in the dispatcher."""
+        check_stream_id(command)
+        if isinstance(command, cmd.StartTap):
+            rate = check_stream_rate(command.sample_rate)
+            if command.tap_id in lm.taps:
+                self._failed(command, f"tap {command.tap_id!r} is already running")
+                return
+            buffer = TapBuffer()
+            port = self._ports.capture(rate, buffer.push, 0)
+            lm.taps[command.tap_id] = Tap(lm.call_id, command.tap_id, port, buffer)
+            self._sync()
+        elif isinstance(command, cmd.StopTap):
+            tap = lm.taps.pop(command.tap_id, None)
+            if tap is None:
+                self._failed(command, f"no tap {command.tap_id!r} on this call")
+                return
+            self._ports.give(tap.port)  # detached first: no frame reaches it after this take
+            self._emit_frames(tap)
+            self._sync()
+        elif isinstance(command, cmd.StartFeed):
+            rate = check_stream_rate(command.sample_rate)
+            if isinstance(lm.source, Feed) and lm.source.feed_id == command.feed_id:
+                self._failed(command, f"feed {command.feed_id!r} is already running")
+                return
+            feed = Feed(lm.call_id, command.feed_id, self._ports.feed(rate))
+            self._set_source(lm, feed)
+        else:
+            assert isinstance(command, cmd.FeedAudio | cmd.ClearFeed | cmd.StopFeed)
+            live = lm.source if isinstance(lm.source, Feed) else None
+            pcm = check_pcm(command.pcm) if isinstance(command, cmd.FeedAudio) else b""
+            if live is None or live.feed_id != command.feed_id:
+                self._failed(command, f"no feed {command.feed_id!r} on this call")
+                return
+            if isinstance(command, cmd.FeedAudio):
+                live.add(pcm)
+            elif isinstance(command, cmd.ClearFeed):
+                live.clear()
+                self._emit_report(live, force=True)
+            else:
+                self._set_source(lm, None)
+
+    def _emit_frames(self, tap: Tap) -> None:
+        frames = tap.take()
+        if frames is not None:
+            self._emit(frames)
+
+    def _emit_report(self, feed: Feed[FeedPort], force: bool = False) -> None:
+        report = feed.report(force=force)
+        if report is not None:
+            self._emit(report)
+
     def _in_band(self, lm: LegMedia, digits: str) -> None:
         if lm.tones is None:
             lm.tones = dtmf.tone_generator()
@@ -228,6 +300,12 @@ class Media:
                     self._set_source(lm, None)
                     self._emit(sig.PlayEnded(call_id=lm.call_id, playback_id=playback.playback_id))
                     break
+        for lm in self._legs.values():
+            for tap in lm.taps.values():
+                self._emit_frames(tap)
+            if isinstance(lm.source, Feed):
+                lm.source.flush()
+                self._emit_report(lm.source)
         self._graves.reap()
 
     def release(self) -> None:
@@ -261,6 +339,8 @@ class Media:
         self._sync()
         if isinstance(old, Playback) and old is not source:
             self._graves.bury(old.player)
+        elif isinstance(old, Feed) and old is not source:
+            self._ports.give(old.port)
 
     def _stop_recording(self, recording: Recording) -> None:
         self._ports.give(*recording.detach())
@@ -271,7 +351,11 @@ class Media:
         """Destroy what a departed leg owned (it is already out of ``_legs``, disconnected)."""
         if isinstance(lm.source, Playback):
             self._graves.bury(lm.source.player)
+        elif isinstance(lm.source, Feed):
+            self._ports.give(lm.source.port)
         lm.source = None
+        self._ports.give(*(tap.port for tap in lm.taps.values()))
+        lm.taps.clear()
         for recording in lm.recordings.values():
             self._stop_recording(recording)
         lm.recordings.clear()
@@ -279,6 +363,9 @@ class Media:
         self._graves.bury(lm.tones)
         lm.meter = lm.tones = None
         lm.audio = None
+        self._logger.debug(
+            "leg_media_released", call_id=lm.call_id, ports_in_use=self._ports.in_use
+        )
 
     def _sync(self) -> None:
         """Make the bridge match the state; emit PlayStarted for sources now playing."""

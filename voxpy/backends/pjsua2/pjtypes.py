@@ -88,6 +88,7 @@ class InstantMessageParam(Protocol):
 class InstantMessageStatusParam(Protocol):
     code: int
     reason: str
+    msgBody: str
 
 
 class SdpSession(Protocol):

@@ -17,10 +17,10 @@ from __future__ import annotations
 import time
 
 from voxpy.backends.pjsua2.logsupport import Logger
-from voxpy.backends.pjsua2.ports import CapturePort, LevelMeter, PortFeed, audio_format
+from voxpy.backends.pjsua2.ports import CapturePort, FeedPort, LevelMeter, PortFeed, audio_format
 from voxpy.backends.pjsua2.wiring import GRAVE_S
 
-Port = CapturePort | LevelMeter
+Port = CapturePort | LevelMeter | FeedPort
 
 
 class PortPool:
@@ -30,6 +30,8 @@ class PortPool:
         self._idle: list[tuple[float, int, Port]] = []
         self._logger = logger
         self.created = 0
+        self.in_use = 0
+        "Ports handed out and not given back (a leak check: 0 once every leg is gone)."
 
     def capture(self, sample_rate: int, feed: PortFeed, channel: int) -> CapturePort:
         """A capture port at ``sample_rate`` feeding ``feed`` as ``channel``."""
@@ -39,6 +41,7 @@ class PortPool:
             self._register(port, f"capture{self.created}-{sample_rate}", sample_rate)
         assert isinstance(port, CapturePort)
         port.attach(feed, channel)
+        self.in_use += 1
         return port
 
     def meter(self, sample_rate: int) -> LevelMeter:
@@ -49,6 +52,18 @@ class PortPool:
             self._register(port, f"meter{self.created}-{sample_rate}", sample_rate)
         assert isinstance(port, LevelMeter)
         port.attach()
+        self.in_use += 1
+        return port
+
+    def feed(self, sample_rate: int) -> FeedPort:
+        """A feed port at ``sample_rate`` with an empty queue."""
+        port = self._take(FeedPort, sample_rate)
+        if port is None:
+            port = FeedPort(sample_rate)
+            self._register(port, f"feed{self.created}-{sample_rate}", sample_rate)
+        assert isinstance(port, FeedPort)
+        port.attach()
+        self.in_use += 1
         return port
 
     def give(self, *ports: Port | None) -> None:
@@ -57,6 +72,7 @@ class PortPool:
         for port in ports:
             if port is not None:
                 port.detach()
+                self.in_use -= 1
                 self._idle.append((ready, port.sample_rate, port))
 
     def clear(self) -> None:

@@ -6,7 +6,7 @@ A callback that blocked would stall the audio of every call (see the pjsua2 note
 Everything else about these objects (creating, connecting, destroying) happens on the owner
 thread.
 
-The two ``AudioMediaPort`` subclasses are never destroyed while the bridge runs: it keeps
+The ``AudioMediaPort`` subclasses are never destroyed while the bridge runs: it keeps
 calling every registered port (heart-beat frames even when nothing is connected), and a
 callback into a Python object being deallocated crashes the process (measured: SIGSEGV
 within 1000 create/destroy cycles). :class:`~.portpool.PortPool` reuses them instead; their
@@ -196,3 +196,74 @@ class LevelMeter(pj.AudioMediaPort):  # type: ignore[misc]
         energy = sum(map(operator.mul, samples, samples))
         if energy > SILENCE_RMS * SILENCE_RMS * count:
             self.seconds += count / self.sample_rate
+
+
+class TapBuffer:
+    """Where a tap's capture port puts the frames it receives (media thread), and where the
+    owner thread takes them from: a bounded deque, whose ``append``/``popleft`` are atomic
+    under the GIL. When the owner falls behind by :data:`TAP_MAX_FRAMES`, the oldest go."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self) -> None:
+        self.frames: deque[bytes] = deque(maxlen=TAP_MAX_FRAMES)
+
+    def push(self, channel: int, pcm: bytes) -> None:  # a PortFeed; media thread
+        self.frames.append(pcm)
+
+    def take(self) -> bytes:
+        """Owner thread: every frame received so far, joined in order."""
+        taken: list[bytes] = []
+        frames = self.frames
+        while frames:
+            taken.append(frames.popleft())
+        return b"".join(taken)
+
+
+TAP_MAX_FRAMES = 250
+"Five seconds of frames a tap keeps while the owner thread does not drain it."
+
+
+class FeedPort(pj.AudioMediaPort):  # type: ignore[misc]
+    """A source port that plays whole 20 ms frames queued by the owner thread.
+
+    ``frames`` holds ``(pcm, real_bytes)`` pairs (``real_bytes`` < ``len(pcm)`` only for a
+    last frame padded with silence). ``onFrameRequested`` pops one and adds its real bytes to
+    ``played``; with nothing queued the frame stays empty (type NONE: the bridge mixes in
+    silence). Only deque operations and an integer counter on the media thread; the owner
+    thread reads ``played`` and swaps ``frames`` for a fresh deque on ``attach``/``detach``.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__()
+        self.sample_rate = sample_rate
+        self.frames: deque[tuple[bytes, int]] = deque()
+        self.played = 0
+        self._active = False
+
+    def attach(self) -> None:
+        """Start playing from an empty queue, counting from zero."""
+        self.frames = deque()
+        self.played = 0
+        self._active = True
+
+    def detach(self) -> None:
+        """Stop playing (a frame popped just before still goes out)."""
+        self._active = False
+        self.frames = deque()
+
+    def onFrameRequested(self, frame: MediaFrame) -> None:  # name fixed by pjsua2; media thread
+        if not self._active:
+            return
+        try:
+            pcm, real = self.frames.popleft()
+        except IndexError:
+            return  # an empty frame: silence
+        try:
+            frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+            frame.buf = pj.ByteVector(pcm)
+            frame.size = len(pcm)
+        except Exception as exc:  # noqa: BLE001 - SWIG would only print it
+            FAULTS.record("feed frame", exc)
+            return
+        self.played += real

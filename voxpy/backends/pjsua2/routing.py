@@ -3,14 +3,16 @@
 :func:`wanted_links` is the single rule book of who transmits to whom; the media registry
 (:mod:`.media`) changes :class:`LegMedia` and hands the result to :class:`~.wiring.Wiring`.
 
-* A leg hears its source: a playback, another leg's audio (SendMedia), or, with neither,
+* A leg hears its source: a playback, a feed (StartFeed), another leg's audio (SendMedia),
+  or, with none of them,
   the null sound device's silence. pjmedia stops sending RTP (and RFC 2833 events) from a
   call port that nothing is connected to, so "nothing" must still be something.
-* A muted leg hears silence instead of its source. A muted playback still goes on (into the
-  null sound device's sink): the bridge reads no port without a listener, so a disconnected
-  player would stand still and its PlayEnded would come late by the time it was muted.
+* A muted leg hears silence instead of its source. A muted playback (or feed) still goes on
+  (into the null sound device's sink): the bridge reads no port without a listener, so a
+  disconnected player would stand still and its PlayEnded would come late by the time it was muted.
 * An in-band DTMF generator, once created, is mixed into the leg.
-* The level meter and each recording's RX port listen to the leg (what the far end says).
+* The level meter, each tap and each recording's RX port listen to the leg (what the far end
+  says).
 * Each recording's TX port listens to what the leg hears from us: the real source (not while
   muted) and the DTMF generator, not the padding silence (the recorder pads by itself).
 """
@@ -21,12 +23,14 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.pjsua2.pjtypes import AudioMedia, BridgePort, ToneGenerator
 from voxpy.backends.pjsua2.playback import Playback
-from voxpy.backends.pjsua2.ports import LevelMeter
+from voxpy.backends.pjsua2.ports import FeedPort, LevelMeter
 from voxpy.backends.pjsua2.recordings import Recording
+from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Link, link
+from voxpy.backends.streams import Feed
 
-Source = Playback | str | None
-"What a leg hears from us: a playback, the call_id of a leg sent into it, or silence."
+Source = Playback | Feed[FeedPort] | str | None
+"What a leg hears from us: a playback, a feed, the call_id of a leg sent into it, or silence."
 
 
 @dataclass(eq=False)
@@ -44,12 +48,15 @@ class LegMedia:
     "In-band DTMF generator, created on the first fallback."
     muted: bool = False
     "Mute: the leg hears silence (DTMF tones still go through: they are sent on purpose)."
+    taps: dict[str, Tap] = field(default_factory=dict)
 
 
 def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> BridgePort | None:
     """The AudioMedia the leg should hear now, or None (nothing, or not available yet)."""
     if isinstance(lm.source, Playback):
         return lm.source.player
+    if isinstance(lm.source, Feed):
+        return lm.source.port
     if isinstance(lm.source, str):
         other = legs.get(lm.source)
         return other.audio if other is not None else None
@@ -69,7 +76,7 @@ def wanted_links(legs: dict[str, LegMedia], silence: BridgePort) -> dict[tuple[i
             continue
         source = source_media(lm, legs)
         if lm.muted and source is not None:
-            if isinstance(lm.source, Playback):
+            if isinstance(lm.source, Playback | Feed):
                 want(source, silence)  # keeps the player reading; the null device discards it
             source = None
         want(silence if source is None else source, lm.audio)
@@ -77,6 +84,8 @@ def wanted_links(legs: dict[str, LegMedia], silence: BridgePort) -> dict[tuple[i
             want(lm.tones, lm.audio)
         if lm.meter is not None:
             want(lm.audio, lm.meter)
+        for tap in lm.taps.values():
+            want(lm.audio, tap.port)
         for recording in lm.recordings.values():
             if recording.rx is None or recording.tx is None:
                 continue

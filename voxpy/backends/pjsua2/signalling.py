@@ -118,7 +118,7 @@ class Signalling:
             self._info(leg, command)
         elif isinstance(command, cmd.SendMessage):
             param = pj.SendInstantMessageParam()
-            param.contentType = "text/plain"
+            param.contentType = command.content_type
             param.content = command.text
             add_headers(param.txOption, outgoing_headers(command.headers))
             leg.sendInstantMessage(param)  # the outcome: Leg.onInstantMessageStatus

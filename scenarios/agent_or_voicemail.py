@@ -25,7 +25,12 @@ def take_message(caller):
 
 async def record_message(e):
     call = e.call
-    await call.say("Nobody can take your call. Please leave a message, then hang up.")
+    if not call.live:  # the caller may hang up at any step, even before this handler runs
+        return
+    await call.say("Nobody can take your call. Please leave a message after the tone.")
+    if not call.live:
+        return
+    await call.start_playback("tone:beep")
     if call.live:
         call.record(name_prefix="voicemail-")  # the recording ends when the caller hangs up
 

@@ -24,6 +24,22 @@ from voxpy.core.limits import MAX_CALLS
 from voxpy.core.ports import SignalSink
 from voxpy.errors import BackendError, InvalidStateError
 
+SIP_REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    480: "Temporarily Unavailable",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    500: "Server Internal Error",
+    503: "Service Unavailable",
+    600: "Busy Everywhere",
+    603: "Decline",
+}
+"Reason phrases of final responses (RFC 3261), as pjsua2 reports them with the code."
+
 
 @dataclass
 class _Leg:
@@ -240,8 +256,15 @@ class MemoryBackend:
         a CANCEL that crossed the 200 becomes a BYE, as in pjsua; ``code`` is what a
         cancelled caller reports, or the final response of an unanswered inbound leg."""
         dialog = leg.dialog
-        if dialog.state == "confirmed":  # BYE: the sender's side reports 200 as pjsua does
-            self._end(dialog, 200, sent_by=leg, headers=headers, reason="Normal call clearing")
+        if dialog.state == "confirmed":  # BYE: as pjsua, the sender's side reports the 200 OK
+            self._end(
+                dialog,
+                200,
+                sent_by=leg,
+                headers=headers,
+                reason="Normal call clearing",
+                sender_reason="OK",
+            )
         elif leg.caller:  # CANCEL: we report our code, the callee sees 487
             self._finish(leg, code, "")
             if (other := dialog.other(leg)) is not None:
@@ -258,11 +281,14 @@ class MemoryBackend:
         sent_by: _Leg | None = None,
         headers: Headers | None = None,
         reason: str = "",
+        sender_reason: str | None = None,
     ) -> None:
         dialog.state = "ended"
+        reason = reason or SIP_REASONS.get(code, "")
         for leg in list(dialog.legs):
             received = headers if leg is not sent_by else None
-            leg.owner._finish(leg, code, reason, received)
+            said = sender_reason if leg is sent_by and sender_reason is not None else reason
+            leg.owner._finish(leg, code, said, received)
 
     def _finish(self, leg: _Leg, code: int, reason: str, headers: Headers | None = None) -> None:
         if self._legs.pop(leg.call_id, None) is not None:

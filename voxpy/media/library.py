@@ -14,7 +14,7 @@ from typing import Any
 from voxpy.core.ports import PreparedMedia
 from voxpy.errors import InvalidArgumentError
 from voxpy.media.convert import MediaCache, wav_duration
-from voxpy.media.tones import progress_tone_wav
+from voxpy.media.tones import BEEP, beep_wav, progress_tone_wav
 from voxpy.media.tts import Tts, make_tts
 
 BRIDGE_RATE = 16000
@@ -55,6 +55,8 @@ class FileMediaLibrary:
         return PreparedMedia(path=str(path), duration=wav_duration(path))
 
     async def media(self, source: str) -> PreparedMedia:
+        if source == BEEP:
+            return await asyncio.to_thread(self._beep)
         path, duration = await asyncio.to_thread(self._media.prepare, source)
         return PreparedMedia(path=str(path), duration=duration)
 
@@ -66,6 +68,13 @@ class FileMediaLibrary:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             progress_tone_wav(country, path, BRIDGE_RATE)
+        return PreparedMedia(path=str(path), duration=wav_duration(path))
+
+    def _beep(self) -> PreparedMedia:
+        path = self.cache_dir / "tones" / f"beep-{BRIDGE_RATE}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            beep_wav(path, BRIDGE_RATE)
         return PreparedMedia(path=str(path), duration=wav_duration(path))
 
     def recording_path(self, name: str) -> str:

@@ -17,7 +17,15 @@ from pathlib import Path
 from voxpy.errors import MediaError
 from voxpy.media.convert import write_wav
 
-__all__ = ["SUPPORTED_COUNTRIES", "ToneSpec", "progress_tone_wav", "tone_spec"]
+__all__ = [
+    "BEEP",
+    "BEEP_SECONDS",
+    "SUPPORTED_COUNTRIES",
+    "ToneSpec",
+    "beep_wav",
+    "progress_tone_wav",
+    "tone_spec",
+]
 
 _LEVEL_DBFS = -10.0
 _RAMP_SECONDS = 0.005  # fade each burst in and out: no clicks at the edges
@@ -118,5 +126,20 @@ def progress_tone_wav(country: str, dst: Path, rate: int = 16000) -> Path:
             samples += array("h", bytes(2 * round(seconds * rate)))
     if sys.byteorder == "big":
         samples.byteswap()  # WAV is little-endian
+    write_wav(dst, samples.tobytes(), rate)
+    return dst
+
+
+BEEP = "tone:beep"
+"""The source to ``start_playback`` for a short beep (before a recording, say)."""
+BEEP_SECONDS = 0.5
+BEEP_HZ = 1000.0
+
+
+def beep_wav(dst: Path, rate: int = 16000) -> Path:
+    """Write the beep (``BEEP_SECONDS`` of ``BEEP_HZ``, about -10 dBFS) to ``dst``."""
+    samples = _burst((BEEP_HZ,), BEEP_SECONDS, rate)
+    if sys.byteorder == "big":
+        samples.byteswap()
     write_wav(dst, samples.tobytes(), rate)
     return dst

@@ -16,13 +16,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from voxpy.core.events import CallEvents
-from voxpy.errors import InvalidStateError
-
-if TYPE_CHECKING:
-    from voxpy.runtime.call import Call
+from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime import args
+from voxpy.runtime.call import Call
 
 Runner = Callable[[Callable[[Any], Any], Any], None]
 "Runs scenario code ``f(event)`` like a handler (async allowed, failures reported)."
@@ -74,6 +73,10 @@ def easy_process(
     on_failed: Callable[[Any], Any] | None = None,
 ) -> EasyProcess:
     """See the module docstring. ``run`` runs the scenario's callbacks as handlers."""
+    args.instances("easy_process", Call, inbound, outbound)
+    for name, fn in (("on_established", on_established), ("on_failed", on_failed)):
+        if fn is not None and not callable(fn):
+            raise InvalidArgumentError(f"easy_process: {name} must be callable, got {fn!r}")
     forwarder = _Forwarder(inbound, outbound, run, on_established, on_failed)
     outbound.add_event_listener(CallEvents.Ringing, forwarder.ringing)
     outbound.add_event_listener(CallEvents.AudioStarted, forwarder.early_media)

@@ -44,6 +44,7 @@ from voxpy.runtime.legs import Legs
 from voxpy.runtime.scenario_timers import ScenarioTimers
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.sockets import Sockets
+from voxpy.runtime.waits import Recordings, clock_sleep
 from voxpy.runtime.websocket import WebSocket
 from voxpy.runtime.ws_events import incoming
 
@@ -90,6 +91,7 @@ class Session(AppListeners):
         self._grace: Timer | None = None
         self._ending = False
         self._no_live_calls = asyncio.Event()
+        self._recordings = Recordings()
         self.terminated = asyncio.Event()
         self.started_at = host.clock.now()
         self.feedback: list[Feedback] = []
@@ -103,7 +105,7 @@ class Session(AppListeners):
             send=host.send,
             spawn=self.spawn,
             build_event=build_call_event,
-            observe=lambda event: host.observe(self, event),
+            observe=self._recordings.watch(lambda event: host.observe(self, event)),
             ended=self.call_ended,
             scope=lambda call_id: session_scope(self, call_id),
             on_error=self.handler_failed,
@@ -175,6 +177,10 @@ class Session(AppListeners):
             delay,
         )
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait on the session's clock (virtual in the test kit's memory mode)."""
+        await clock_sleep(self._host.clock, seconds)
+
     def clear_timeout(self, timer_id: int) -> None:
         self._timers.clear(timer_id)
 
@@ -203,10 +209,6 @@ class Session(AppListeners):
         hold, end each leg when the other ends. A failed ``outbound`` ends ``inbound`` unless
         ``on_failed(e)`` (the Failed event) is given: then ``inbound`` stays the scenario's.
         ``await`` the result for a ForwardOutcome (see :mod:`voxpy.runtime.forwarding`)."""
-        args.instances("easy_process", Call, inbound, outbound)
-        for name, fn in (("on_established", on_established), ("on_failed", on_failed)):
-            if fn is not None and not callable(fn):
-                raise InvalidArgumentError(f"easy_process: {name} must be callable, got {fn!r}")
         return forwarding.easy_process(
             inbound, outbound, self.run_handler, on_established, on_failed
         )
@@ -330,10 +332,10 @@ class Session(AppListeners):
         name = str(getattr(event, "name", "?"))
         call = getattr(event, "call", None)
         log = call.log if isinstance(call, Call) else self.log
-        text = "".join(traceback.format_exception(exc))
         log.error("handler_failed", event_name=name, error=repr(exc), exc_info=exc)
         if name == AppEvents.HandlerError:
             return  # a failing error handler must not loop
+        text = "".join(traceback.format_exception(exc))
         self.emit_app(
             HandlerError(
                 name=AppEvents.HandlerError,
@@ -368,13 +370,9 @@ class Session(AppListeners):
         self.emit(event.name, event)
 
     async def _finish(self) -> None:
-        if self.live_calls():
-            try:
-                await asyncio.wait_for(
-                    self._no_live_calls.wait(), self._host.timeouts.terminate_wait
-                )
-            except TimeoutError:
-                self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
+        live, wait = bool(self.live_calls()), self._host.timeouts.terminate_wait
+        if not await self._recordings.settled(self._no_live_calls, live, wait):  # late signals
+            self.log.warning("calls_did_not_end", calls=[c.id() for c in self.live_calls()])
         self._timers.cancel_all()
         await self._sockets.close_all()
         self.emit_app(Terminated(name=AppEvents.Terminated, session_id=self.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 SETTLE_LIMIT = 10_000
@@ -48,6 +48,9 @@ class VirtualClock:
         self._now = start
         self._timers: list[VirtualTimer] = []
         self._seq = itertools.count()
+        self.idle: Callable[[], Awaitable[None]] = settle
+        """Awaited before time moves: until nothing else can happen first. :func:`settle` by
+        default; the harness also waits out scenario tasks blocked on real I/O here."""
 
     def now(self) -> float:
         return self._now
@@ -64,14 +67,17 @@ class VirtualClock:
         return self._timers[0].when if self._timers else None
 
     async def advance(self, seconds: float) -> None:
-        """Move time forward, firing due timers in order and settling after each one."""
+        """Move time forward, firing due timers in order. What is already under way (a signal
+        just sent, a handler awaiting real I/O) lands first: :attr:`idle` is awaited before
+        the first timer fires and after each one."""
         target = self._now + seconds
+        await self.idle()
         while self._timers and self._timers[0].when <= target:
             timer = heapq.heappop(self._timers)
             if timer.cancelled:
                 continue
             self._now = timer.when
             timer.callback()
-            await settle()
+            await self.idle()
         self._now = target
-        await settle()
+        await self.idle()

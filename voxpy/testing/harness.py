@@ -21,19 +21,23 @@ from voxpy.backends.memory import MemoryNetwork
 from voxpy.config import Settings, load_settings
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
-from voxpy.core.ports import Backend, MediaLibrary
+from voxpy.core.ports import Backend
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
-from voxpy.testing.fake_media import FakeMedia
+from voxpy.testing.fake_media import FakeMedia, RegisteredMedia
 from voxpy.testing.peer import PeerCall
+from voxpy.testing.realwait import ScenarioTasks, describe, real_waits
 from voxpy.testing.recorder import Recorder
 from voxpy.testing.tap import LegTap
 
 BackendName = Literal["memory", "sip"]
+
+REAL_WAIT_LIMIT = 30.0
+"Real seconds ``advance`` waits, in memory mode, for scenario tasks blocked on real I/O."
 
 
 class ScenarioHarness:
@@ -60,7 +64,8 @@ class ScenarioHarness:
         self.raise_handler_errors = raise_handler_errors
         self.recorder = Recorder()
         self.clock: VirtualClock | None = None
-        self.media: FakeMedia | MediaLibrary
+        self.media: FakeMedia | RegisteredMedia
+        "The scenario's media; ``h.media.register(url, duration=... | error=...)`` in both modes."
         self.peer_backend: Backend
         self.engine: Engine
         self._calls: dict[str, PeerCall] = {}
@@ -68,12 +73,15 @@ class ScenarioHarness:
         self._changed = asyncio.Event()
         self._tap: LegTap
         self._reported = 0
+        self._scenario_tasks = ScenarioTasks(lambda s: s.id in self.engine.sessions)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> ScenarioHarness:
         if self.backend == "memory":
             self.clock = VirtualClock()
+            self.clock.idle = self._idle_before_tick
+            self._scenario_tasks.install()
             network = MemoryNetwork(self.clock)
             engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
@@ -97,6 +105,7 @@ class ScenarioHarness:
         try:
             await self.engine.start()
         except BaseException:
+            self._scenario_tasks.uninstall()
             await self.peer_backend.stop()
             raise
         return self
@@ -110,6 +119,7 @@ class ScenarioHarness:
         try:
             await self.engine.shutdown()
         finally:
+            self._scenario_tasks.uninstall()
             await self.peer_backend.stop()
         if exc is None:
             self.check_errors()
@@ -119,7 +129,8 @@ class ScenarioHarness:
         from voxpy.backends.process import ProcessBackend
         from voxpy.media.library import FileMediaLibrary
 
-        self.media = FileMediaLibrary.from_settings(self.settings)
+        library = FileMediaLibrary.from_settings(self.settings)
+        self.media = RegisteredMedia(library, library.cache_dir / "registered")
         self.peer_backend = ProcessBackend(host="127.0.0.1", port=0, measure_audio=True)
         await self.peer_backend.start(self._on_peer_signal)
         return PjsuaBackend(
@@ -172,9 +183,14 @@ class ScenarioHarness:
         await self.wait_until(lambda: not self._offered.empty(), timeout, "outbound call")
         return self._offered.get_nowait()
 
-    def events(self, call: PeerCall, *, state_changes: bool = False) -> list[str]:
-        """Engine-side event names of the leg ``call`` is the far end of, in order."""
-        return self.recorder.events(self._tap.engine_leg(call.id), state_changes=state_changes)
+    def events(
+        self, call: PeerCall, *, state_changes: bool = False, texts: bool = False
+    ) -> list[str]:
+        """Engine-side event names of the leg ``call`` is the far end of, in order. With
+        ``texts=True`` playback events say what played: ``Call.PlaybackFinished('Goodbye.')``."""
+        return self.recorder.events(
+            self._tap.engine_leg(call.id), state_changes=state_changes, texts=texts
+        )
 
     def session_events(self) -> list[str]:
         return self.recorder.session_events()
@@ -216,15 +232,18 @@ class ScenarioHarness:
     async def wait_until(
         self, done: Callable[[], bool], timeout: float, what: str, call: PeerCall | None = None
     ) -> None:
-        """Wait for ``done()``; in memory mode, jump the clock to due timers while idle."""
+        """Wait for ``done()``. In memory mode the clock jumps to the next due timer when
+        nothing else can happen (see :mod:`voxpy.testing.realwait`); ``timeout`` is then
+        virtual seconds, and also bounds the real time spent waiting for real I/O."""
         if self.clock is not None:
             deadline = self.clock.now() + timeout
+            real_deadline = asyncio.get_running_loop().time() + timeout
             while True:
-                await self._settle()
+                await self._idle(real_deadline, done)
                 if done():
                     return
                 due = self.clock.next_due()
-                if due is None or due > deadline:
+                if due is None or due > deadline or self._real_blocked():
                     break
                 await self.clock.advance(due - self.clock.now())
         else:
@@ -233,7 +252,9 @@ class ScenarioHarness:
                 return
             except TimeoutError:
                 pass
-        raise AssertionError(f"no {what} within {timeout}s\n{self.explain(call)}")
+        blocked = self._real_blocked() if self.clock is not None else ""
+        still = f"\nscenario tasks still awaiting real I/O: {blocked}" if blocked else ""
+        raise AssertionError(f"no {what} within {timeout}s{still}\n{self.explain(call)}")
 
     def check_errors(self) -> None:
         """Raise a scenario's handler exception as the test's failure, with its traceback."""
@@ -248,7 +269,11 @@ class ScenarioHarness:
     def explain(self, call: PeerCall | None = None) -> str:
         lines = [f"engine events: {self.recorder.describe()}"]
         if call is not None:
-            lines.insert(0, f"peer saw: {call.history() or '(nothing)'}")
+            lines[:0] = [
+                f"peer saw: {call.history() or '(nothing)'}",
+                f"engine said to this call: {call.said or '(nothing)'}",
+                f"engine played to this call: {call.played or '(nothing)'}",
+            ]
         return "\n".join(lines)
 
     # -- internals ---------------------------------------------------------------------------
@@ -270,6 +295,36 @@ class ScenarioHarness:
                 return
             self._changed.clear()
             await self._changed.wait()
+
+    def _session_tasks(self) -> list[asyncio.Task[Any]]:
+        return self._scenario_tasks.live()
+
+    def _real_blocked(self) -> str:
+        return describe(self._session_tasks())
+
+    async def _idle(
+        self, real_deadline: float | None = None, done: Callable[[], bool] | None = None
+    ) -> None:
+        """Until the loop is idle and no session task awaits real I/O (memory mode's rule for
+        moving virtual time), or ``done()``, or the real deadline (``REAL_WAIT_LIMIT`` s)."""
+        loop = asyncio.get_running_loop()
+        if real_deadline is None:
+            real_deadline = loop.time() + REAL_WAIT_LIMIT
+        while True:
+            await self._settle()
+            blocked = real_waits(self._session_tasks())
+            left = real_deadline - loop.time()
+            if not blocked or left <= 0 or (done is not None and done()):
+                return
+            await asyncio.wait(blocked, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _idle_before_tick(self) -> None:
+        await self._idle()
+        if blocked := self._real_blocked():
+            raise AssertionError(
+                f"virtual time cannot move: after {REAL_WAIT_LIMIT}s scenario tasks still "
+                f"await real I/O: {blocked}"
+            )
 
     async def _settle(self) -> None:
         if self.clock is not None:

@@ -11,10 +11,16 @@ A suite written once runs on either backend, or both::
     pytest --voxpy-backend=sip      # real pjsua2 over loopback
     pytest --voxpy-backend=all      # every such test once per backend
     pytest -m 'not realtime'        # skip what needs wall-clock time (the sip runs included)
+
+No ``asyncio_mode = auto`` is needed: an ``async def`` test that takes ``voxpy_harness`` (or
+``voxpy_backend``) is marked ``pytest.mark.asyncio`` here, as pytest-asyncio's strict mode
+(its default) asks. Other async tests, e.g. ones using ``ScenarioHarness`` directly, need the
+marker or ``asyncio_mode = auto`` as usual.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +49,20 @@ def pytest_configure(config: pytest.Config) -> None:
         "realtime: needs wall-clock time (real SIP, processes, threads); the sip backend's "
         "voxpy_harness tests carry it. Deselect with -m 'not realtime'",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Mark async tests that use the voxpy fixtures for pytest-asyncio (strict mode too)."""
+    if not inspect.iscoroutinefunction(obj) or not collector.config.pluginmanager.hasplugin(
+        "asyncio"
+    ):
+        return
+    params = inspect.signature(obj).parameters
+    if ("voxpy_harness" in params or "voxpy_backend" in params) and not any(
+        m.name == "asyncio" for m in getattr(obj, "pytestmark", [])
+    ):
+        pytest.mark.asyncio(obj)
 
 
 def _chosen(config: pytest.Config) -> list[str]:

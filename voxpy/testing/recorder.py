@@ -16,10 +16,13 @@ class Recorder:
     def __call__(self, session: Session, event: Any) -> None:
         self.log.append((session, event))
 
-    def events(self, call_id: str | None, *, state_changes: bool = False) -> list[str]:
-        """Names of the call events of one leg, in order (StateChanged left out by default)."""
+    def events(
+        self, call_id: str | None, *, state_changes: bool = False, texts: bool = False
+    ) -> list[str]:
+        """Names of the call events of one leg, in order (StateChanged left out by default);
+        ``texts``: playback events carry what played, ``Call.PlaybackStarted('Hello')``."""
         return [
-            str(e.name)
+            _named(e, texts)
             for _, e in self.log
             if str(e.name).startswith("Call.")
             and getattr(e, "call", None) is not None
@@ -48,3 +51,11 @@ class Recorder:
             call = getattr(e, "call", None)
             rows.append(f"{e.name}" + (f"[{call.id()[:8]}]" if call is not None else ""))
         return ", ".join(rows) or "(no events)"
+
+
+def _named(event: Any, texts: bool) -> str:
+    name = str(event.name)
+    if texts and name.startswith("Call.Playback"):
+        what = getattr(event, "text", None) or getattr(event, "source", None)
+        return f"{name}({what!r})" if what is not None else name
+    return name

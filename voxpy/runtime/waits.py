@@ -1,0 +1,83 @@
+"""What a session waits on: ``VoxEngine.sleep`` on its clock, and, when it terminates, its
+recordings' stop as well as its calls' end.
+
+A recording finishes after its call (over SIP the recorder closes the file after the BYE, and
+its last signal follows the call's end). A session that ``terminate()`` ends from
+``Disconnected`` must still deliver that ``RecordStopped``: the engine forgets a session's
+calls once the session is terminated, so Terminated waits for the session's recordings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from voxpy.core.clock import Clock
+from voxpy.core.events import CallEvents
+from voxpy.errors import InvalidArgumentError
+
+
+async def clock_sleep(clock: Clock, seconds: float) -> None:
+    """Wait ``seconds`` on ``clock`` (``VoxEngine.sleep``): real time in production, the test
+    kit's virtual clock in memory mode (where ``asyncio.sleep`` would take real time).
+    Cancelling the wait cancels the timer."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise InvalidArgumentError(f"sleep needs a number of seconds >= 0, got {seconds!r}")
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    timer = clock.call_later(float(seconds), wake)
+    try:
+        await done
+    finally:
+        timer.cancel()
+
+
+class Recordings:
+    """Follows the RecordStarted/RecordStopped/RecordError events of a session's legs."""
+
+    def __init__(self) -> None:
+        self._open: set[str] = set()
+        self._none_open = asyncio.Event()
+        self._none_open.set()
+
+    @property
+    def open(self) -> list[str]:
+        """Ids of the legs whose recording started and has not stopped yet."""
+        return sorted(self._open)
+
+    def watch(self, observe: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``observe`` (a session's event observer), following recordings on the way."""
+
+        def observed(event: Any) -> None:
+            name, call_id = str(event.name), event.call.id()
+            if name == CallEvents.RecordStarted:
+                self._open.add(call_id)
+                self._none_open.clear()
+            elif name in (CallEvents.RecordStopped, CallEvents.RecordError):
+                self._open.discard(call_id)
+                if not self._open:
+                    self._none_open.set()
+            observe(event)
+
+        return observed
+
+    async def settled(self, calls_ended: asyncio.Event, calls_live: bool, timeout: float) -> bool:
+        """Until the calls have ended (``calls_ended``, awaited if ``calls_live``) and no
+        recording is open; False when ``timeout`` seconds passed first."""
+        if not calls_live and not self._open:
+            return True
+        try:
+            await asyncio.wait_for(self._settle(calls_ended if calls_live else None), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _settle(self, calls_ended: asyncio.Event | None) -> None:
+        if calls_ended is not None:
+            await calls_ended.wait()
+        await self._none_open.wait()

@@ -2,12 +2,14 @@
 
 For tests, the benchmark and scenario unit tests that feed detectors audio instead of results.
 Everything returns internal PCM (16-bit LE mono bytes) and is deterministic: noise takes a
-seed, espeak-ng is deterministic for a given text, voice and rate.
+seed, and espeak-ng speech is made in a fresh process (see :func:`speech`).
 """
 
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 import tempfile
 import wave
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from voxpy.core.audio import Decoder, Encoder, Encoding, Resampler
+from voxpy.errors import MediaError
 from voxpy.media.hearing.frames import Samples
 
 _FULL = 32767.0
@@ -95,14 +98,37 @@ def g711(pcm: bytes, rate: int, encoding: Encoding = Encoding.ULAW) -> bytes:
     return Decoder(encoding, rate).decode(Encoder(encoding, rate).encode(pcm))
 
 
+_SPEAK = """
+import ctypes, sys
+from pathlib import Path
+import espeakng_loader
+from voxpy.media.espeak import EspeakProvider
+text, voice, speed, out = sys.argv[1:]
+espeak = EspeakProvider()
+espeak.synthesize(".", "en-us", None, None, Path(out))  # initializes the library
+ctypes.CDLL(espeakng_loader.get_library_path()).espeak_ng_SetRandSeed(ctypes.c_long(1))
+espeak.synthesize(text, "en-us", voice or None, float(speed) if speed else None, Path(out))
+"""
+
+
 @functools.lru_cache(maxsize=64)
 def speech(text: str, rate: int, *, voice: str | None = None, speed: float | None = None) -> bytes:
-    """``text`` spoken by espeak-ng (offline), at ``rate``, about -20 dBFS RMS."""
-    from voxpy.media.espeak import EspeakProvider
+    """``text`` spoken by espeak-ng (offline), at ``rate``, about -20 dBFS RMS.
 
+    Deterministic: espeak-ng seeds its noise from the clock at initialization (two processes
+    differ in 99% of the samples of the same text, measured) and its output also depends on
+    what was synthesized before; so each text is made in a fresh interpreter, after a fixed
+    warm-up, with ``espeak_ng_SetRandSeed(1)``: the same bytes every time.
+    """
     with tempfile.TemporaryDirectory(prefix="voxpy-synth-") as tmp:
         out = Path(tmp) / "speech.wav"
-        EspeakProvider().synthesize(text, "en-us", voice, speed, out)
+        args = [text, voice or "", "" if speed is None else str(speed), str(out)]
+        try:
+            subprocess.run(
+                [sys.executable, "-c", _SPEAK, *args], check=True, capture_output=True, timeout=60
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise MediaError(f"espeak-ng synthesis failed: {exc}") from exc
         with wave.open(str(out)) as w:
             source_rate, pcm = w.getframerate(), w.readframes(w.getnframes())
     x = _float(Resampler(source_rate, rate).convert(pcm))

@@ -6,6 +6,9 @@ bench's generated set (espeak speech, white noise at 10-30 dB SNR, G.711), frame
 against the clean speech's own envelope (``python bench/hearing.py``): see ``_CHOICE`` below.
 WebRTC's VAD also calls steady tones speech; the tone and beep detectors do not rely on it.
 
+WebRTC's VAD calls its first 4 frames (80 ms) speech whatever they hold, while its noise
+model starts (12 of 12 noise-only clips at 8 and 16 kHz, measured): those are not trusted.
+
 Smoothing: a raw decision flickers inside words (stops, unvoiced consonants), so :class:`Vad`
 reports speech after ``onset_ms`` of consecutive speech frames and keeps it for ``hangover_ms``
 after the last one, the usual trade of 200-300 ms of release latency for whole utterances.
@@ -21,6 +24,7 @@ import webrtcvad
 from voxpy.errors import InvalidArgumentError
 from voxpy.media.hearing.frames import FrameClock, dbfs, samples
 
+_WARMUP_FRAMES = 4
 _CHOICE = """measured by bench/hearing.py, filled in below"""
 
 
@@ -100,7 +104,11 @@ class Vad:
         for frame in self._clock.split(pcm):
             x = samples(frame)
             level = dbfs(float(np.mean(x * x)))
-            raw = level >= self.floor_dbfs and self._vad.is_speech(frame, self._clock.sample_rate)
+            raw = (
+                self._vad.is_speech(frame, self._clock.sample_rate)  # first: it learns from all
+                and level >= self.floor_dbfs
+                and self._clock.frames >= _WARMUP_FRAMES
+            )
             self._run = self._run + 1 if raw else 0
             self._since_speech = 0 if raw else self._since_speech + 1
             if self._run >= self._onset:

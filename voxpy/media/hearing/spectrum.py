@@ -4,8 +4,9 @@ Goertzel is one DFT bin; evaluated for a handful of frequencies at once it is a 
 matrix product, which numpy does in C: 2 us for the 8 DTMF bins of a 20 ms frame at 8 kHz,
 against 138 us for the textbook Goertzel recursion in a Python loop (measured here).
 :class:`ToneFit` goes one step further for tone sets whose members are closer than a bin
-(US ringback 440+480 Hz, UK 400+450 Hz in a 60 ms window): a least-squares fit of sines and cosines at exactly those frequencies,
-so the share of the window's energy they explain does not depend on how close they are.
+(US ringback 440+480 Hz, UK 400+450 Hz in a 60 ms window): a least-squares fit of sines and
+cosines at exactly those frequencies, so the share of the window's energy they explain does
+not depend on how close they are.
 """
 
 from __future__ import annotations

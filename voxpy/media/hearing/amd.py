@@ -14,8 +14,8 @@ voice/silence decision, and decides on the first rule that fires:
 A word is ``min_word_length_ms`` of voice, and ends after ``between_words_silence_ms`` of
 silence. Voice is WebRTC's raw per-frame decision (no hangover: the rules measure silences
 themselves) on frames louder than ``silence_threshold_dbfs``; app_amd's 256 (mean absolute
-amplitude) is about -42 dBFS. ``confidence`` is a fixed value per rule (app_amd has none),
-set from how often the rule was right on the bench's clip set.
+amplitude) is about -42 dBFS. ``confidence`` is a fixed value per rule (app_amd has none): a
+judgment, not a calibration; the bench's clips are all decided right, too easy to fit it on.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ run time. Its accuracy on open vocabulary is poor on espeak's voice and telephon
 phrase hints it decodes against a grammar of just those phrases, which is what an IVR menu
 needs (figures in the README, "Hearing the call"). Only en-US.
 
+``Result.confidence`` is PocketSphinx's posterior, which version 5 reports as 1.0 for every
+hypothesis here (grammar and language-model search alike, measured): it carries no
+information yet.
+
 Endpointing is :class:`~voxpy.media.hearing.vad.Vad`: an utterance starts with the VAD's
 onset (plus 300 ms of audio before it, so the first phoneme is whole) and ends after
 ``hangover_ms`` of silence, which is not decoded: a grammar search reads line noise as one

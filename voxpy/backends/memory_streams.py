@@ -71,14 +71,6 @@ class MemoryTap:
         return sig.AudioFrames(call_id=self.call_id, tap_id=self.tap_id, pcm=b"".join(frames))
 
 
-STREAM_COMMANDS = (
-    cmd.StartTap,
-    cmd.StopTap,
-    cmd.StartFeed,
-    cmd.FeedAudio,
-    cmd.ClearFeed,
-    cmd.StopFeed,
-)
 
 
 class StreamSim:
@@ -114,7 +106,7 @@ class StreamSim:
 
     def handle(self, leg: LegMedia, command: cmd.Command) -> bool:
         """Apply ``command`` if it is a tap or feed command; False otherwise."""
-        if not isinstance(command, STREAM_COMMANDS):
+        if not isinstance(command, cmd.STREAM_COMMANDS):
             return False
         try:
             self._handle(leg, command)

@@ -303,4 +303,6 @@ class StopFeed(Command):
 FEED_BUFFER_S = 2.0
 "How much audio a feed buffers before FeedAudio drops the oldest."
 
-COMMAND_TYPES = (*COMMAND_TYPES, StartTap, StopTap, StartFeed, FeedAudio, ClearFeed, StopFeed)
+STREAM_COMMANDS = (StartTap, StopTap, StartFeed, FeedAudio, ClearFeed, StopFeed)
+"The commands of audio taps and feeds (both backends route them to their stream code)."
+COMMAND_TYPES = (*COMMAND_TYPES, *STREAM_COMMANDS)

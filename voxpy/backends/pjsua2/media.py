@@ -53,20 +53,7 @@ MEDIA_COMMANDS = (
     cmd.Mute,
     cmd.ReportStats,
     tcmd.SetRtpLoss,
-    cmd.StartTap,
-    cmd.StopTap,
-    cmd.StartFeed,
-    cmd.FeedAudio,
-    cmd.ClearFeed,
-    cmd.StopFeed,
-)
-STREAM_COMMANDS = (
-    cmd.StartTap,
-    cmd.StopTap,
-    cmd.StartFeed,
-    cmd.FeedAudio,
-    cmd.ClearFeed,
-    cmd.StopFeed,
+    *cmd.STREAM_COMMANDS,
 )
 METER_RATE = 8000
 
@@ -168,7 +155,7 @@ class Media:
         elif isinstance(command, cmd.Mute):
             lm.muted = command.on
             self._sync()
-        elif isinstance(command, STREAM_COMMANDS):
+        elif isinstance(command, cmd.STREAM_COMMANDS):
             self._stream(lm, command)
         else:  # ReportStats, SetRtpLoss (levels need the bridge state held here)
             listened = lm.slot >= 0 and self._wiring.has_listener(lm.slot)

@@ -15,6 +15,7 @@ from typing import Any
 from voxpy.core.events import AppEvents, CallEvents
 from voxpy.runtime import events as ev
 from voxpy.runtime import signal_events as sev
+from voxpy.runtime.ws_events import IncomingWebSocket
 
 CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
     CallEvents.Connected: ev.Connected,
@@ -59,6 +60,7 @@ APP_EVENTS: Mapping[AppEvents, type[ev.AppEvent]] = {
     AppEvents.Terminating: ev.Terminating,
     AppEvents.Terminated: ev.Terminated,
     AppEvents.HandlerError: ev.HandlerError,
+    AppEvents.WebSocket: IncomingWebSocket,
 }
 "Every session event's class (the session builds these itself; this is the index)."
 if set(APP_EVENTS) != set(AppEvents):  # pragma: no cover - a new name without a class

@@ -26,6 +26,8 @@ from voxpy.core.state import CallMachine
 from voxpy.errors import InvalidStateError
 from voxpy.runtime import args
 from voxpy.runtime.args import options
+from voxpy.runtime.call_audio import CallAudio
+from voxpy.runtime.call_info import CallInfo
 from voxpy.runtime.dispatch import Emitter
 from voxpy.runtime.leg import LegContext, LegHost, merge_routes
 from voxpy.runtime.lifecycle import Lifecycle
@@ -33,13 +35,13 @@ from voxpy.runtime.listening import Listening
 from voxpy.runtime.media import Media
 from voxpy.runtime.playback import Playback
 from voxpy.runtime.quality import QUALITY_EVENTS, Quality
-from voxpy.runtime.signalling import Signalling, caller_info
+from voxpy.runtime.signalling import Signalling
+from voxpy.runtime.streams import Streams
 from voxpy.runtime.tones import Tones
+from voxpy.runtime.websocket import WebSocket
 
-_UNSET: Any = object()
 
-
-class Call(Listening):
+class Call(Listening, CallInfo, CallAudio):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -72,11 +74,13 @@ class Call(Listening):
             refuses=(AppEvents, WebSocketEvents),
         )
         ctx = LegContext.of(host, call_id, machine, fire=self._fire, log=self._log)
-        self._media = Media(ctx, host.media, host.session_id)
-        self._tones = Tones(ctx)
+        self._streams = Streams(ctx)
+        self._media = Media(ctx, host.media, host.session_id, self._streams.displaced)
+        self._streams.yield_source = self._media.yield_source
+        self._tones = Tones(ctx, self._streams.dtmf)
         self._signalling = Signalling(ctx)
         self._quality = Quality(ctx, host.thresholds, self._quality_wanted)
-        parts = (self._media, self._tones, self._signalling, self._quality)
+        parts = (self._media, self._tones, self._signalling, self._quality, self._streams)
         self._life = Lifecycle(ctx, parts, lambda: host.ended(self))
         self._routes = merge_routes(self._life, *parts)
         "Every signal a leg handles, by exact type, to the one part that owns it."
@@ -104,42 +108,7 @@ class Call(Listening):
         """Twilio's ``status()``: pending, connecting, ringing, open, reconnecting (connected,
         but no RTP from the far end for ``quality.rtp_timeout`` seconds: RtpStopped fired and
         RtpResumed has not) or closed."""
-        status = self._machine.status
-        quality, machine = self._quality, self._machine
-        silent = quality.rtp_stopped or machine.rtp_quiet_for() >= quality.rtp_timeout
-        return "reconnecting" if status == "open" and silent else status
-
-    def incoming(self) -> bool:
-        return self._machine.incoming
-
-    def direction(self) -> str:
-        return "INCOMING" if self._machine.incoming else "OUTGOING"
-
-    def callerid(self) -> str:
-        """The caller's number (user part of From)."""
-        return self._callerid
-
-    def display_name(self) -> str:
-        return self._display_name
-
-    def number(self) -> str:
-        """The dialled number: the To user of an inbound leg, the target of an outbound one."""
-        return self._number
-
-    def headers(self) -> Headers:
-        """Custom headers (X-*, User-to-User) of the initial INVITE (inbound legs)."""
-        return self._headers
-
-    def custom_data(self, value: Any = _UNSET) -> Any:
-        """Get this leg's custom data, or set it when ``value`` is given."""
-        if value is not _UNSET:
-            self._custom_data = value
-        return self._custom_data
-
-    def caller_info(self) -> dict[str, bool] | None:
-        """STIR/SHAKEN: ``{"is_verified": ...}`` from a ``verstat`` parameter in
-        P-Asserted-Identity or From; None when the network sent none."""
-        return caller_info(self._headers, self._from_uri)
+        return self._quality.status()
 
     def codec(self) -> str | None:
         """The negotiated audio codec ("PCMU", ...), known once the call is connected."""
@@ -237,12 +206,24 @@ class Call(Listening):
         """Finish the recording now (it also finishes when the call ends)."""
         self._media.stop_recording()
 
-    def send_media_to(self, other: Call) -> None:
-        """Send what this call's far end says into ``other`` (one way; replaces its source)."""
+    def send_media_to(
+        self,
+        other: Call | WebSocket,
+        *,
+        encoding: str = "PCM8",
+        tag: str | None = None,
+        custom_parameters: Mapping[str, str] | None = None,
+    ) -> None:
+        """Send what the far end says into ``other``: a Call (one way; replaces its source), or a
+        WebSocket as a media stream (PCM8, PCM16, ULAW or ALAW; Twilio's is always ULAW)."""
+        if isinstance(other, WebSocket):
+            return self._streams.send_to(other, encoding, tag, custom_parameters)
         args.instances("send_media_to", Call, other)
         self._media.send_to(other._media)
 
-    def stop_media_to(self, other: Call) -> None:
+    def stop_media_to(self, other: Call | WebSocket) -> None:
+        if isinstance(other, WebSocket):
+            return self._streams.stop_to(other)
         args.instances("stop_media_to", Call, other)
         self._media.stop_to(other._media)
 

@@ -31,8 +31,16 @@ MAX_RATE = 4.0
 class Media:
     """Playback, recording and routing of one leg (see :mod:`voxpy.runtime.leg`)."""
 
-    def __init__(self, ctx: LegContext, library: MediaLibrary, session_id: str) -> None:
+    def __init__(
+        self,
+        ctx: LegContext,
+        library: MediaLibrary,
+        session_id: str,
+        on_replaced: Callable[[], None] = lambda: None,
+    ) -> None:
         self._ctx = ctx
+        self._on_replaced = on_replaced
+        "the streams part: a playback or a routed call replaces its feed (the backend did)"
         self._library = library
         self._session_id = session_id
         self._playback: Playback | None = None
@@ -121,8 +129,16 @@ class Media:
         )
 
     def replace_source(self, playback: Playback | None) -> None:
-        """Something new plays into the leg: the previous playback ends silently (the backend
-        replaces the source itself)."""
+        """Something new plays into the leg: the previous playback (or stream feed) ends
+        silently (the backend replaces the source itself)."""
+        self._swap(playback)
+        self._on_replaced()
+
+    def yield_source(self) -> None:
+        """A stream's feed now plays into the leg: the playback ends silently."""
+        self._swap(None)
+
+    def _swap(self, playback: Playback | None) -> None:
         previous, self._playback = self._playback, playback
         if previous is not None:
             previous.resolve(None)
@@ -206,7 +222,7 @@ class Media:
 
     def ended(self) -> None:
         """Pending playback resolves quietly (None)."""
-        self.replace_source(None)
+        self._swap(None)
 
     def _on_play_started(self, signal: sig.PlayStarted) -> None:
         current = self._playback

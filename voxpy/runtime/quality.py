@@ -62,6 +62,13 @@ class Quality:
     def rtp_timeout(self) -> float:
         return self._thresholds.rtp_timeout
 
+    def status(self) -> str:
+        """The Call's Twilio ``status()``: the machine's, but "reconnecting" while connected
+        and the far end's RTP has stopped (or been quiet for ``rtp_timeout`` seconds)."""
+        status, machine = self._ctx.machine.status, self._ctx.machine
+        silent = self.rtp_stopped or machine.rtp_quiet_for() >= self.rtp_timeout
+        return "reconnecting" if status == "open" and silent else status
+
     def monitor(self, enabled: bool, interval: float) -> None:
         args.flag("monitor_media_statistics", "enabled", enabled)
         args.number("monitor_media_statistics", "interval", interval, positive=True)

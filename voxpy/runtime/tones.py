@@ -24,8 +24,10 @@ TONE_TYPES = {"rfc2833": DTMFType.TELEPHONE_EVENT, "info": DTMFType.SIP_INFO}
 class Tones:
     """DTMF of one leg (see :mod:`voxpy.runtime.leg`)."""
 
-    def __init__(self, ctx: LegContext) -> None:
+    def __init__(self, ctx: LegContext, on_digit: Callable[[str], None] = lambda _: None) -> None:
         self._ctx = ctx
+        self._on_digit = on_digit
+        "the streams part: each digit also goes to the sockets the caller's audio goes to"
         self._events = False
         self._hooks: list[Callable[[str | None], None]] = []
         self._typeahead: list[str] = []
@@ -112,6 +114,7 @@ class Tones:
             hook(None)
 
     def _on_dtmf(self, signal: sig.DtmfReceived) -> None:
+        self._on_digit(signal.tone)
         if self._hooks:
             for hook in list(self._hooks):
                 hook(signal.tone)

@@ -59,6 +59,15 @@ class MediaSink(Protocol):
     def opened(self) -> None: ...
     def received(self, text: str) -> None: ...
     def closed(self) -> None: ...
+    def clear(self, tag: str | None = None) -> None: ...
+
+
+class MediaTarget(Protocol):
+    """What ``ws.send_media_to`` plays into: a Call. Typed here, so that this module never
+    imports the Call (the Call sits above the socket and drives the stream)."""
+
+    def receive_media_from(self, ws: WebSocket) -> None: ...
+    def stop_receiving_media_from(self, ws: WebSocket) -> None: ...
 
 
 class WebSocket:
@@ -169,6 +178,22 @@ class WebSocket:
         if len(str(reason).encode()) > 123:
             raise InvalidArgumentError("a close reason is at most 123 bytes")
         self._begin_close(code, str(reason))
+
+    def send_media_to(self, call: MediaTarget) -> None:
+        """Play the audio this socket's stream sends into ``call``: it replaces what played
+        there (say, playback, another stream), as every source does."""
+        _target("send_media_to", call).receive_media_from(self)
+
+    def stop_media_to(self, call: MediaTarget) -> None:
+        _target("stop_media_to", call).stop_receiving_media_from(self)
+
+    def clear_media_buffer(self, tag: str | None = None) -> None:
+        """Drop the socket's audio not yet played (the caller hears silence within 100 ms;
+        Twilio's ``clear``, pending marks echoed); with ``tag``, only that stream's."""
+        if tag is not None and not isinstance(tag, str):
+            raise InvalidArgumentError(f"clear_media_buffer: tag must be a str, got {tag!r}")
+        if self._sink is not None:
+            self._sink.clear(tag)
 
     # -- the media stream's side -------------------------------------------------------------
 
@@ -295,3 +320,9 @@ class WebSocket:
         self.fire(WebSocketEvents.CLOSE, code=code, reason=reason, was_clean=clean)
         self.done.set()
         self._host.closed(self)
+
+
+def _target(method: str, call: object) -> MediaTarget:
+    if not callable(getattr(call, "receive_media_from", None)):
+        raise InvalidArgumentError(f"{method} takes a Call, got {type(call).__name__}")
+    return call  # type: ignore[return-value]

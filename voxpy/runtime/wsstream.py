@@ -160,9 +160,12 @@ class MediaPump:
         """A digit the caller pressed: Twilio's ``dtmf`` event, VoxEngine dialect's message."""
         self._push(self.stream.send_dtmf(digit))
 
-    def clear(self) -> None:
-        """``ws.clear_media_buffer()``: silence now, pending marks echoed."""
-        self._handle(self.stream.clear())
+    def clear(self, tag: str | None = None) -> None:
+        """``ws.clear_media_buffer()``: silence now, pending marks echoed (only the stream
+        tagged ``tag`` when one is named)."""
+        start = self._started_with
+        if tag is None or tag == (start.tag if start else self.stream.config.tag):
+            self._handle(self.stream.clear())
 
     def close(self) -> None:
         """Stop both ways and leave the socket (it stays open)."""

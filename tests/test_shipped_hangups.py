@@ -28,6 +28,7 @@ SIP_STEPS: dict[str, tuple[str, str | None]] = {
     "forward": ("Call.Connected", None),
     "voicemail": ("Call.PlaybackStarted", "Thank you. Goodbye."),
     "agent_or_voicemail": ("Call.PlaybackStarted", "tone:beep"),
+    "voice_bot_unreachable": ("WebSocket.Close", None),
 }
 "Over SIP, the caller hangs up when this event (with this text or source) fires."
 

@@ -124,6 +124,15 @@ async def agent_or_voicemail(run: Run) -> None:
     await h.wait_event("Call.RecordStopped", call, timeout=10)
 
 
+async def voice_bot_unreachable(run: Run) -> None:
+    # The bot's port refuses (nothing listens on port 1): the caller is told and stays up.
+    run.caller = call = await run.h.dial()
+    await call.wait_answered()
+    await call.wait_said("assistant is not available", timeout=15)
+    call.hangup()
+    await run.h.wait_event("Call.Disconnected", timeout=10)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shipped:
     name: str
@@ -133,6 +142,12 @@ class Shipped:
 
 
 SHIPPED = [
+    Shipped(
+        name="voice_bot_unreachable",
+        scenario="voice_bot.py",
+        script=voice_bot_unreachable,
+        custom_data="ws://127.0.0.1:1/bot",
+    ),
     Shipped(name="hello_hangup", scenario="hello_hangup.py", script=hello_hangup),
     Shipped(name="reject_busy", scenario="reject_busy.py", script=reject_busy),
     Shipped(name="outbound", scenario="outbound.py", script=outbound),

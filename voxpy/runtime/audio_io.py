@@ -11,7 +11,6 @@ the backend :data:`~voxpy.runtime.wsstream.FEED_AHEAD_MS` at a time, so ``clear`
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 
@@ -19,6 +18,7 @@ from structlog.typing import FilteringBoundLogger
 
 from voxpy.core.audio import SAMPLE_WIDTH, frame_bytes
 from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.runtime.waits import Wakeup
 from voxpy.runtime.wsstream import FEED_AHEAD_MS, AudioPath, FeedReport
 
 MAX_LISTEN_FRAMES = 100
@@ -42,7 +42,7 @@ class AudioListener:
         self._frame = frame_bytes(path.rate)
         self._partial = b""
         self._frames: deque[bytes] = deque()
-        self._wake = asyncio.Event()
+        self._wake = Wakeup()
         self._ended = False
         path.start_tap(self._on_pcm)
 
@@ -115,7 +115,7 @@ class AudioOutput:
         self._settled = 0  # of those, played, dropped or cleared as far as reports say
         self._cleared = 0
         self._clearing: int | None = None
-        self._changed = asyncio.Event()
+        self._changed = Wakeup()
         self.closed = False
         path.start_feed(self._on_played)
 

@@ -3,7 +3,11 @@
 ``Call`` is a facade: VoxEngine's method names over parts it owns, each built with the leg's
 :class:`~voxpy.runtime.leg.LegContext` - its life (:mod:`~voxpy.runtime.lifecycle`: the core's
 call machine decides, this part carries the decisions out), media, tones, signalling and
-quality. The part interface, and how new units plug in, are in :mod:`voxpy.runtime.leg`.
+quality, streams. The part interface, and how new units plug in, are in
+:mod:`voxpy.runtime.leg`. Three API pieces that need no part - the identity getters
+(:mod:`~voxpy.runtime.call_info`), the listener methods every media unit has
+(:mod:`~voxpy.runtime.listening`) and in-process audio (:mod:`~voxpy.runtime.call_audio`) -
+are base classes with their own state and initialiser; none reads the Call's.
 
 Methods check the state first (misuse raises InvalidStateError and changes nothing), then hand
 a command to the backend. Backend signals come back through :meth:`Call.receive`, which looks
@@ -59,22 +63,27 @@ class Call(Listening, CallInfo, CallAudio):
         self._host = host
         self._id = call_id
         self._machine = machine
-        self._callerid = callerid
-        self._number = number
-        self._display_name = display_name
-        self._headers = headers or Headers()
-        self._from_uri = from_uri
-        self._custom_data: Any = None
         self._log = host.log.bind(call_id=call_id)
-        self._events = Emitter(
+        CallInfo.__init__(
+            self,
+            incoming=machine.incoming,
+            callerid=callerid,
+            number=number,
+            display_name=display_name,
+            headers=headers or Headers(),
+            from_uri=from_uri,
+        )
+        events = Emitter(
             lambda: host.scope(call_id),
             host.on_error,
             host.track,
             accepts=CallEvents,
             refuses=(AppEvents, WebSocketEvents),
         )
+        Listening.__init__(self, events, self._listening)
         ctx = LegContext.of(host, call_id, machine, fire=self._fire, log=self._log)
         self._streams = Streams(ctx)
+        CallAudio.__init__(self, self._streams)
         self._media = Media(ctx, host.media, host.session_id, self._streams.displaced)
         self._streams.yield_source = self._media.yield_source
         self._tones = Tones(ctx, self._streams.dtmf)

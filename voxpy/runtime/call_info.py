@@ -1,6 +1,6 @@
 """What a :class:`~voxpy.runtime.call.Call` leg is: its parties, headers and custom data
-(VoxEngine's getters). A base class of the Call, apart so that the facade keeps to its size
-bound; the values are the Call's, set when it is built.
+(VoxEngine's getters). A base class of the Call with its own state and initialiser, apart so
+that the facade keeps to its size bound; it reads nothing of the Call's.
 """
 
 from __future__ import annotations
@@ -8,28 +8,38 @@ from __future__ import annotations
 from typing import Any
 
 from voxpy.core.headers import Headers
-from voxpy.core.state import CallMachine
 from voxpy.runtime.signalling import caller_info
 
 _UNSET: Any = object()
 
 
 class CallInfo:
-    """The getters of a leg that read what the INVITE said."""
+    """The getters of a leg that read what the INVITE said. It owns these values, set once
+    by its initialiser (only ``custom_data`` changes later, through its setter)."""
 
-    _machine: CallMachine
-    _callerid: str
-    _display_name: str
-    _number: str
-    _headers: Headers
-    _from_uri: str
-    _custom_data: Any
+    def __init__(
+        self,
+        *,
+        incoming: bool,
+        callerid: str,
+        number: str,
+        display_name: str,
+        headers: Headers,
+        from_uri: str,
+    ) -> None:
+        self._incoming = incoming
+        self._callerid = callerid
+        self._number = number
+        self._display_name = display_name
+        self._headers = headers
+        self._from_uri = from_uri
+        self._custom_data: Any = None
 
     def incoming(self) -> bool:
-        return self._machine.incoming
+        return self._incoming
 
     def direction(self) -> str:
-        return "INCOMING" if self._machine.incoming else "OUTGOING"
+        return "INCOMING" if self._incoming else "OUTGOING"
 
     def callerid(self) -> str:
         """The caller's number (user part of From)."""

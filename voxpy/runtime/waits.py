@@ -10,6 +10,7 @@ calls once the session is terminated, so Terminated waits for the session's reco
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -81,3 +82,40 @@ class Recordings:
         if calls_ended is not None:
             await calls_ended.wait()
         await self._none_open.wait()
+
+
+ENGINE_WAITS: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+"""Futures that only engine events complete (a :class:`Wakeup`'s): the test kit's memory mode
+counts a task blocked on one as waiting on the virtual world, whatever its await chain looks
+like (an async generator's chain cannot be followed)."""
+
+
+class Wakeup:
+    """``asyncio.Event``'s set/clear/wait for waits that engine events end (audio frames
+    arriving, a feed played out); its futures are in :data:`ENGINE_WAITS`, so memory mode moves
+    the clock while a task waits here (an ``asyncio.Event`` would read as real I/O)."""
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ENGINE_WAITS.add(waiter)
+        self._waiters.append(waiter)
+        await waiter

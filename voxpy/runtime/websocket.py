@@ -29,6 +29,7 @@ from voxpy.core.wsmedia import DIALECTS, Outgoing, SendQueue
 from voxpy.errors import InvalidArgumentError, InvalidStateError
 from voxpy.runtime import ws_link
 from voxpy.runtime.dispatch import Emitter, ErrorHook, Track
+from voxpy.runtime.scope import engine_io_context
 from voxpy.runtime.ws_link import ABNORMAL, CLOSE_TIMEOUT, Link, Transport
 
 MAX_MESSAGE_BYTES = 1 << 20
@@ -119,7 +120,7 @@ class WebSocket:
             url, list(protocols or ()), dict(headers or {}), MAX_MESSAGE_BYTES
         )
         sock._task = asyncio.get_running_loop().create_task(
-            sock._guarded(sock._run_client(opening))
+            sock._guarded(sock._run_client(opening)), context=engine_io_context()
         )
         return sock
 

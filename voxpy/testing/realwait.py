@@ -11,7 +11,10 @@ another task (or ``asyncio.gather``) is judged by what those wait on.
 
 Which tasks are the scenario's: :class:`ScenarioTasks` installs a task factory on the loop and
 keeps every task created while a session's code runs (its handlers, timers, the engine work
-they start, and tasks the scenario creates itself with ``asyncio.create_task``).
+they start, and tasks the scenario creates itself with ``asyncio.create_task``) - except the
+engine's own long-lived I/O tasks (a WebSocket's connection, marked by
+``voxpy.runtime.scope.engine_io``): a socket waits on the world by design and is nobody's
+await; what it delivers reaches the scenario as events, like the backend's signals.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import weakref
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from voxpy.runtime.scope import current_session
+from voxpy.runtime.scope import current_session, engine_io
+from voxpy.runtime.waits import ENGINE_WAITS
 
 VIRTUAL_MODULES = ("voxpy.runtime.",)
 "Awaits whose innermost frame is in these modules wait on the virtual world."
@@ -54,6 +58,8 @@ def _blocking(task: asyncio.Task[Any], seen: set[int]) -> asyncio.Future[Any] | 
     if children is not None:
         found = (_blocking(c, seen) for c in children if isinstance(c, asyncio.Task))
         return next((f for f in found if f is not None), None)
+    if waiter in ENGINE_WAITS:  # only engine events complete it (audio, a feed played out)
+        return None
     return None if _innermost_module(task).startswith(VIRTUAL_MODULES) else waiter
 
 
@@ -102,7 +108,9 @@ class ScenarioTasks:
             task: asyncio.Task[Any] = self._previous(loop, coro, **kwargs)
         else:
             task = asyncio.Task(coro, loop=loop, **kwargs)
+        context = kwargs.get("context")
+        io = context.get(engine_io, False) if context is not None else engine_io.get()
         session = current_session.get(None)
-        if session is not None and self._owns(session):
+        if session is not None and self._owns(session) and not io:
             self._tasks.add(task)
         return task

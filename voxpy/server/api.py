@@ -4,7 +4,8 @@ Every route but ``/healthz`` needs ``Authorization: Bearer <server.token>``; wit
 configured there is no authentication and the API binds 127.0.0.1 only. Errors are JSON,
 ``{"error": "..."}``, including aiohttp's own 404/405. Session requests are passed to the
 worker that runs the session through its control API; a session's HttpRequest reply comes
-back unchanged (status, Content-Type, body).
+back unchanged (status, Content-Type, body). A WebSocket opened at
+``/sessions/{id}/websocket`` is relayed to the session's worker (voxpy.server.wsproxy).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from voxpy.server.guard import (
 from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.pool import NoFreeWorker, Pool, SessionStartFailed
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
+from voxpy.server.wsproxy import relay
 
 _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
@@ -103,6 +105,7 @@ class PublicApi:
         app.router.add_get("/sessions", self._list)
         app.router.add_get("/sessions/{id}", self._get)
         app.router.add_delete("/sessions/{id}", self._terminate)
+        app.router.add_get("/sessions/{id}/websocket", self._websocket)
         app.router.add_route("*", "/sessions/{id}/request", self._request)
         app.router.add_route("*", "/sessions/{id}/request/{tail:.*}", self._request)
         self.app = app
@@ -239,6 +242,12 @@ class PublicApi:
         if status == 204:
             return web.Response(status=204)
         return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        """An incoming WebSocket, relayed to the worker that runs the session
+        (voxpy.server.wsproxy): the scenario gets it as AppEvents.WebSocket."""
+        worker = await self._owner(request)  # 404 before any upgrade
+        return await relay(request, worker, request.match_info["id"], self._log)
 
     def _unavailable(self, message: str) -> web.Response:
         response = error(503, message)

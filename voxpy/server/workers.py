@@ -85,6 +85,11 @@ class Worker:
         self._http = aiohttp.ClientSession(
             connector=aiohttp.UnixConnector(path=str(spec.control_socket))
         )
+        # Relayed WebSockets hold their connection for as long as they live: their own pool,
+        # not capped, so they never starve the control requests above (aiohttp's cap is 100).
+        self._sockets = aiohttp.ClientSession(
+            connector=aiohttp.UnixConnector(path=str(spec.control_socket), limit=0)
+        )
         self._headers = {"Authorization": f"Bearer {token}"}
         self._backoff = backoff
         self._on_up, self._on_down = on_up, on_down
@@ -212,6 +217,7 @@ class Worker:
     async def close(self) -> None:
         """Release the control connection (after :meth:`stop` and the end of :meth:`run`)."""
         await self._http.close()
+        await self._sockets.close()
 
     # -- control API -------------------------------------------------------------------------
 
@@ -231,6 +237,29 @@ class Worker:
         ) as response:
             body = await response.read()
             return response.status, response.headers.get("Content-Type", ""), body
+
+    async def websocket(
+        self,
+        path: str,
+        headers: Mapping[str, str],
+        protocols: Sequence[str],
+        max_msg_size: int,
+        timeout: float = CONTROL_TIMEOUT_S,
+    ) -> aiohttp.ClientWebSocketResponse:
+        """A WebSocket to the control API at ``path``, with the worker's token.
+
+        Raises aiohttp.WSServerHandshakeError when the worker refuses the upgrade (its status),
+        aiohttp.ClientError or TimeoutError when it does not answer."""
+        url = f"http://worker{self.index}{path}"
+        return await asyncio.wait_for(
+            self._sockets.ws_connect(
+                url,
+                headers={**headers, **self._headers},
+                protocols=tuple(protocols),
+                max_msg_size=max_msg_size,
+            ),
+            timeout,
+        )
 
     async def call_json(self, method: str, path: str, payload: Any = None) -> Any:
         """A control request whose 2xx answer is JSON; other answers raise ControlError."""

@@ -119,7 +119,7 @@ async def test_misuse_raises_and_changes_nothing(bot: Bot) -> None:
     with pytest.raises(InvalidArgumentError):
         ws.send(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
-        ws.send("x" * (MAX_MESSAGE_BYTES + 1))
+        ws.send("x" * MAX_MESSAGE_BYTES)  # aiohttp peers refuse exactly the limit
     with pytest.raises(InvalidArgumentError):
         ws.close(1234)
     with pytest.raises(InvalidArgumentError):

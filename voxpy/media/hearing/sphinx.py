@@ -17,7 +17,7 @@ onset (plus 300 ms of audio before it, so the first phoneme is whole) and ends a
 more word; none cuts the fading end of the last word where the audio went through G.711 and
 pjsua2's resampler: espeak's "one two three" through a real call was "one two" with 0-60 ms of
 tail, "one two three" with 80 ms or more (issue 13's call tests). On the generated bench
-(README) 100 ms costs nothing at 16 kHz, the rate the runtime's ASR unit uses, and some
+(README) 100 ms costs little at 16 kHz, the rate the runtime's ASR unit uses, and some
 accuracy at 8 kHz. A grammar search that never reached its end state has no final
 hypothesis: the last interim one is the result then. Lowering the word insertion penalty
 (``wip``) only deleted words. The model

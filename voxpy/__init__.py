@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
-from voxpy.core.events import AppEvents, CallEvents, DTMFType, WebSocketEvents
+from voxpy.core.events import AppEvents, ASREvents, CallEvents, DTMFType, WebSocketEvents
 from voxpy.core.headers import Headers
 from voxpy.errors import (
     BackendError,
@@ -21,7 +21,9 @@ from voxpy.errors import (
     ScenarioError,
     VoxpyError,
 )
+from voxpy.media.hearing import AMDOptions
 from voxpy.runtime.call import Call
+from voxpy.runtime.call_hearing import Gathered
 from voxpy.runtime.events import (
     AppEvent,
     AudioStarted,
@@ -48,7 +50,20 @@ from voxpy.runtime.events import (
     Terminating,
     ToneReceived,
 )
+from voxpy.runtime.hearing_events import (
+    ASREvent,
+    AudioIdentificationError,
+    AudioIdentificationResult,
+    AudioIdentificationStarted,
+    AudioIdentificationStopped,
+    BeepDetectionComplete,
+    BeepDetectionError,
+    MicStatusChange,
+    ToneDetected,
+    Volume,
+)
 from voxpy.runtime.playback import Playback
+from voxpy.runtime.recognition import ASR
 from voxpy.runtime.scope import current_session
 from voxpy.runtime.session import Session
 from voxpy.runtime.signal_events import (
@@ -114,10 +129,20 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 __all__ = [
+    "ASR",
+    "AMDOptions",
+    "ASREvent",
+    "ASREvents",
     "AppEvent",
     "AppEvents",
+    "AudioIdentificationError",
+    "AudioIdentificationResult",
+    "AudioIdentificationStarted",
+    "AudioIdentificationStopped",
     "AudioStarted",
     "BackendError",
+    "BeepDetectionComplete",
+    "BeepDetectionError",
     "BlindTransferRequested",
     "Call",
     "CallAlerting",
@@ -133,6 +158,7 @@ __all__ = [
     "Failed",
     "FirstAudioPacketReceived",
     "Forwarding",
+    "Gathered",
     "HandlerError",
     "Headers",
     "HttpRequest",
@@ -146,6 +172,7 @@ __all__ = [
     "MediaStatisticsReceived",
     "MessageReceived",
     "MessageSent",
+    "MicStatusChange",
     "MuteChanged",
     "OffHold",
     "OnHold",
@@ -168,9 +195,11 @@ __all__ = [
     "StateChanged",
     "Terminated",
     "Terminating",
+    "ToneDetected",
     "ToneReceived",
     "TransferComplete",
     "TransferFailed",
+    "Volume",
     "VoxEngine",
     "VoxpyError",
     "WarningCleared",

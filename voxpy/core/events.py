@@ -23,8 +23,9 @@ class AppEvents(StrEnum):
 
 
 class DTMFType(IntEnum):
-    """VoxEngine's DTMF kinds: ``ToneReceived.type`` holds one (``handle_tones`` detects
-    TELEPHONE_EVENT and SIP_INFO; in-band detection does not exist yet)."""
+    """VoxEngine's DTMF kinds: ``ToneReceived.type`` holds one. ``handle_tones`` detects
+    TELEPHONE_EVENT and SIP_INFO; IN_BAND (tones in the audio) when ``dtmf_types`` names it or
+    ALL."""
 
     ALL = 0
     TELEPHONE_EVENT = 1
@@ -69,6 +70,33 @@ class CallEvents(StrEnum):
     Mute = "Call.Mute"
     Error = "Call.Error"
     """voxpy addition: the backend could not carry out a command on this leg (``error``, ``op``)."""
+    AudioIdentificationStarted = "Call.AudioIdentificationStarted"
+    "answering-machine detection began (``detect_voicemail`` or ``call_sip(amd=...)``)"
+    AudioIdentificationResult = "Call.AudioIdentificationResult"
+    "``audio_type`` human / voicemail / unknown, ``confidence``, ``cause`` and timings"
+    AudioIdentificationStopped = "Call.AudioIdentificationStopped"
+    AudioIdentificationError = "Call.AudioIdentificationError"
+    BeepDetectionComplete = "Call.BeepDetectionComplete"
+    "the voicemail beep ended: ``frequencies`` (Hz)"
+    BeepDetectionError = "Call.BeepDetectionError"
+    "no beep: ``reason`` (``timeout``)"
+    ToneDetected = "Call.ToneDetected"
+    "a call-progress tone (``progress_tone``) or a voicemail beep (``voicemail_tone``)"
+    MicStatusChange = "Call.MicStatusChange"
+    "the far end started or stopped speaking (``active``)"
+    Volume = "Call.Volume"
+    "``input_volume`` (0..1) every ``monitor_volume`` interval"
+
+
+class ASREvents(StrEnum):
+    """Speech-recognition events (VoxEngine ``ASREvents``), fired by ``VoxEngine.create_asr``'s
+    unit."""
+
+    CaptureStarted = "ASR.CaptureStarted"
+    SpeechCaptureStopped = "ASR.SpeechCaptureStopped"
+    InterimResult = "ASR.InterimResult"
+    Result = "ASR.Result"
+    ASRError = "ASR.ASRError"
 
 
 class WebSocketEvents(StrEnum):

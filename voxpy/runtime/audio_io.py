@@ -64,6 +64,12 @@ class AudioListener:
     async def aclose(self) -> None:
         self.close()
 
+    def take_all(self) -> list[bytes]:
+        """The frames queued now, without waiting (a reader that works in batches)."""
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
+
     def close(self) -> None:
         """Stop listening (twice is harmless); frames already queued are still yielded."""
         if not self._ended:

@@ -3,11 +3,12 @@
 ``Call`` is a facade: VoxEngine's method names over parts it owns, each built with the leg's
 :class:`~voxpy.runtime.leg.LegContext` - its life (:mod:`~voxpy.runtime.lifecycle`: the core's
 call machine decides, this part carries the decisions out), media, tones, signalling and
-quality, streams. The part interface, and how new units plug in, are in
-:mod:`voxpy.runtime.leg`. Three API pieces that need no part - the identity getters
+quality, streams, hearing. The part interface, and how new units plug in, are in
+:mod:`voxpy.runtime.leg`. Four API pieces - the identity getters
 (:mod:`~voxpy.runtime.call_info`), the listener methods every media unit has
-(:mod:`~voxpy.runtime.listening`) and in-process audio (:mod:`~voxpy.runtime.call_audio`) -
-are base classes with their own state and initialiser; none reads the Call's.
+(:mod:`~voxpy.runtime.listening`), in-process audio (:mod:`~voxpy.runtime.call_audio`) and
+the detectors and ``gather`` (:mod:`~voxpy.runtime.call_hearing`) - are base classes with
+their own state and initialiser (the parts they are given); none reads the Call's.
 
 Methods check the state first (misuse raises InvalidStateError and changes nothing), then hand
 a command to the backend. Backend signals come back through :meth:`Call.receive`, which looks
@@ -23,7 +24,7 @@ from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
-from voxpy.core.events import AppEvents, CallEvents, WebSocketEvents
+from voxpy.core.events import AppEvents, ASREvents, CallEvents, WebSocketEvents
 from voxpy.core.headers import Headers, outgoing_headers
 from voxpy.core.signals import Signal
 from voxpy.core.state import CallMachine
@@ -31,21 +32,24 @@ from voxpy.errors import InvalidStateError
 from voxpy.runtime import args
 from voxpy.runtime.args import options
 from voxpy.runtime.call_audio import CallAudio
+from voxpy.runtime.call_hearing import CallHearing
 from voxpy.runtime.call_info import CallInfo
 from voxpy.runtime.dispatch import Emitter
+from voxpy.runtime.hearing import Hearing
 from voxpy.runtime.leg import LegContext, LegHost, merge_routes
 from voxpy.runtime.lifecycle import Lifecycle
 from voxpy.runtime.listening import Listening
 from voxpy.runtime.media import Media
 from voxpy.runtime.playback import Playback
 from voxpy.runtime.quality import QUALITY_EVENTS, Quality
+from voxpy.runtime.recognition import ASR
 from voxpy.runtime.signalling import Signalling
-from voxpy.runtime.streams import Streams
+from voxpy.runtime.streams import LegAudio, Streams
 from voxpy.runtime.tones import Tones
 from voxpy.runtime.websocket import WebSocket
 
 
-class Call(Listening, CallInfo, CallAudio):
+class Call(Listening, CallInfo, CallAudio, CallHearing):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -78,7 +82,7 @@ class Call(Listening, CallInfo, CallAudio):
             host.on_error,
             host.track,
             accepts=CallEvents,
-            refuses=(AppEvents, WebSocketEvents),
+            refuses=(AppEvents, WebSocketEvents, ASREvents),
         )
         Listening.__init__(self, events, self._listening)
         ctx = LegContext.of(host, call_id, machine, fire=self._fire, log=self._log)
@@ -87,9 +91,15 @@ class Call(Listening, CallInfo, CallAudio):
         self._media = Media(ctx, host.media, host.session_id, self._streams.displaced)
         self._streams.yield_source = self._media.yield_source
         self._tones = Tones(ctx, self._streams.dtmf)
+        self._hearing = Hearing(ctx, lambda rate: LegAudio(self._streams, rate, "hear"),
+                                self._tones.heard)  # fmt: skip
+        self._tones.on_inband = self._hearing.inband_dtmf
+        CallHearing.__init__(self, self._hearing, self._tones, self._media.stop_playback,
+                             host.make_asr, self.listen)  # fmt: skip
         self._signalling = Signalling(ctx)
         self._quality = Quality(ctx, host.thresholds, self._quality_wanted)
-        parts = (self._media, self._tones, self._signalling, self._quality, self._streams)
+        parts = (self._media, self._tones, self._signalling, self._quality, self._streams,
+                 self._hearing)  # fmt: skip
         self._life = Lifecycle(ctx, parts, lambda: host.ended(self))
         self._routes = merge_routes(self._life, *parts)
         "Every signal a leg handles, by exact type, to the one part that owns it."
@@ -217,20 +227,25 @@ class Call(Listening, CallInfo, CallAudio):
 
     def send_media_to(
         self,
-        other: Call | WebSocket,
+        other: Call | WebSocket | ASR,
         *,
         encoding: str = "PCM8",
         tag: str | None = None,
         custom_parameters: Mapping[str, str] | None = None,
     ) -> None:
         """Send what the far end says into ``other``: a Call (one way; replaces its source), or a
-        WebSocket as a media stream (PCM8, PCM16, ULAW or ALAW; Twilio's is always ULAW)."""
+        WebSocket as a media stream (PCM8, PCM16, ULAW or ALAW; Twilio's is always ULAW), or an
+        ASR (``VoxEngine.create_asr``: it recognizes what the far end says)."""
+        if isinstance(other, ASR):
+            return other.listen_to(self.listen(16000))
         if isinstance(other, WebSocket):
             return self._streams.send_to(other, encoding, tag, custom_parameters)
         args.instances("send_media_to", Call, other)
         self._media.send_to(other._media)
 
-    def stop_media_to(self, other: Call | WebSocket) -> None:
+    def stop_media_to(self, other: Call | WebSocket | ASR) -> None:
+        if isinstance(other, ASR):
+            return other.stop()
         if isinstance(other, WebSocket):
             return self._streams.stop_to(other)
         args.instances("stop_media_to", Call, other)
@@ -239,34 +254,14 @@ class Call(Listening, CallInfo, CallAudio):
     # -- DTMF (voxpy.runtime.tones) ----------------------------------------------------------
 
     @options
-    def handle_tones(self, enabled: bool = True) -> None:
-        """Fire ToneReceived for DTMF digits (off by default, as in VoxEngine)."""
-        self._tones.handle_tones(args.flag("handle_tones", "enabled", enabled))
+    def handle_tones(self, enabled: bool = True, *, dtmf_types: Any = None) -> None:
+        """Fire ToneReceived for DTMF digits (off by default, as in VoxEngine): RFC 2833 and SIP
+        INFO; ``dtmf_types`` DTMFType.IN_BAND or ALL (or a list) also hears tones in the audio."""
+        self._tones.handle_tones(args.flag("handle_tones", "enabled", enabled), dtmf_types)
 
     def send_digits(self, digits: str) -> None:
         """Send DTMF (0-9 * # A-D); each ``w`` waits 500 ms (Twilio's convention)."""
         self._tones.send_digits(digits)
-
-    @options
-    async def gather(
-        self,
-        *,
-        max_digits: int = 1,
-        timeout: float = 5.0,
-        finish_on: str = "#",
-        barge_in: bool = False,
-    ) -> str:
-        """Collect DTMF digits and return them as a string.
-
-        Returns once ``max_digits`` were pressed; at a ``finish_on`` key (the digits before
-        it, the key itself excluded); when ``timeout`` seconds pass without a key (the digits
-        so far, ``""`` if none); or when the call ends (the digits so far). Digits pressed
-        since the last gather (e.g. during a prompt) are taken first. ``barge_in=True``: the
-        first key stops what plays into the call (Twilio's Gather), so start the prompt
-        without awaiting it: ``call.say(MENU); digits = await call.gather(barge_in=True)``.
-        """
-        stop = self._media.stop_playback if args.flag("gather", "barge_in", barge_in) else None
-        return await self._tones.gather(max_digits, timeout, finish_on, stop)
 
     # -- in-dialog signalling (voxpy.runtime.signalling) -------------------------------------
 

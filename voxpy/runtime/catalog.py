@@ -14,6 +14,7 @@ from typing import Any
 
 from voxpy.core.events import AppEvents, CallEvents
 from voxpy.runtime import events as ev
+from voxpy.runtime import hearing_events as hev
 from voxpy.runtime import signal_events as sev
 from voxpy.runtime.ws_events import IncomingWebSocket
 
@@ -49,6 +50,15 @@ CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
     CallEvents.RtpResumed: sev.RtpResumed,
     CallEvents.FirstAudioPacketReceived: sev.FirstAudioPacketReceived,
     CallEvents.Mute: sev.MuteChanged,
+    CallEvents.AudioIdentificationStarted: hev.AudioIdentificationStarted,
+    CallEvents.AudioIdentificationResult: hev.AudioIdentificationResult,
+    CallEvents.AudioIdentificationStopped: hev.AudioIdentificationStopped,
+    CallEvents.AudioIdentificationError: hev.AudioIdentificationError,
+    CallEvents.BeepDetectionComplete: hev.BeepDetectionComplete,
+    CallEvents.BeepDetectionError: hev.BeepDetectionError,
+    CallEvents.ToneDetected: hev.ToneDetected,
+    CallEvents.MicStatusChange: hev.MicStatusChange,
+    CallEvents.Volume: hev.Volume,
 }
 if set(CALL_EVENTS) != set(CallEvents):  # pragma: no cover - a new name without a class
     raise ImportError(f"call events without a class: {set(CallEvents) - set(CALL_EVENTS)}")

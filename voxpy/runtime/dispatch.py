@@ -20,13 +20,19 @@ from pyee.asyncio import AsyncIOEventEmitter
 from voxpy.core.signals import Signal
 from voxpy.errors import InvalidArgumentError
 
-_KINDS = {"CallEvents": "call", "AppEvents": "session", "WebSocketEvents": "WebSocket"}
+_KINDS = {
+    "CallEvents": "call",
+    "AppEvents": "session",
+    "WebSocketEvents": "WebSocket",
+    "ASREvents": "ASR",
+}
 _WHERE = {
     "CallEvents": "register call events on the call (e.call.add_event_listener in a "
     "CallAlerting handler, or on the Call that VoxEngine.call_sip returns)",
     "AppEvents": "register session events with VoxEngine.add_event_listener",
     "WebSocketEvents": "register WebSocket events on the WebSocket "
     "(VoxEngine.create_websocket, or AppEvents.WebSocket's e.websocket)",
+    "ASREvents": "register ASR events on the unit VoxEngine.create_asr returns",
 }
 
 

@@ -145,9 +145,9 @@ class ToneReceived(CallEvent):
 
     tone: str
     tone_type: str
-    "TELEPHONE_EVENT (RFC 2833) or SIP_INFO."
+    "TELEPHONE_EVENT (RFC 2833), IN_BAND (heard in the audio) or SIP_INFO."
     type: DTMFType
-    "VoxEngine's numeric kind: DTMFType.TELEPHONE_EVENT (1) or DTMFType.SIP_INFO (3)."
+    "VoxEngine's numeric kind: TELEPHONE_EVENT (1), IN_BAND (2) or SIP_INFO (3)."
 
 
 # -- application events --------------------------------------------------------------------

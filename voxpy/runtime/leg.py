@@ -152,3 +152,5 @@ class LegHost:
     on_error: ErrorHook
     track: Callable[[asyncio.Future[Any], Any], None]
     "Follow an async handler's task: its failure is reported like a sync handler's."
+    make_asr: Callable[..., Any] | None = None
+    "``VoxEngine.create_asr`` (for ``gather(input=speech)``); None: no speech input."

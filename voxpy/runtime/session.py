@@ -25,6 +25,7 @@ from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall
 from voxpy.core.timeouts import Timeouts
 from voxpy.errors import InvalidArgumentError, InvalidStateError
+from voxpy.media.hearing import AMDOptions
 from voxpy.runtime import args, forwarding
 from voxpy.runtime.app_listening import AppListeners
 from voxpy.runtime.args import options
@@ -39,8 +40,11 @@ from voxpy.runtime.events import (
     Terminating,
 )
 from voxpy.runtime.feedback import Feedback, feedback
+from voxpy.runtime.hearing import amd_options
+from voxpy.runtime.hearing_events import build_asr_event
 from voxpy.runtime.leg import LegHost
 from voxpy.runtime.legs import Legs
+from voxpy.runtime.recognition import ASR, AsrHost
 from voxpy.runtime.scenario_timers import ScenarioTimers
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.sockets import Sockets
@@ -110,7 +114,11 @@ class Session(AppListeners):
             scope=lambda call_id: session_scope(self, call_id),
             on_error=self.handler_failed,
             track=self.track,
+            make_asr=self.create_asr,
         )
+        self._asr = AsrHost(log=self.log, scope=lambda: session_scope(self), track=self.track,
+                            on_error=self.handler_failed, build_event=build_asr_event,
+                            observe=lambda event: host.observe(self, event))  # fmt: skip
         self._legs = Legs(legs, host.timeouts)
         "Makes this session's legs; what they are given is all a Call sees of the session."
         self._sockets = Sockets(
@@ -138,8 +146,10 @@ class Session(AppListeners):
         auth_user: str | None = None,
         password: str | None = None,
         timeout: float | None = None,
+        amd: bool | AMDOptions | None = None,
     ) -> Call:
-        """Place an outbound SIP leg and return it; Connected or Failed fires later.
+        """Place an outbound SIP leg and return it; Connected or Failed fires later. ``amd``:
+        answering-machine detection from the answer on (``call.detect_voicemail``'s events).
 
         ``timeout``: seconds to wait for an answer (default: config ``timeouts.dial``); then
         the leg is cancelled and Failed fires with code 408. Raises InvalidArgumentError for
@@ -151,8 +161,10 @@ class Session(AppListeners):
             None if timeout is None else args.number("call_sip", "timeout", timeout, positive=True)
         )
         sent = outgoing_headers(args.headers("call_sip", headers))
+        detect = None if amd is None or amd is False else amd_options("call_sip", amd)
         self._host.reserve_leg()
         call = self._legs.outbound(to, callerid=callerid, display_name=display_name, dial=dial)
+        call.detect_voicemail_on_answer(detect)
         self._adopt(call)
         self._host.send(
             cmd.Dial(
@@ -166,6 +178,12 @@ class Session(AppListeners):
             )
         )
         return call
+
+    def create_asr(self, provider: str | None = None, **options: Any) -> ASR:
+        """A speech recognizer (offline PocketSphinx unless ``provider`` names another) with
+        ``language`` ("en-US"), ``phrase_hints`` (phrases expected) and ``single_utterance``
+        (True): ``call.send_media_to(asr)`` feeds it; it fires ASREvents."""
+        return ASR(self._asr, provider=provider, **options)
 
     def set_timeout(self, fn: Callable[[], Any], seconds: float) -> int:
         """Call ``fn()`` once after ``seconds``; returns an id for ``clear_timeout``."""

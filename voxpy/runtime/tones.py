@@ -1,4 +1,8 @@
-"""The DTMF part of a call leg: digits received (events, ``gather``, type-ahead) and sent."""
+"""The DTMF part of a call leg: digits received (events, ``gather``, type-ahead) and sent.
+
+Digits arrive as RFC 2833 telephone-events and SIP INFO (backend signals) and, when
+``handle_tones`` names in-band tones, from the hearing part's detector (:meth:`Tones.heard`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
@@ -19,6 +24,23 @@ TYPEAHEAD_MAX = 32
 "Digits kept for the next gather() while none is running."
 DIGITS = re.compile(r"^[0-9*#A-Dw]+$")
 TONE_TYPES = {"rfc2833": DTMFType.TELEPHONE_EVENT, "info": DTMFType.SIP_INFO}
+SIGNALLED = frozenset({DTMFType.TELEPHONE_EVENT, DTMFType.SIP_INFO})
+"what ``handle_tones(True)`` handles unless ``dtmf_types`` says otherwise"
+
+
+def dtmf_types(value: object) -> frozenset[DTMFType]:
+    """``handle_tones``'s ``dtmf_types``: None (RFC 2833 and SIP INFO), a DTMFType (ALL is all
+    three) or several."""
+    if value is None:
+        return SIGNALLED
+    items: list[Any] = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+    if not items or not all(isinstance(t, DTMFType) for t in items):
+        raise InvalidArgumentError(
+            f"handle_tones: dtmf_types must be DTMFType members, got {value!r}"
+        )
+    if DTMFType.ALL in items:
+        return frozenset(DTMFType) - {DTMFType.ALL}
+    return frozenset(items)
 
 
 class Tones:
@@ -29,11 +51,20 @@ class Tones:
         self._on_digit = on_digit
         "the streams part: each digit also goes to the sockets the caller's audio goes to"
         self._events = False
+        self._types = SIGNALLED
+        self.on_inband: Callable[[bool], None] = lambda _on: None
+        "the hearing part's: in-band tones named (or not) by handle_tones (set by the Call)"
         self._hooks: list[Callable[[str | None], None]] = []
         self._typeahead: list[str] = []
 
-    def handle_tones(self, enabled: bool) -> None:
+    def handle_tones(self, enabled: bool, types: object = None) -> None:
+        self._types = dtmf_types(types)
         self._events = bool(enabled)
+        self.on_inband(self._events and DTMFType.IN_BAND in self._types)
+
+    def heard(self, tone: str) -> None:
+        """A digit the in-band detector heard in the caller's audio."""
+        self._received(tone, DTMFType.IN_BAND)
 
     def send_digits(self, digits: str) -> None:
         if not isinstance(digits, str) or not DIGITS.match(digits):
@@ -114,17 +145,22 @@ class Tones:
             hook(None)
 
     def _on_dtmf(self, signal: sig.DtmfReceived) -> None:
-        self._on_digit(signal.tone)
+        kind = TONE_TYPES.get(signal.method)
+        if self._events and kind is not None and kind not in self._types:
+            return  # handle_tones(True, dtmf_types=...) left this kind out
+        self._received(signal.tone, kind)
+
+    def _received(self, tone: str, kind: DTMFType | None) -> None:
+        self._on_digit(tone)
         if self._hooks:
             for hook in list(self._hooks):
-                hook(signal.tone)
+                hook(tone)
         elif len(self._typeahead) < TYPEAHEAD_MAX:
-            self._typeahead.append(signal.tone)
+            self._typeahead.append(tone)
         if self._events:
-            kind = TONE_TYPES.get(signal.method)
             self._ctx.fire(
                 CallEvents.ToneReceived,
-                tone=signal.tone,
+                tone=tone,
                 tone_type=kind.name if kind is not None else "",
                 type=kind,
             )

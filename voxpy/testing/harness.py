@@ -229,6 +229,13 @@ class ScenarioHarness:
 
     # -- used by PeerCall --------------------------------------------------------------------
 
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after ``delay`` seconds: on the virtual clock (memory), or for real."""
+        if self.clock is not None:
+            self.clock.call_later(delay, fn)
+        else:
+            asyncio.get_running_loop().call_later(delay, fn)
+
     async def wait_until(
         self, done: Callable[[], bool], timeout: float, what: str, call: PeerCall | None = None
     ) -> None:

@@ -59,6 +59,8 @@ class PeerCall:
         self._plays = 0
         self._answer_sent = False
         self._voice_rate: int | None = None
+        self._voice = bytearray()
+        "audio send_audio has still to send (it paces long clips)"
 
     # -- what the peer does ------------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class PeerCall:
         duration = wav_duration(path)
         self._plays += 1
         self._voice_rate = None  # the playback replaces send_audio's stream
+        self._voice = bytearray()
         self._send(
             cmd.Play(
                 call_id=self.id,
@@ -105,12 +108,31 @@ class PeerCall:
     def send_audio(self, pcm: bytes, sample_rate: int = 8000) -> None:
         """Speak raw audio into the call, as the caller: 16-bit little-endian mono PCM at
         ``sample_rate`` (8000 or 16000), played in real time after what was sent before (in
-        memory mode at the virtual clock's pace). It replaces what the peer played."""
+        memory mode at the virtual clock's pace). It replaces what the peer played.
+
+        Audio of any length: a feed buffers 2 s (FEED_BUFFER_S) and drops the oldest beyond,
+        so a long clip goes out 1 s at a time, each second a second after the one before (on
+        the harness's clock: virtual in memory mode)."""
         feed_id = f"{self.id}-voice-{sample_rate}"
         if self._voice_rate != sample_rate:
             self._voice_rate = sample_rate
+            self._voice = bytearray()
             self._send(cmd.StartFeed(call_id=self.id, feed_id=feed_id, sample_rate=sample_rate))
-        self._send(cmd.FeedAudio(call_id=self.id, feed_id=feed_id, pcm=pcm))
+        pacing = bool(self._voice)
+        self._voice += pcm
+        if not pacing:
+            self._pace(feed_id, sample_rate, first=True)
+
+    def _pace(self, feed_id: str, rate: int, *, first: bool = False) -> None:
+        """Send the next second of queued voice (1.5 s at first), and come back in a second."""
+        if self._voice_rate != rate or not self._voice:
+            return
+        later = getattr(self._h, "call_later", None)  # a minimal host: all at once
+        size = rate * 2 * (3 if first else 2) // 2 if later is not None else len(self._voice)
+        chunk, self._voice[:size] = bytes(self._voice[:size]), b""
+        self._send(cmd.FeedAudio(call_id=self.id, feed_id=feed_id, pcm=chunk))
+        if self._voice and later is not None:
+            later(1.0, lambda: self._pace(feed_id, rate))
 
     def listen(self, sample_rate: int = 8000) -> None:
         """Keep what the engine sends to this call from now on, for :meth:`heard_pcm`."""

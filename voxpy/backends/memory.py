@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import LegMedia, MediaSim
 from voxpy.backends.memory_streams import StreamSim
+from voxpy.backends.memory_units import UnitSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core import units as u
 from voxpy.core.clock import Clock
 from voxpy.core.headers import Headers
 from voxpy.core.limits import MAX_CALLS
@@ -84,6 +86,7 @@ class MemoryNetwork:
         self.media = MediaSim(clock)
         self.streams = StreamSim(self.media)
         self.dialog = DialogSim(self.media)
+        self.units = UnitSim(self.media)
         self._ids = itertools.count(1)
 
     def endpoint(self, user: str, max_calls: int = MAX_CALLS) -> MemoryBackend:
@@ -132,14 +135,14 @@ class MemoryBackend:
         self._accepting = False
         for leg in list(self._legs.values()):
             self._hangup(leg, 487, Headers())
+        self.network.units.stop_all(self._emit)
 
     def live_legs(self) -> int:
         return len(self._legs)
 
     def send(self, command: cmd.Command) -> None:
         self.commands.append(command)
-        if isinstance(command, cmd.Dial):
-            self._dial(command)
+        if self._not_for_a_leg(command):
             return
         leg = self._legs.get(command.call_id)
         if leg is None:
@@ -189,6 +192,17 @@ class MemoryBackend:
             self._redirect(leg, command)
         elif isinstance(command, cmd.Reject):
             self._end(dialog, command.code, sent_by=leg, headers=command.headers)
+
+    def _not_for_a_leg(self, command: cmd.Command) -> bool:
+        """Carry out a Dial or a media unit's command (a unit id is no leg's)."""
+        if isinstance(command, cmd.Dial):
+            self._dial(command)
+        elif isinstance(command, u.UNIT_COMMANDS):
+            leg = self._legs.get(command.call_id)
+            self.network.units.handle(command, self._emit, leg.media if leg else None)
+        else:
+            return False
+        return True
 
     def _redirect(self, callee: _Leg, command: cmd.Reject) -> None:
         """A 3xx: the caller is told, and follows it to the contact (ours by default), as

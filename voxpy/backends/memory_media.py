@@ -42,6 +42,8 @@ class LegMedia:
     "Legs (by call id, same endpoint) that receive what this leg's far end says."
     recordings: dict[str, tuple[str, float]] = field(default_factory=dict)
     muted: bool = False
+    mix: tuple[str, ...] | None = None
+    "Legs (and player units) mixed into this leg (core ``Mix``: a conference); None: no mix."
 
 
 class SourceHooks(Protocol):
@@ -85,6 +87,7 @@ class MediaSim:
                     self.hooks.replaced(target)
                 for leg_ in self.legs.values():
                     leg_.sends_to.discard(target.call_id)
+                target.mix = None
                 leg.sends_to.add(target.call_id)
         elif isinstance(command, cmd.StopMedia):
             leg.sends_to.discard(command.to_call_id)
@@ -137,12 +140,14 @@ class MediaSim:
     def clear_source(self, leg: LegMedia) -> None:
         """Another source (a feed) replaces the leg's playback or bridged audio, silently."""
         leg.pending.clear()
+        leg.mix = None
         if leg.playing is not None:
             self._stop(leg)
         for other in self.legs.values():
             other.sends_to.discard(leg.call_id)
 
     def _play(self, leg: LegMedia, play: cmd.Play) -> None:
+        leg.mix = None  # one source at a time: the playback replaces the mix
         if self.hooks is not None:
             self.hooks.replaced(leg)
         if leg.playing is not None:

@@ -19,7 +19,7 @@ from voxpy.backends.memory_media import LegMedia, MediaSim
 from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
-from voxpy.core.audio import FRAME_MS, FrameChunker, Resampler, frame_bytes
+from voxpy.core.audio import FRAME_MS, FrameChunker, Resampler, frame_bytes, mix
 from voxpy.core.clock import Timer
 from voxpy.errors import InvalidArgumentError
 
@@ -200,6 +200,12 @@ class StreamSim:
         far = leg.far
         if far is None:
             return bytes(WIRE_FRAME)
+        if far.mix is not None:  # a conference: the sum of the mixed legs' far ends' voices
+            if far.muted:
+                return bytes(WIRE_FRAME)
+            ends = [self.media.legs.get(s) for s in far.mix if s != far.call_id]
+            voices = [sent[e.far.call_id] for e in ends if e and e.far and e.far.call_id in sent]
+            return mix(voices) or bytes(WIRE_FRAME)
         if far.call_id in self.feeds:
             return sent.get(far.call_id, bytes(WIRE_FRAME))
         for other in self.media.legs.values():  # a leg whose far end's audio goes into ``far``

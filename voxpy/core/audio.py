@@ -91,6 +91,17 @@ def silence(rate: int, ms: int = FRAME_MS) -> bytes:
     return bytes(frame_bytes(rate, ms))
 
 
+def mix(frames: list[bytes]) -> bytes:
+    """The sum of equal-length s16 frames, clipped (as a conference bridge mixes); b"" for
+    none. ``audioop.add`` saturates instead of wrapping around."""
+    if not frames:
+        return b""
+    out = frames[0]
+    for frame in frames[1:]:
+        out = audioop.add(out, frame, SAMPLE_WIDTH)
+    return out
+
+
 class Resampler:
     """Converts a stream of 16-bit mono PCM from ``from_rate`` to ``to_rate``, chunk by chunk.
 

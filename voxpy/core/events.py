@@ -113,3 +113,36 @@ class WebSocketEvents(StrEnum):
     "the socket's audio started playing: ``tag``, ``encoding``, ``custom_parameters``"
     MEDIA_ENDED = "WebSocket.MediaEventEnded"
     "a second without the socket's audio: ``tag``, ``media_info`` {``duration``}"
+
+
+class ConferenceEvents(StrEnum):
+    """Conference events (VoxEngine ``ConferenceEvents``), fired by
+    ``VoxEngine.create_conference``'s unit."""
+
+    Started = "Conference.Started"
+    Stopped = "Conference.Stopped"
+    EndpointAdded = "Conference.EndpointAdded"
+    "``endpoint``: a call joined"
+    EndpointRemoved = "Conference.EndpointRemoved"
+    "``endpoint``: a call left (removed, or hung up)"
+    RecordStarted = "Conference.RecordStarted"
+    "``url``: ``conf.record()`` began writing"
+    RecordStopped = "Conference.RecordStopped"
+    "``url``, ``duration``: the recording is complete"
+
+
+class PlayerEvents(StrEnum):
+    """Player events (VoxEngine ``PlayerEvents``) of ``create_tts_player``/``create_url_player``."""
+
+    Started = "Player.Started"
+    Finished = "Player.PlaybackFinished"
+    "the end of the media (never while looping); ``error`` when it could not play"
+
+
+class RecorderEvents(StrEnum):
+    """Recorder events (VoxEngine ``RecorderEvents``) of ``VoxEngine.create_recorder``."""
+
+    RecordStarted = "Recorder.Started"
+    "``url``"
+    RecordStopped = "Recorder.Stopped"
+    "``url``, ``duration``; ``error`` when the file could not be written"

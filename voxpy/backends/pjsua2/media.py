@@ -35,11 +35,13 @@ from voxpy.backends.pjsua2.ports import FAULTS, FeedPort, TapBuffer
 from voxpy.backends.pjsua2.recordings import Closers, Recording, start_recording
 from voxpy.backends.pjsua2.routing import LegMedia, Source, wanted_links
 from voxpy.backends.pjsua2.streams import Tap
+from voxpy.backends.pjsua2.units import UnitMedia
 from voxpy.backends.pjsua2.wiring import Graveyard, Wiring, port_id
 from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_stream_rate
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import testing_commands as tcmd
+from voxpy.core import units as u
 
 MEDIA_COMMANDS = (
     cmd.Play,
@@ -54,6 +56,7 @@ MEDIA_COMMANDS = (
     cmd.ReportStats,
     tcmd.SetRtpLoss,
     *cmd.STREAM_COMMANDS,
+    *u.UNIT_COMMANDS,
 )
 METER_RATE = 8000
 
@@ -80,6 +83,9 @@ class Media:
         self._eofs = EofQueue(wake)
         self._closers = Closers(emit, logger)
         self._silence: Any = pj.Endpoint.instance().audDevManager().getCaptureDevMedia()
+        self._units = UnitMedia(ports=self._ports, eofs=self._eofs, graves=self._graves,
+                                closers=self._closers, emit=emit, logger=logger, leg=self._leg,
+                                set_source=self._set_source, sync=self._sync)  # fmt: skip
 
     # -- leg events (from Leg callbacks and call commands) ---------------------------------
 
@@ -119,6 +125,8 @@ class Media:
 
     def handle(self, command: cmd.Command) -> None:  # noqa: PLR0912 - one branch per command
         """Carry out one of :data:`MEDIA_COMMANDS`; raises pj.Error/InvalidArgumentError."""
+        if isinstance(command, u.UNIT_COMMANDS):
+            return self._units.handle(command)
         leg = self._live(command.call_id)
         if leg is None:
             self._failed(command, NO_SUCH_CALL)
@@ -281,6 +289,8 @@ class Media:
         for what, error in FAULTS.take():
             self._logger.error("media_callback_failed", what=what, error=error)
         for token in self._eofs.take():
+            if self._units.finished(token):
+                continue
             for lm in self._legs.values():
                 playback = lm.source
                 if isinstance(playback, Playback) and playback.token == token:
@@ -298,7 +308,7 @@ class Media:
     def release(self) -> None:
         """Drop every media object (legs are ended or abandoned); blocks up to a few seconds."""
         legs, self._legs = list(self._legs.values()), {}
-        self._sync()
+        self._units.release()
         for lm in legs:
             self._retire(lm)
         self._closers.join()
@@ -310,6 +320,10 @@ class Media:
         self._silence = None
 
     # -- internals -------------------------------------------------------------------------
+
+    def _leg(self, call_id: str) -> LegMedia | None:
+        leg = self._live(call_id)
+        return None if leg is None else self._legs.setdefault(call_id, LegMedia(call_id))
 
     def _live(self, call_id: str) -> Leg | None:
         leg = self._lookup(call_id)
@@ -356,7 +370,7 @@ class Media:
 
     def _sync(self) -> None:
         """Make the bridge match the state; emit PlayStarted for sources now playing."""
-        self._wiring.apply(wanted_links(self._legs, self._silence))
+        self._wiring.apply(wanted_links(self._legs, self._silence, self._units.units))
         for lm in self._legs.values():
             playback = lm.source
             if lm.audio is not None and isinstance(playback, Playback) and not playback.started:

@@ -4,7 +4,8 @@
 (:mod:`.media`) changes :class:`LegMedia` and hands the result to :class:`~.wiring.Wiring`.
 
 * A leg hears its source: a playback, a feed (StartFeed), another leg's audio (SendMedia),
-  or, with none of them,
+  a mix (core ``Mix``: the sum of several legs' audio and player units; the bridge adds up
+  every port connected to one sink, so a conference is only more links), or, with none of them,
   the null sound device's silence. pjmedia stops sending RTP (and RFC 2833 events) from a
   call port that nothing is connected to, so "nothing" must still be something.
 * A muted leg hears silence instead of its source. A muted playback (or feed) still goes on
@@ -15,10 +16,15 @@
   says).
 * Each recording's TX port listens to what the leg hears from us: the real source (not while
   muted) and the DTMF generator, not the padding silence (the recorder pads by itself).
+* A player unit always plays into the null sound device's sink, so it keeps time whether or
+  not a leg hears it (same reason as a muted playback).
+* A recorder unit hears its own mix: the first source on its left (TX) port, the others on its
+  right (RX) port; mono sums both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voxpy.backends.pjsua2.pjtypes import AudioMedia, BridgePort, ToneGenerator
@@ -29,8 +35,32 @@ from voxpy.backends.pjsua2.streams import Tap
 from voxpy.backends.pjsua2.wiring import Link, link
 from voxpy.backends.streams import Feed
 
-Source = Playback | Feed[FeedPort] | str | None
-"What a leg hears from us: a playback, a feed, the call_id of a leg sent into it, or silence."
+
+@dataclass(frozen=True)
+class Mixed:
+    """A mix source: legs (their far ends' audio) and player units, by id."""
+
+    sources: tuple[str, ...]
+
+
+Source = Playback | Feed[FeedPort] | str | Mixed | None
+"What a leg hears: a playback, a feed, the call_id of a leg sent into it, a mix, or silence."
+
+
+@dataclass(eq=False)
+class UnitRecorder:
+    """A recorder unit: a Recording not tied to a leg, and the mix it hears."""
+
+    recording: Recording
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(eq=False)
+class Units:
+    """The media units apart from legs, by unit id. Owner thread only."""
+
+    players: dict[str, Playback] = field(default_factory=dict)
+    recorders: dict[str, UnitRecorder] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -51,35 +81,49 @@ class LegMedia:
     taps: dict[str, Tap] = field(default_factory=dict)
 
 
-def source_media(lm: LegMedia, legs: dict[str, LegMedia]) -> BridgePort | None:
-    """The AudioMedia the leg should hear now, or None (nothing, or not available yet)."""
+def unit_port(unit_id: str, legs: dict[str, LegMedia], units: Units) -> BridgePort | None:
+    """The port of a mix source: a live leg's audio or a player unit's player."""
+    other = legs.get(unit_id)
+    if other is not None:
+        return other.audio
+    player = units.players.get(unit_id)
+    return player.player if player is not None else None
+
+
+def source_ports(lm: LegMedia, legs: dict[str, LegMedia], units: Units) -> list[BridgePort]:
+    """The ports the leg should hear now (none: nothing, or not available yet)."""
     if isinstance(lm.source, Playback):
-        return lm.source.player
+        return [lm.source.player]
     if isinstance(lm.source, Feed):
-        return lm.source.port
-    if isinstance(lm.source, str):
-        other = legs.get(lm.source)
-        return other.audio if other is not None else None
-    return None
+        return [lm.source.port]
+    ids: tuple[str, ...] = (lm.source,) if isinstance(lm.source, str) else ()
+    ids = lm.source.sources if isinstance(lm.source, Mixed) else ids
+    ports = (unit_port(unit_id, legs, units) for unit_id in ids if unit_id != lm.call_id)
+    return [port for port in ports if port is not None]
 
 
-def wanted_links(legs: dict[str, LegMedia], silence: BridgePort) -> dict[tuple[int, int], Link]:
+def wanted_links(
+    legs: dict[str, LegMedia], silence: BridgePort, units: Units | None = None
+) -> dict[tuple[int, int], Link]:
     """Every connection the bridge should have, keyed by (source slot, sink slot)."""
     wanted: dict[tuple[int, int], Link] = {}
+    units = units or Units()
 
     def want(source: BridgePort, sink: BridgePort) -> None:
         key, value = link(source, sink)
         wanted[key] = value
 
+    _unit_links(want, legs, units, silence)
     for lm in legs.values():
         if lm.audio is None:
             continue
-        source = source_media(lm, legs)
-        if lm.muted and source is not None:
+        sources = source_ports(lm, legs, units)
+        if lm.muted and sources:
             if isinstance(lm.source, Playback | Feed):
-                want(source, silence)  # keeps the player reading; the null device discards it
-            source = None
-        want(silence if source is None else source, lm.audio)
+                want(sources[0], silence)  # keeps the player reading; the null device drops it
+            sources = []
+        for source in sources or [silence]:
+            want(source, lm.audio)
         if lm.tones is not None:
             want(lm.tones, lm.audio)
         if lm.meter is not None:
@@ -90,8 +134,27 @@ def wanted_links(legs: dict[str, LegMedia], silence: BridgePort) -> dict[tuple[i
             if recording.rx is None or recording.tx is None:
                 continue
             want(lm.audio, recording.rx)
-            if source is not None:
+            for source in sources:
                 want(source, recording.tx)
             if lm.tones is not None:
                 want(lm.tones, recording.tx)
     return wanted
+
+
+def _unit_links(
+    want: Callable[[BridgePort, BridgePort], None],
+    legs: dict[str, LegMedia],
+    units: Units,
+    silence: BridgePort,
+) -> None:
+    """Player units play into the null sink; recorder units hear their mix."""
+    for playback in units.players.values():
+        want(playback.player, silence)  # plays on whether or not a leg hears it
+    for recorder in units.recorders.values():
+        rec = recorder.recording
+        if rec.rx is None or rec.tx is None:
+            continue
+        ports = [unit_port(unit_id, legs, units) for unit_id in recorder.sources]
+        for index, port in enumerate(ports):
+            if port is not None:
+                want(port, rec.tx if index == 0 else rec.rx)

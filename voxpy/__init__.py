@@ -9,7 +9,16 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
-from voxpy.core.events import AppEvents, ASREvents, CallEvents, DTMFType, WebSocketEvents
+from voxpy.core.events import (
+    AppEvents,
+    ASREvents,
+    CallEvents,
+    ConferenceEvents,
+    DTMFType,
+    PlayerEvents,
+    RecorderEvents,
+    WebSocketEvents,
+)
 from voxpy.core.headers import Headers
 from voxpy.errors import (
     BackendError,
@@ -24,6 +33,7 @@ from voxpy.errors import (
 from voxpy.media.hearing import AMDOptions
 from voxpy.runtime.call import Call
 from voxpy.runtime.call_hearing import Gathered
+from voxpy.runtime.conference import Conference, Endpoint
 from voxpy.runtime.events import (
     AppEvent,
     AudioStarted,
@@ -63,7 +73,9 @@ from voxpy.runtime.hearing_events import (
     Volume,
 )
 from voxpy.runtime.playback import Playback
+from voxpy.runtime.player import Player
 from voxpy.runtime.recognition import ASR
+from voxpy.runtime.recorder import Recorder
 from voxpy.runtime.scope import current_session
 from voxpy.runtime.session import Session
 from voxpy.runtime.signal_events import (
@@ -84,6 +96,21 @@ from voxpy.runtime.signal_events import (
     TransferComplete,
     TransferFailed,
     WarningCleared,
+)
+from voxpy.runtime.unit_events import (
+    ConferenceEvent,
+    ConferenceRecordStarted,
+    ConferenceRecordStopped,
+    ConferenceStarted,
+    ConferenceStopped,
+    EndpointAdded,
+    EndpointRemoved,
+    PlayerEvent,
+    PlayerFinished,
+    PlayerStarted,
+    RecorderEvent,
+    RecorderStarted,
+    RecorderStopped,
 )
 from voxpy.runtime.websocket import WebSocket
 from voxpy.runtime.ws_events import (
@@ -150,10 +177,20 @@ __all__ = [
     "CallEvent",
     "CallEvents",
     "CapacityError",
+    "Conference",
+    "ConferenceEvent",
+    "ConferenceEvents",
+    "ConferenceRecordStarted",
+    "ConferenceRecordStopped",
+    "ConferenceStarted",
+    "ConferenceStopped",
     "ConfigError",
     "Connected",
     "DTMFType",
     "Disconnected",
+    "Endpoint",
+    "EndpointAdded",
+    "EndpointRemoved",
     "Event",
     "Failed",
     "FirstAudioPacketReceived",
@@ -181,11 +218,21 @@ __all__ = [
     "PlaybackFinished",
     "PlaybackReady",
     "PlaybackStarted",
+    "Player",
+    "PlayerEvent",
+    "PlayerEvents",
+    "PlayerFinished",
+    "PlayerStarted",
     "QualityWarning",
     "ReInviteReceived",
     "RecordError",
     "RecordStarted",
     "RecordStopped",
+    "Recorder",
+    "RecorderEvent",
+    "RecorderEvents",
+    "RecorderStarted",
+    "RecorderStopped",
     "Ringing",
     "RtpResumed",
     "RtpStopped",

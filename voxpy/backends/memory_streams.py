@@ -71,8 +71,6 @@ class MemoryTap:
         return sig.AudioFrames(call_id=self.call_id, tap_id=self.tap_id, pcm=b"".join(frames))
 
 
-
-
 class StreamSim:
     """Taps and feeds of one memory network; see the module docstring."""
 

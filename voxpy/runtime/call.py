@@ -46,10 +46,12 @@ from voxpy.runtime.recognition import ASR
 from voxpy.runtime.signalling import Signalling
 from voxpy.runtime.streams import LegAudio, Streams
 from voxpy.runtime.tones import Tones
+from voxpy.runtime.unit_base import MediaUnit
+from voxpy.runtime.unit_target import UnitTarget
 from voxpy.runtime.websocket import WebSocket
 
 
-class Call(Listening, CallInfo, CallAudio, CallHearing):
+class Call(Listening, CallInfo, CallAudio, CallHearing, UnitTarget):
     """A call leg. Create legs with ``VoxEngine.call_sip``; inbound legs arrive in CallAlerting."""
 
     def __init__(
@@ -90,6 +92,7 @@ class Call(Listening, CallInfo, CallAudio, CallHearing):
         CallAudio.__init__(self, self._streams)
         self._media = Media(ctx, host.media, host.session_id, self._streams.displaced)
         self._streams.yield_source = self._media.yield_source
+        UnitTarget.__init__(self, self._media)
         self._tones = Tones(ctx, self._streams.dtmf)
         self._hearing = Hearing(ctx, lambda rate: LegAudio(self._streams, rate, "hear"),
                                 self._tones.heard)  # fmt: skip
@@ -227,7 +230,7 @@ class Call(Listening, CallInfo, CallAudio, CallHearing):
 
     def send_media_to(
         self,
-        other: Call | WebSocket | ASR,
+        other: Call | WebSocket | ASR | MediaUnit,
         *,
         encoding: str = "PCM8",
         tag: str | None = None,
@@ -235,7 +238,10 @@ class Call(Listening, CallInfo, CallAudio, CallHearing):
     ) -> None:
         """Send what the far end says into ``other``: a Call (one way; replaces its source), or a
         WebSocket as a media stream (PCM8, PCM16, ULAW or ALAW; Twilio's is always ULAW), or an
-        ASR (``VoxEngine.create_asr``: it recognizes what the far end says)."""
+        ASR (``VoxEngine.create_asr``: it recognizes what the far end says), or a conference or
+        recorder (they mix every call sent to them)."""
+        if isinstance(other, MediaUnit):
+            return other.receive_media_from(self)
         if isinstance(other, ASR):
             return other.listen_to(self.listen(16000))
         if isinstance(other, WebSocket):
@@ -243,7 +249,9 @@ class Call(Listening, CallInfo, CallAudio, CallHearing):
         args.instances("send_media_to", Call, other)
         self._media.send_to(other._media)
 
-    def stop_media_to(self, other: Call | WebSocket | ASR) -> None:
+    def stop_media_to(self, other: Call | WebSocket | ASR | MediaUnit) -> None:
+        if isinstance(other, MediaUnit):
+            return other.stop_receiving_media_from(self)
         if isinstance(other, ASR):
             return other.stop()
         if isinstance(other, WebSocket):

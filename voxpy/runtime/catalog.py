@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.events import AppEvents, CallEvents, ConferenceEvents, PlayerEvents, RecorderEvents
 from voxpy.runtime import events as ev
 from voxpy.runtime import hearing_events as hev
 from voxpy.runtime import signal_events as sev
+from voxpy.runtime import unit_events as uev
 from voxpy.runtime.ws_events import IncomingWebSocket
 
 CALL_EVENTS: Mapping[CallEvents, type[ev.CallEvent]] = {
@@ -73,6 +74,11 @@ APP_EVENTS: Mapping[AppEvents, type[ev.AppEvent]] = {
     AppEvents.WebSocket: IncomingWebSocket,
 }
 "Every session event's class (the session builds these itself; this is the index)."
+UNIT_EVENTS = uev.UNIT_EVENTS
+"Every media unit's event class (units fire by name through ``uev.build_unit_event``)."
+for _enum in (ConferenceEvents, PlayerEvents, RecorderEvents):
+    if not set(_enum) <= set(UNIT_EVENTS):  # pragma: no cover - a name without a class
+        raise ImportError(f"{_enum.__name__} without a class: {set(_enum) - set(UNIT_EVENTS)}")
 if set(APP_EVENTS) != set(AppEvents):  # pragma: no cover - a new name without a class
     raise ImportError(f"app events without a class: {set(AppEvents) - set(APP_EVENTS)}")
 

@@ -25,6 +25,9 @@ _KINDS = {
     "AppEvents": "session",
     "WebSocketEvents": "WebSocket",
     "ASREvents": "ASR",
+    "ConferenceEvents": "conference",
+    "PlayerEvents": "player",
+    "RecorderEvents": "recorder",
 }
 _WHERE = {
     "CallEvents": "register call events on the call (e.call.add_event_listener in a "
@@ -33,6 +36,9 @@ _WHERE = {
     "WebSocketEvents": "register WebSocket events on the WebSocket "
     "(VoxEngine.create_websocket, or AppEvents.WebSocket's e.websocket)",
     "ASREvents": "register ASR events on the unit VoxEngine.create_asr returns",
+    "ConferenceEvents": "register conference events on VoxEngine.create_conference's unit",
+    "PlayerEvents": "register player events on the unit VoxEngine.create_*_player returns",
+    "RecorderEvents": "register recorder events on VoxEngine.create_recorder's unit",
 }
 
 

@@ -52,6 +52,8 @@ class Engine:
         self.media: MediaLibrary = media or NoMedia()
         self.thresholds = thresholds or Thresholds()
         self._calls: dict[str, Call] = {}
+        self._units: dict[str, Callable[[Signal], None]] = {}
+        "Media units (conferences' recorders, players, recorders) by id: their signals' route."
         self.sessions: dict[str, Session] = {}
         self._accepting = True
         self.observers: list[Callable[[Session, Event], None]] = []
@@ -116,6 +118,13 @@ class Engine:
                 op="call_sip",
             )
 
+    def route_unit(self, unit_id: str, receive: Callable[[Signal], None] | None) -> None:
+        """Route the signals of media unit ``unit_id`` to ``receive`` (None: no more)."""
+        if receive is None:
+            self._units.pop(unit_id, None)
+        else:
+            self._units[unit_id] = receive
+
     def register_call(self, call: Call) -> None:
         self._calls[call.id()] = call
 
@@ -132,6 +141,9 @@ class Engine:
             self._incoming(signal)
             return
         call = self._calls.get(signal.call_id)
+        if call is None and signal.call_id in self._units:
+            self._units[signal.call_id](signal)
+            return
         if call is None:
             self.log.debug(
                 "signal_for_unknown_call", signal=type(signal).__name__, call_id=signal.call_id

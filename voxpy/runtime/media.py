@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
+from voxpy.core import units as u
 from voxpy.core.events import CallEvents
 from voxpy.core.ports import MediaLibrary, PreparedMedia
 from voxpy.core.redact import mask_credentials
@@ -45,6 +46,8 @@ class Media:
         self._session_id = session_id
         self._playback: Playback | None = None
         self._recording: str | None = None
+        self._mix_owner: object | None = None
+        "the media unit (conference, player) whose mix the leg hears now, if any"
 
     # -- playback ----------------------------------------------------------------------------
 
@@ -139,6 +142,7 @@ class Media:
         self._swap(None)
 
     def _swap(self, playback: Playback | None) -> None:
+        self._mix_owner = None  # whatever replaces the source replaces a unit's mix too
         previous, self._playback = self._playback, playback
         if previous is not None:
             previous.resolve(None)
@@ -201,6 +205,25 @@ class Media:
             leg._ctx.require_media("send media between")
         other.replace_source(None)
         self._ctx.send(cmd.SendMedia(call_id=self._ctx.call_id, to_call_id=other._ctx.call_id))
+
+    def hear_mix(self, owner: object, sources: tuple[str, ...]) -> None:
+        """The leg hears ``sources`` mixed (a conference, a player): it replaces its source."""
+        self._ctx.require_media("send media into")
+        if self._mix_owner is not owner:
+            self.replace_source(None)
+        self._mix_owner = owner
+        self._ctx.send(u.Mix(call_id=self._ctx.call_id, sources=sources))
+
+    def stop_mix(self, owner: object) -> None:
+        """``owner`` stops feeding the leg: silence, unless something else replaced it."""
+        if self._mix_owner is owner:
+            self._mix_owner = None
+            if self._ctx.live:
+                self._ctx.send(u.Mix(call_id=self._ctx.call_id, sources=()))
+
+    @property
+    def mix_owner(self) -> object | None:
+        return self._mix_owner
 
     def stop_to(self, other: Media) -> None:
         if self._ctx.live and other._ctx.live:

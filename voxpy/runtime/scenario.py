@@ -103,6 +103,9 @@ class _ProbeHost:
     def observe(self, session: object, event: object) -> None:
         pass
 
+    def route_unit(self, unit_id: str, receive: object) -> None:
+        pass
+
     def register_call(self, call: object) -> None:
         pass
 

@@ -48,6 +48,7 @@ from voxpy.runtime.recognition import ASR, AsrHost
 from voxpy.runtime.scenario_timers import ScenarioTimers
 from voxpy.runtime.scope import session_scope
 from voxpy.runtime.sockets import Sockets
+from voxpy.runtime.units import MediaUnitsApi, Units, unit_host
 from voxpy.runtime.waits import Recordings, clock_sleep
 from voxpy.runtime.websocket import WebSocket
 from voxpy.runtime.ws_events import incoming
@@ -68,13 +69,14 @@ class SessionHost(Protocol):
     def thresholds(self) -> Thresholds: ...
 
     def send(self, command: cmd.Command) -> None: ...
+    def route_unit(self, unit_id: str, receive: Callable[[Any], None] | None) -> None: ...
     def observe(self, session: Session, event: Any) -> None: ...
     def reserve_leg(self) -> None: ...
     def register_call(self, call: Call) -> None: ...
     def session_ended(self, session: Session) -> None: ...
 
 
-class Session(AppListeners):
+class Session(AppListeners, MediaUnitsApi):
     """The ``VoxEngine`` object of one scenario run."""
 
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
@@ -119,6 +121,7 @@ class Session(AppListeners):
         self._asr = AsrHost(log=self.log, scope=lambda: session_scope(self), track=self.track,
                             on_error=self.handler_failed, build_event=build_asr_event,
                             observe=lambda event: host.observe(self, event))  # fmt: skip
+        self._units = Units(unit_host(self, host, lambda: session_scope(self)))
         self._legs = Legs(legs, host.timeouts)
         "Makes this session's legs; what they are given is all a Call sees of the session."
         self._sockets = Sockets(
@@ -202,17 +205,6 @@ class Session(AppListeners):
     def clear_timeout(self, timer_id: int) -> None:
         self._timers.clear(timer_id)
 
-    def send_media_between(self, a: Call, b: Call) -> None:
-        """Bridge two legs both ways."""
-        args.instances("send_media_between", Call, a, b)
-        a.send_media_to(b)
-        b.send_media_to(a)
-
-    def stop_media_between(self, a: Call, b: Call) -> None:
-        args.instances("stop_media_between", Call, a, b)
-        a.stop_media_to(b)
-        b.stop_media_to(a)
-
     @options
     def easy_process(
         self,
@@ -289,6 +281,7 @@ class Session(AppListeners):
         self._cancel_grace()
         self.log.info("session_terminating", calls=len(self.live_calls()))
         self.emit_app(Terminating(name=AppEvents.Terminating, session_id=self.id))
+        self._units.close_all()
         for call in self.live_calls():
             call.end_quietly()
         task = asyncio.get_running_loop().create_task(self._finish())
@@ -327,6 +320,7 @@ class Session(AppListeners):
         self._adopt(call)
 
     def call_ended(self, call: Call) -> None:
+        self._units.call_ended(call.id())
         if self.live_calls():
             return
         self._no_live_calls.set()

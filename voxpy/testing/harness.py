@@ -227,6 +227,18 @@ class ScenarioHarness:
         else:
             await asyncio.sleep(seconds)
 
+    def heard_from(self, call: PeerCall) -> set[PeerCall]:
+        """The peer calls whose voices reach ``call`` now through the engine: a bridge
+        (``send_media_to``) or a conference's mix, muting and directions applied. Who hears
+        whom, without audio (memory mode only: over SIP, analyse ``heard_pcm``)."""
+        network = getattr(self.peer_backend, "network", None)
+        if not isinstance(network, MemoryNetwork):
+            raise RuntimeError("heard_from() needs memory mode; over SIP analyse heard_pcm()")
+        leg = network.media.legs.get(call.id)
+        far = leg.far if leg is not None else None
+        voices = network.units.voices(far.call_id) if far is not None else set()
+        return {self._calls[i] for i in voices if i in self._calls}
+
     # -- used by PeerCall --------------------------------------------------------------------
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:

@@ -28,6 +28,11 @@ class TestConferenceMix:
         assert conference_mix(members) == {"a": ("b", "c"), "b": ("c",), "c": ("b",)}
         assert conference_senders(members) == ("b", "c")
 
+    def test_a_whisper_is_heard_by_its_listener_only(self) -> None:
+        members = {"c": Member(), "a": Member(), "s": Member(heard_by=frozenset({"a"}))}
+        assert conference_mix(members) == {"c": ("a",), "a": ("c", "s"), "s": ("c", "a")}
+        assert conference_senders(members) == ("c", "a")  # a recording leaves the whisper out
+
     def test_alone_hears_silence(self) -> None:
         assert conference_mix({"a": Member()}) == {"a": ()}
         assert conference_mix({}) == {}

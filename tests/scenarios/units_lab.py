@@ -3,14 +3,15 @@ the mode needs (the test kit's peer answers them) and builds, once they are conn
 
 * ``conference[:D1,D2,D3]``: three legs in conference "room-1" with those directions;
 * ``player:PATH``: two legs that both hear one URL player of PATH;
-* ``recorder``: two legs bridged, both sent to one recorder.
+* ``recorder``: two legs bridged, both sent to one recorder;
+* ``legs``: three legs, the first two bridged (a customer and an agent), for the test to use.
 
 Tests reach the units through the events they fire (``e.conference``, ``e.player``...).
 """
 
 from voxpy import AppEvents, CallEvents, VoxEngine
 
-LEGS = {"conference": 3, "player": 2, "recorder": 2}
+LEGS = {"conference": 3, "player": 2, "recorder": 2, "legs": 3}
 
 
 def on_started(e):
@@ -27,6 +28,8 @@ def on_started(e):
             player = VoxEngine.create_url_player(arg)
             player.send_media_to(legs[0])
             player.send_media_to(legs[1])
+        elif len(legs) == 2 and mode == "legs":
+            VoxEngine.send_media_between(legs[0], legs[1])
         elif len(legs) == 2 and mode == "recorder":
             VoxEngine.send_media_between(legs[0], legs[1])
             recorder = VoxEngine.create_recorder(name_prefix="pair-")

@@ -87,6 +87,8 @@ class Member:
 
     direction: Direction = Direction.BOTH
     muted: bool = False
+    heard_by: frozenset[str] | None = None
+    "Who may hear this participant (None: everyone); a supervisor's whisper names the agent."
 
     @property
     def sends(self) -> bool:
@@ -98,15 +100,21 @@ class Member:
 
 
 def conference_mix(members: Mapping[str, Member]) -> dict[str, tuple[str, ...]]:
-    """What each participant hears: every other participant that sends, never itself; a
-    SEND-only participant hears nothing. Sources keep the members' (joining) order."""
-    senders = [member_id for member_id, m in members.items() if m.sends]
+    """What each participant hears: every other participant that sends (to it, when the
+    sender is heard by some only), never itself; a SEND-only participant hears nothing.
+    Sources keep the members' (joining) order."""
+    senders = [(member_id, m.heard_by) for member_id, m in members.items() if m.sends]
     return {
-        member_id: tuple(s for s in senders if s != member_id) if m.hears else ()
+        member_id: tuple(
+            s for s, only in senders if s != member_id and (only is None or member_id in only)
+        )
+        if m.hears
+        else ()
         for member_id, m in members.items()
     }
 
 
 def conference_senders(members: Mapping[str, Member]) -> tuple[str, ...]:
-    """Who a conference recording hears: every participant that sends, in joining order."""
-    return tuple(member_id for member_id, m in members.items() if m.sends)
+    """Who a conference recording hears: every participant that sends to everyone (not a
+    whisper), in joining order."""
+    return tuple(i for i, m in members.items() if m.sends and m.heard_by is None)

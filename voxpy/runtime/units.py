@@ -10,6 +10,7 @@ process (at most 4; conferences across workers are phase 2 of issue 14).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from voxpy.core.redact import mask_credentials
@@ -21,6 +22,7 @@ from voxpy.runtime.conference import Conference
 from voxpy.runtime.dispatch import Scope
 from voxpy.runtime.player import Player
 from voxpy.runtime.recorder import Recorder
+from voxpy.runtime.supervision import Supervision, check
 from voxpy.runtime.unit_base import UnitHost
 from voxpy.runtime.unit_events import build_unit_event
 
@@ -134,6 +136,17 @@ class MediaUnitsApi:
                             hd_audio=hd_audio)  # fmt: skip
         self._units.add(recorder)
         return recorder
+
+    def supervise(
+        self, customer: Call, agent: Call, supervisor: Call, *, mode: str = "listen"
+    ) -> Supervision:
+        """Put ``supervisor`` on the ``customer``-``agent`` call (through a conference of the
+        three): ``listen`` (hears both, heard by none), ``whisper`` (heard by the agent only)
+        or ``barge`` (heard by both); ``set_mode`` switches, ``stop`` takes the supervisor
+        out, ``end`` stops the conference."""
+        check(customer, agent, supervisor, mode)
+        conference = self.create_conference(name=f"supervise-{uuid.uuid4().hex[:12]}")
+        return Supervision(conference, customer, agent, supervisor, mode)
 
     def send_media_between(self, a: Call | Conference, b: Call | Conference) -> None:
         """Media both ways: two calls are bridged; a call and a conference make the call a

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.backends.test_pjsua2_media import decode_mp3
 from tests.backends.test_pjsua2_streams import LOUD, frame_rms, frames_of, sine
@@ -54,9 +55,11 @@ def loud_frames(call: PeerCall) -> int:
 
 
 async def placed(h: ScenarioHarness, mode: str, legs: int) -> list[PeerCall]:
-    """Start the lab in ``mode``; answer its legs; they are connected when this returns."""
+    """Start the lab in ``mode``; answer its legs; they are connected when this returns, in
+    dialing order (p1, p2, ...) whatever order their INVITEs took."""
     await h.start(custom_data=mode)
     peers = [await h.expect_call() for _ in range(legs)]
+    peers.sort(key=lambda p: p.incoming.destination if p.incoming else "")
     for peer in peers:
         peer.answer()
     for peer in peers:
@@ -70,15 +73,14 @@ async def engine_calls(h: ScenarioHarness, peers: list[PeerCall]) -> list[Any]:
 
 
 async def conference(voxpy_harness: Harness, directions: str = "") -> tuple[Any, list[Any]]:
-    """The lab's conference of three; the peers in dialing order (p1, p2, p3), whatever
-    order their INVITEs and answers took."""
+    """The lab's conference of three; the peers in dialing order (p1, p2, p3)."""
     h = await voxpy_harness(LAB)
     peers = await placed(h, f"conference:{directions}" if directions else "conference", 3)
     await h.wait_until(lambda: len(h.recorder.of("Conference.EndpointAdded")) == 3, 5, "joins")
     conf = h.recorder.of("Conference.EndpointAdded")[0].conference
     names = [conf.get_endpoint(c).display_name for c in await engine_calls(h, peers)]
-    order = sorted(range(3), key=lambda i: names[i])
-    return h, [peers[i] for i in order]
+    assert names == ["p1", "p2", "p3"]
+    return h, peers
 
 
 async def speak_and_listen(
@@ -154,9 +156,13 @@ async def test_one_player_heard_by_two_legs(voxpy_harness: Harness, tmp_path: Pa
             assert heard(levels(peer.heard_pcm())) == {TONES[1]}
 
 
-async def test_recorder_of_a_bridged_pair_has_both_voices(voxpy_harness: Harness) -> None:
+@pytest.mark.parametrize("stereo", [False, True])
+async def test_recorder_of_a_bridged_pair_has_both_voices(
+    voxpy_harness: Harness, stereo: bool
+) -> None:
+    """Mono mixes both voices; stereo puts the first call sent to it left, the other right."""
     h = await voxpy_harness(LAB)
-    peers = await placed(h, "recorder", 2)
+    peers = await placed(h, "recorder:stereo" if stereo else "recorder", 2)
     started = await h.wait_event("Recorder.Started", timeout=5)
     await speak_and_listen(h, peers, peers)
     assert heard(levels(peers[0].heard_pcm())) == {TONES[1]}  # the bridge: the other's voice
@@ -166,9 +172,13 @@ async def test_recorder_of_a_bridged_pair_has_both_voices(voxpy_harness: Harness
     assert stopped.url == started.url and stopped.error is None
     assert Path(stopped.url).name.startswith("pair-") and stopped.duration >= 1.4
     if h.backend == "sip":
-        _, left, right = decode_mp3(stopped.url)
-        mono = np.asarray(left, dtype=np.int16).tobytes()
-        assert heard(levels(mono)) == {TONES[0], TONES[1]}
+        channels, left, right = decode_mp3(stopped.url)
+        assert channels == (2 if stereo else 1)
+        pcm = [np.asarray(side, dtype=np.int16).tobytes() for side in (left, right)]
+        if stereo:
+            assert [heard(levels(side)) for side in pcm] == [{TONES[0]}, {TONES[1]}]
+        else:
+            assert heard(levels(pcm[0])) == {TONES[0], TONES[1]}
 
 
 def _write_wav(path: Path, pcm: bytes) -> None:

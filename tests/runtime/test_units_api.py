@@ -122,6 +122,32 @@ class TestMisuse:
         room.refused(InvalidStateError, lambda: player.send_media_to(room.calls[0]))
 
 
+class TestPlayer:
+    """A player keeps its own time; stopping it silences its calls; a failure finishes it."""
+
+    async def test_a_looping_player_stops_silently(self, room: Room) -> None:
+        room.h.media.register("hold-music", duration=5.0)
+        player = room.session.create_url_player("hold-music", loop=True)
+        await room.h.wait_event("Player.Started", timeout=5)
+        player.send_media_to(room.calls[0])
+        call_id = room.calls[0].id()
+        assert room.mixes()[-1] == u.Mix(call_id=call_id, sources=(player.id(),))
+        assert room.h.heard_from(room.peers[0]) == set()  # the player replaced the conference
+        assert room.h.heard_from(room.peers[1]) == {room.peers[0], room.peers[2]}
+        await room.h.advance(12)  # virtual time: a loop never finishes
+        player.stop()
+        assert room.mixes()[-1] == u.Mix(call_id=call_id, sources=())
+        assert player.state == "stopped" and not room.h.recorder.of("Player.PlaybackFinished")
+        player.stop()  # again: nothing
+
+    async def test_a_failed_media_finishes_with_its_error(self, room: Room) -> None:
+        room.h.media.register("missing", error="404 Not Found")
+        room.session.create_url_player("missing")
+        finished = await room.h.wait_event("Player.PlaybackFinished", timeout=5)
+        assert finished.error == "404 Not Found"
+        assert not room.h.recorder.of("Player.Started")
+
+
 class TestConferenceModel:
     """Who hears whom follows mute, unmute, remove and re-add, one mix per change."""
 

@@ -1,9 +1,10 @@
-"""Media units lab (issue 14). ``custom_data`` is ``mode[:arg]``; the session places the legs
-the mode needs (the test kit's peer answers them) and builds, once they are connected:
+"""Media units lab (issue 14). ``custom_data`` is ``mode[:arg]``; the session dials the legs
+the mode needs, to ``sip:p1@...``, ``sip:p2@...``, ... (the test kit's peer answers them), and
+builds, once they are connected:
 
 * ``conference[:D1,D2,D3]``: three legs in conference "room-1" with those directions;
 * ``player:PATH``: two legs that both hear one URL player of PATH;
-* ``recorder``: two legs bridged, both sent to one recorder;
+* ``recorder[:stereo]``: two legs bridged, both sent to one recorder (p1 first);
 * ``legs``: three legs, the first two bridged (a customer and an agent), for the test to use.
 
 Tests reach the units through the events they fire (``e.conference``, ``e.player``...).
@@ -18,10 +19,10 @@ def on_started(e):
     mode, _, arg = (VoxEngine.custom_data() or "").partition(":")
     conf = VoxEngine.create_conference(name="room-1") if mode == "conference" else None
     directions = arg.split(",") if mode == "conference" and arg else ["BOTH"] * 3
-    legs = []
+    legs = {}
 
     def connected(ev, i):
-        legs.append(ev.call)
+        legs[i] = ev.call
         if conf is not None:  # by dialing order, whatever order the legs connect in
             conf.add(ev.call, direction=directions[i], display_name=f"p{i + 1}")
         elif len(legs) == 2 and mode == "player":
@@ -32,7 +33,7 @@ def on_started(e):
             VoxEngine.send_media_between(legs[0], legs[1])
         elif len(legs) == 2 and mode == "recorder":
             VoxEngine.send_media_between(legs[0], legs[1])
-            recorder = VoxEngine.create_recorder(name_prefix="pair-")
+            recorder = VoxEngine.create_recorder(stereo=arg == "stereo", name_prefix="pair-")
             legs[0].send_media_to(recorder)
             legs[1].send_media_to(recorder)
 

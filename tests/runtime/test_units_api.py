@@ -163,6 +163,24 @@ class TestConferenceModel:
         assert [h.heard_from(x) for x in p] == [{p[1], p[2]}, {p[2]}, {p[1]}]
         assert room.conf.get_endpoint(room.calls[0]) is again and again.direction == "RECEIVE"
 
+    async def test_send_media_to_and_stop_media_to_set_the_direction(self, room: Room) -> None:
+        """VoxEngine's two halves of joining: the call sends to the conference, the
+        conference sends to the call; both make BOTH, neither makes it leave."""
+        h, p, conf, call = room.h, room.peers, room.conf, room.calls[0]
+        conf.remove(call)
+        call.send_media_to(conf)
+        endpoint = conf.get_endpoint(call)
+        assert endpoint is not None and endpoint.direction == "SEND"
+        assert [h.heard_from(x) for x in p] == [set(), {p[0], p[2]}, {p[0], p[1]}]
+        conf.send_media_to(call)
+        assert endpoint.direction == "BOTH" and h.heard_from(p[0]) == {p[1], p[2]}
+        call.stop_media_to(conf)
+        assert endpoint.direction == "RECEIVE" and h.heard_from(p[1]) == {p[2]}
+        conf.stop_media_to(call)
+        assert conf.get_endpoint(call) is None and h.heard_from(p[0]) == set()
+        names = [str(e.name) for e in h.recorder.of("Conference.EndpointRemoved")]
+        assert len(names) == 2  # the remove, then the last half
+
     async def test_a_say_replaces_the_mix_for_that_call_only(self, room: Room) -> None:
         h, p = room.h, room.peers
         room.calls[0].say("One moment")

@@ -12,6 +12,11 @@ sent into a participant replaces the conference's mix for it, and the conference
 it (it still sends, and stays a participant) until it is added again. A participant that hangs
 up is removed (EndpointRemoved) and the conference goes on. ``stop()`` removes everyone, ends
 a recording and fires Stopped; a stopped conference refuses everything.
+
+The sessions of one worker share a conference by name (``host.conferences``, the engine's):
+each inbound caller is a session of its own. Its events are fired in the creating session's
+scope (handlers of the joining sessions included: one emitter); the last session to end
+stops it, and a stopped conference's name may be created afresh.
 """
 
 from __future__ import annotations
@@ -80,6 +85,9 @@ class Conference(MediaUnit):
         self._endpoints: dict[str, Endpoint] = {}
         self._stopped = False
         self._recording: UnitRecording | None = None
+        self._sessions = {host.session_id}
+        "the sessions using it (they share it by name); the last one out stops it"
+        host.conferences[name] = self
 
         async def started() -> None:  # after the scenario's code added its listeners
             if not self._stopped:
@@ -148,6 +156,8 @@ class Conference(MediaUnit):
         A second stop does nothing."""
         if self._stopped:
             return
+        if self._host.conferences.get(self.name) is self:
+            del self._host.conferences[self.name]  # the name may be created afresh
         for call_id in list(self._endpoints):
             self._drop(call_id)
         self.stop_recording()
@@ -193,6 +203,18 @@ class Conference(MediaUnit):
 
     def stop_receiving_media_from(self, call: UnitCall) -> None:
         self._unlink(call, hears=False)
+
+    def join(self, session_id: str) -> None:
+        """Another session of this worker uses the conference (``create_conference`` with
+        its name; engine side)."""
+        self._require_running("join")
+        self._sessions.add(session_id)
+
+    def leave(self, session_id: str) -> None:
+        """A session using the conference ended: the last one out stops it (engine side)."""
+        self._sessions.discard(session_id)
+        if not self._sessions:
+            self.stop()
 
     def call_ended(self, call_id: str) -> None:
         """A participant hung up: it leaves, the others go on (engine side)."""

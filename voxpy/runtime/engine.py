@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -53,6 +54,8 @@ class Engine:
         self.thresholds = thresholds or Thresholds()
         self._calls: dict[str, Call] = {}
         self._units: dict[str, Callable[[Signal], None]] = {}
+        self.conferences: dict[str, Any] = {}
+        "This worker's conferences by name: sessions share one by creating it by name."
         "Media units (conferences' recorders, players, recorders) by id: their signals' route."
         self.sessions: dict[str, Session] = {}
         self._accepting = True

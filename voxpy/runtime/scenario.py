@@ -93,6 +93,7 @@ class _ProbeHost:
         self.timeouts = Timeouts()
         self.media = NoMedia()
         self.thresholds = Thresholds()
+        self.conferences: dict[str, object] = {}
 
     def send(self, command: object) -> None:
         pass

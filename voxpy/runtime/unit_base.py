@@ -56,6 +56,8 @@ class UnitHost:
     register: Callable[[str, Callable[[sig.Signal], None]], None]
     "route the backend's signals of this unit id to this callback"
     forget: Callable[[str], None]
+    conferences: dict[str, Any]
+    "the worker's conferences by name (shared by its sessions: the engine's)"
 
 
 @runtime_checkable

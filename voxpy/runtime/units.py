@@ -5,7 +5,9 @@
 The session keeps its units in :class:`Units`, which tells them when a call ended (a
 conference removes the participant, the others go on) and stops them when the session ends.
 Every unit lives in its session's worker: a conference's participants are legs of that one
-process (at most 4; conferences across workers are phase 2 of issue 14).
+process (at most 4; conferences across workers are phase 2 of issue 14). The sessions of a
+worker share a conference by name (the engine's directory): the first creates it, the
+others join, the last one to end stops it.
 """
 
 from __future__ import annotations
@@ -50,10 +52,14 @@ class Units:
             unit.call_ended(call_id)
 
     def close_all(self) -> None:
-        """The session ends: conferences stop, players stop, recordings are completed."""
+        """The session ends: it leaves its conferences (the last one out stops it), its
+        players stop, its recordings are completed."""
         self.closed = True
         for unit in self.units:
-            unit.stop()
+            if isinstance(unit, Conference):
+                unit.leave(self.host.session_id)
+            else:
+                unit.stop()
 
 
 def unit_host(session: Any, host: Any, scope: Scope) -> UnitHost:
@@ -71,6 +77,7 @@ def unit_host(session: Any, host: Any, scope: Scope) -> UnitHost:
         observe=lambda event: host.observe(session, event),
         register=host.route_unit,
         forget=lambda unit_id: host.route_unit(unit_id, None),
+        conferences=host.conferences,
     )
 
 
@@ -80,9 +87,17 @@ class MediaUnitsApi:
     _units: Units
 
     def create_conference(self, name: str, *, hd_audio: bool = False) -> Conference:
-        """A conference in this session's worker (VoxEngine ``createConference``): add calls
-        with ``conf.add(call, direction=..., display_name=...)``; ConferenceEvents fire."""
+        """A conference in this worker (VoxEngine ``createConference``): add calls with
+        ``conf.add(call, direction=..., display_name=...)``; ConferenceEvents fire. A name a
+        session of this worker already created gives that same conference (joined: the
+        last session to end stops it; its handlers run in the creating session)."""
         self._units.check_open()
+        shared = self._units.host.conferences.get(name) if isinstance(name, str) else None
+        if isinstance(shared, Conference) and not shared.stopped:
+            args.flag("create_conference", "hd_audio", hd_audio)
+            shared.join(self._units.host.session_id)
+            self._units.add(shared)
+            return shared
         conference = Conference(self._units.host, name, hd_audio)
         self._units.add(conference)
         return conference

@@ -9,11 +9,14 @@ from voxpy.core.commands import COMMAND_TYPES, Command
 from voxpy.core.headers import Headers
 from voxpy.core.signals import SIGNAL_TYPES, Signal
 from voxpy.core.testing_commands import TESTING_COMMAND_TYPES
+from voxpy.core.units import UNIT_COMMANDS
 
 _TYPES: dict[str, type[Signal] | type[Command]] = {t.__name__: t for t in SIGNAL_TYPES}
 _TYPES.update({t.__name__: t for t in COMMAND_TYPES})
 # The test peer process is driven over the wire, fault injection included.
 _TYPES.update({t.__name__: t for t in TESTING_COMMAND_TYPES})
+# Media units, so a worker process can be driven over the wire like the test peer.
+_TYPES.update({t.__name__: t for t in UNIT_COMMANDS})
 
 
 def to_wire(value: Signal | Command) -> dict[str, Any]:
@@ -38,4 +41,6 @@ def from_wire(data: dict[str, Any]) -> Signal | Command:
         raise ValueError(f"{kind}: unknown fields {sorted(unknown)}")
     if "headers" in args:
         args["headers"] = Headers([(str(n), str(v)) for n, v in args["headers"]])
+    if isinstance(args.get("sources"), list):  # a Mix's tuple came back as a JSON list
+        args["sources"] = tuple(str(s) for s in args["sources"])
     return cls(**args)

@@ -196,8 +196,11 @@ async def test_gather_speech_digits_win_and_nothing_is_empty(voxpy_harness: Harn
     got = await awaited(h, call.gather(input=("dtmf", "speech"), timeout=3))
     assert (got.input, got.digits) == ("dtmf", "7")
     got = await awaited(h, call.gather(input="speech", timeout=1))
-    assert got == Gathered("")
-    assert await awaited(h, call.gather(timeout=0.5)) == ""  # DTMF-only gather is unchanged
+    assert got == Gathered(input="")
+    assert await awaited(h, call.gather(timeout=0.5)) == ""  # no input=: the digits, a str
+    peer.send_dtmf("5")
+    got = await awaited(h, call.gather(input="dtmf", timeout=3))  # input=: always a Gathered
+    assert got == Gathered(input="dtmf", digits="5")
 
 
 class Broken:

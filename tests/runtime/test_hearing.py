@@ -196,8 +196,11 @@ async def test_gather_speech_digits_win_and_nothing_is_empty(voxpy_harness: Harn
     got = await awaited(h, call.gather(input=("dtmf", "speech"), timeout=3))
     assert (got.input, got.digits) == ("dtmf", "7")
     got = await awaited(h, call.gather(input="speech", timeout=1))
-    assert got == Gathered("")
-    assert await awaited(h, call.gather(timeout=0.5)) == ""  # DTMF-only gather is unchanged
+    assert got == Gathered(input="")
+    assert await awaited(h, call.gather(timeout=0.5)) == ""  # no input=: the digits, a str
+    peer.send_dtmf("5")
+    got = await awaited(h, call.gather(input="dtmf", timeout=3))  # input=: always a Gathered
+    assert got == Gathered(input="dtmf", digits="5")
 
 
 class Broken:
@@ -300,3 +303,21 @@ def test_the_readme_shows_the_voicemail_scenario() -> None:
     readme = (ROOT / "README.md").read_text()
     scenario = (TEST_SCENARIOS / "voicemail_drop.py").read_text()
     assert f"```python\n# tests/scenarios/voicemail_drop.py\n{scenario}```" in readme
+
+
+async def test_busy_tone_in_early_media_before_any_answer(voxpy_harness: Harness) -> None:
+    """A dialler's case: the callee's network plays busy (or SIT) in 183 early media and never
+    answers; the tone is heard on the ringing leg, which the scenario then cancels."""
+    h = await voxpy_harness(TEST_SCENARIOS / "answer_and_wait.py")
+    session = await h.start()
+    call = session.call_sip(h.peer_uri)
+    call.detect_progress_tone(True, countries="EU")
+    peer = await h.expect_call()
+    peer.ring(183)
+    await h.wait_event("Call.AudioStarted")
+    peer.send_audio(quiet(300) + synth.cadence((425,), (0.5, 0.5), 6.0, RATE), RATE)
+    found = await h.wait_event("Call.ToneDetected", timeout=10)
+    assert (found.progress_tone, found.country) == ("busy", "EU")
+    assert not peer.answered
+    call.hangup()
+    assert (await h.wait_event("Call.Failed")).code == 487

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from voxpy.core.events import ASREvents
 from voxpy.errors import InvalidArgumentError, InvalidStateError
@@ -27,11 +27,11 @@ from voxpy.runtime.tones import Tones
 INPUTS = ("dtmf", "speech")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Gathered:
-    """What ``gather(input=(..., "speech"))`` got (Twilio's Digits / SpeechResult /
+    """What ``gather(input=...)`` got (Twilio's Digits / SpeechResult /
     Confidence): ``input`` is "dtmf", "speech" or "" (nothing before the timeout or the end);
-    ``str(g)`` is the digits or the text."""
+    ``str(g)`` is the digits or the text. ``confidence`` is the recognizer's (speech only)."""
 
     input: str
     digits: str = ""
@@ -40,6 +40,10 @@ class Gathered:
 
     def __str__(self) -> str:
         return self.digits or self.speech
+
+
+NOTHING = Gathered(input="")
+"nothing within the timeout, or the call ended"
 
 
 class CallHearing:
@@ -102,6 +106,29 @@ class CallHearing:
         """Volume (``input_volume`` 0..1) every ``interval`` seconds (rounded up to 20 ms)."""
         self._hearing.monitor_volume(enabled, interval)
 
+    @overload
+    async def gather(
+        self,
+        *,
+        max_digits: int = 1,
+        timeout: float = 5.0,
+        finish_on: str = "#",
+        barge_in: bool = False,
+    ) -> str: ...
+
+    @overload
+    async def gather(
+        self,
+        *,
+        max_digits: int = 1,
+        timeout: float = 5.0,
+        finish_on: str = "#",
+        barge_in: bool = False,
+        input: str | Sequence[str],
+        hints: Sequence[str] = (),
+        language: str = "en-US",
+    ) -> Gathered: ...
+
     @options
     async def gather(
         self,
@@ -110,10 +137,10 @@ class CallHearing:
         timeout: float = 5.0,
         finish_on: str = "#",
         barge_in: bool = False,
-        input: Sequence[str] = ("dtmf",),
+        input: str | Sequence[str] | None = None,
         hints: Sequence[str] = (),
         language: str = "en-US",
-    ) -> Any:
+    ) -> str | Gathered:
         """Collect DTMF digits and return them as a string.
 
         Returns once ``max_digits`` were pressed; at a ``finish_on`` key (the digits before
@@ -123,15 +150,18 @@ class CallHearing:
         first key stops what plays into the call (Twilio's Gather), so start the prompt
         without awaiting it: ``call.say(MENU); digits = await call.gather(barge_in=True)``.
 
-        With ``"speech"`` in ``input`` (Twilio's ``input="dtmf speech"``) it returns a
-        :class:`Gathered` instead: the digits, or the text of the first utterance (recognized
-        offline, ``hints`` the phrases expected), whichever comes first; ``input`` "" when
-        nothing came within ``timeout`` seconds (speech that started is waited for).
+        With ``input`` given (Twilio's ``input="dtmf speech"``: "dtmf", "speech" or both) it
+        returns a :class:`Gathered` instead: the digits, or the text of the first utterance
+        (recognized offline, ``hints`` the phrases expected), whichever comes first; ``input``
+        "" when nothing came within ``timeout`` seconds (speech that started is waited for).
         """
-        kinds = self._inputs(input)
+        kinds = ("dtmf",) if input is None else self._inputs(input)
         stop = self._stop_playback if args.flag("gather", "barge_in", barge_in) else None
         if kinds == ("dtmf",):
-            return await self._dtmf.gather(max_digits, timeout, finish_on, stop)
+            digits = await self._dtmf.gather(max_digits, timeout, finish_on, stop)
+            if input is None:
+                return digits
+            return Gathered(input="dtmf" if digits else "", digits=digits)
         args.number("gather", "timeout", timeout, positive=True)
         return await self._gather_speech(
             kinds, max_digits, timeout, finish_on, stop, hints, language
@@ -173,16 +203,16 @@ class CallHearing:
         def on_digits(task: asyncio.Task[str]) -> None:
             digits = "" if task.cancelled() or task.exception() else task.result()
             if digits or not speaking:
-                finish(Gathered("dtmf" if digits else "", digits=digits))
+                finish(Gathered(input="dtmf" if digits else "", digits=digits))
 
         asr.add_event_listener(ASREvents.CaptureStarted, on_capture)
 
         def on_result(e: Any) -> None:
-            text, confidence = e.text, e.confidence
-            finish(Gathered("speech", speech=text, confidence=confidence) if text else Gathered(""))
+            heard = Gathered(input="speech", speech=e.text, confidence=e.confidence)
+            finish(heard if e.text else NOTHING)
 
         asr.add_event_listener(ASREvents.Result, on_result)
-        asr.add_event_listener(ASREvents.ASRError, lambda _e: finish(Gathered("")))
+        asr.add_event_listener(ASREvents.ASRError, lambda _e: finish(NOTHING))
         asr.listen_to(self._listen_at(RATE))
         keys: asyncio.Task[str] | None = None
         timer = None
@@ -193,9 +223,9 @@ class CallHearing:
             keys.add_done_callback(on_digits)
         else:
             timer = self._hearing.clock.call_later(
-                timeout, lambda: None if speaking else finish(Gathered(""))
+                timeout, lambda: None if speaking else finish(NOTHING)
             )
-        asr.on_done(lambda: finish(Gathered("")))
+        asr.on_done(lambda: finish(NOTHING))
         try:
             return await done
         finally:

@@ -11,9 +11,9 @@ Time is the audio's: a detector's timeout (AMD's analysis time, the beep's ``tim
 the audio it was fed since it started, as the detector does; the backend taps a connected
 leg continuously (silence included), so that is the call's time too.
 
-The tap starts when media can flow (answered, or early media started); a detector turned on
-before that (``call_sip(..., amd=True)`` or ``detect_progress_tone`` on a leg still dialling)
-starts with the tap at the answer.
+The tap starts when media can flow: 183 early media or the answer. ``detect_progress_tone``
+on a leg still dialling hears the early media (a busy tone or SIT comes before any answer);
+``call_sip(..., amd=True)`` starts at the answer (a greeting comes after it).
 """
 
 from __future__ import annotations
@@ -176,6 +176,9 @@ class Hearing:
 
     def routes(self) -> Mapping[type[sig.Signal], Handler]:
         return {}  # AudioFrames are routed by tap id by the streams part
+
+    def audio_started(self) -> None:
+        self._update()  # a detector turned on while ringing hears the early media
 
     def connected(self) -> None:
         if self._on_answer is not None:

@@ -9,6 +9,8 @@ A part plugs into the leg by implementing :class:`Part`:
 
 * ``routes()`` - the backend signals it handles, ``{signal type: handler}``. The Call merges
   every part's routes into one table; a signal type owned by two parts is a construction error.
+* ``audio_started()`` - audio can flow: 183 early media, or the answer (just before
+  ``connected()``); once per leg (detectors listen from here: a busy tone comes early).
 * ``connected()`` - the leg was answered and confirmed (start polling, streaming, ...).
 * ``ended()`` - the leg is over: resolve what is pending, quietly.
 
@@ -53,6 +55,8 @@ class Part(Protocol):
     """One owned piece of a call leg (see the module docstring)."""
 
     def routes(self) -> Mapping[type[Signal], Handler]: ...
+
+    def audio_started(self) -> None: ...
 
     def connected(self) -> None: ...
 

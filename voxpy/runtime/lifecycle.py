@@ -15,7 +15,7 @@ from voxpy.core import commands as cmd
 from voxpy.core.clock import Timer
 from voxpy.core.events import CallEvents
 from voxpy.core.headers import Headers, redirect_target
-from voxpy.core.outcomes import LegConnected, Outcome, Send
+from voxpy.core.outcomes import LegAudioStarted, LegConnected, Outcome, Send
 from voxpy.core.signals import Answered, CommandFailed, Ended, Progress, RxReport, Signal
 from voxpy.core.state import Act, CallState
 from voxpy.runtime.leg import Handler, LegContext, Part
@@ -85,6 +85,9 @@ class Lifecycle:
             **dict.fromkeys(MACHINE_SIGNALS, self._machine_signal),
         }
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         pass
 
@@ -119,6 +122,9 @@ class Lifecycle:
                 continue
             fields = {f.name: getattr(out, f.name) for f in dataclasses.fields(out)}
             self._ctx.fire(out.name, **fields)
+            if isinstance(out, LegAudioStarted):
+                for part in self._parts:
+                    part.audio_started()
             if isinstance(out, LegConnected):
                 for part in self._parts:
                     part.connected()

@@ -240,6 +240,9 @@ class Media:
             sig.RecordingFailed: self._on_recording_failed,
         }
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         pass
 

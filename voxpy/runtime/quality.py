@@ -100,6 +100,9 @@ class Quality:
     def routes(self) -> Mapping[type[sig.Signal], Handler]:
         return {sig.StatsReport: self._on_stats}
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         """Learn the codec, start polling if wanted."""
         self._ctx.send(cmd.ReportStats(call_id=self._ctx.call_id))

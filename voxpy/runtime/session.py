@@ -8,10 +8,8 @@ live calls, waits for them, then fires Terminated.
 from __future__ import annotations
 
 import asyncio
-import traceback
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from structlog.typing import FilteringBoundLogger
@@ -33,7 +31,6 @@ from voxpy.runtime.call import Call
 from voxpy.runtime.catalog import build_call_event
 from voxpy.runtime.events import (
     AppEvent,
-    HandlerError,
     HttpRequest,
     Started,
     Terminated,
@@ -47,6 +44,7 @@ from voxpy.runtime.legs import Legs
 from voxpy.runtime.recognition import ASR, AsrHost
 from voxpy.runtime.scenario_timers import ScenarioTimers
 from voxpy.runtime.scope import session_scope
+from voxpy.runtime.session_work import SessionWork
 from voxpy.runtime.sockets import Sockets
 from voxpy.runtime.units import MediaUnitsApi, Units, unit_host
 from voxpy.runtime.waits import Recordings, clock_sleep
@@ -84,6 +82,7 @@ class Session(AppListeners, MediaUnitsApi):
     def __init__(self, host: SessionHost, custom_data: str | None = None) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.log = host.log.bind(session_id=self.id)
+        self._work = SessionWork(session_id=self.id, log=self.log, emit=self.emit_app)
         super().__init__(
             lambda: session_scope(self),
             self.handler_failed,
@@ -95,7 +94,6 @@ class Session(AppListeners, MediaUnitsApi):
         self._custom_data = custom_data
         self._calls: dict[str, Call] = {}
         self._timers = ScenarioTimers(host.clock)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._grace: Timer | None = None
         self._ending = False
         self._no_live_calls = asyncio.Event()
@@ -196,7 +194,7 @@ class Session(AppListeners, MediaUnitsApi):
             raise InvalidArgumentError(f"set_timeout: fn must be callable, got {fn!r}")
         delay = args.number("set_timeout", "seconds", seconds)
         return self._timers.set(
-            lambda: self.run_handler(lambda _e: fn(), _Work(name="timer", session_id=self.id)),
+            lambda: self.run_handler(lambda _e: fn(), self._work.work("timer")),
             delay,
         )
 
@@ -286,8 +284,7 @@ class Session(AppListeners, MediaUnitsApi):
         self._units.close_all()
         for call in self.live_calls():
             call.end_quietly()
-        task = asyncio.get_running_loop().create_task(self._finish())
-        self._tasks.add(task)
+        self._work.keep(asyncio.get_running_loop().create_task(self._finish()))
 
     # -- engine side -------------------------------------------------------------------------
 
@@ -300,8 +297,7 @@ class Session(AppListeners, MediaUnitsApi):
 
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run engine work concurrently; a failure is reported like a handler's."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.track(task, _Work(name=what, session_id=self.id))
+        self._work.spawn(coro, what)
 
     def start(self) -> None:
         """Fire Started (after the scenario's top level ran) and arm the idle grace timer."""
@@ -331,35 +327,11 @@ class Session(AppListeners, MediaUnitsApi):
 
     def track(self, task: asyncio.Future[Any], event: Any) -> None:
         """Follow an async handler: its failure is reported like a sync handler's."""
-        assert isinstance(task, asyncio.Task)
-        self._tasks.add(task)
-
-        def done(t: asyncio.Task[Any]) -> None:
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                self.handler_failed(t.exception() or RuntimeError("?"), event)
-
-        task.add_done_callback(done)
+        self._work.track(task, event)
 
     def handler_failed(self, exc: BaseException, event: Any) -> None:
         """Log a failed handler once, with ids and traceback, then emit HandlerError."""
-        name = str(getattr(event, "name", "?"))
-        call = getattr(event, "call", None)
-        log = call.log if isinstance(call, Call) else self.log
-        log.error("handler_failed", event_name=name, error=repr(exc), exc_info=exc)
-        if name == AppEvents.HandlerError:
-            return  # a failing error handler must not loop
-        text = "".join(traceback.format_exception(exc))
-        self.emit_app(
-            HandlerError(
-                name=AppEvents.HandlerError,
-                session_id=self.id,
-                error=exc,
-                event=name,
-                call=call,
-                traceback=text,
-            )
-        )
+        self._work.failed(exc, event)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -394,18 +366,9 @@ class Session(AppListeners, MediaUnitsApi):
         self.remove_all_listeners()
         for call in self._calls.values():
             call.forget_listeners()
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
+        self._work.cancel_all()
         self.terminated.set()
         self._host.session_ended(self)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Work(AppEvent):
-    """Stands in for the event when a timer callback or engine work (a playback being
-    prepared) fails: HandlerError.event then says ``timer`` or ``playback``."""
 
 
 __all__ = ["Session", "SessionHost", "Timeouts"]

@@ -122,6 +122,9 @@ class Signalling:
             sig.HoldChanged: self._on_hold_changed,
         }
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         pass
 

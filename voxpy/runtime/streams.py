@@ -230,6 +230,9 @@ class Streams:
     def routes(self) -> Mapping[type[sig.Signal], Handler]:
         return {sig.AudioFrames: self._on_frames, sig.FeedPlayed: self._on_played}
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         pass
 

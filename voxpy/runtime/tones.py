@@ -136,6 +136,9 @@ class Tones:
     def routes(self) -> Mapping[type[sig.Signal], Handler]:
         return {sig.DtmfReceived: self._on_dtmf}
 
+    def audio_started(self) -> None:
+        pass
+
     def connected(self) -> None:
         pass
 

@@ -33,6 +33,9 @@ from voxpy.config import Settings
 from voxpy.errors import ConfigError
 from voxpy.log import get_logger
 from voxpy.server.api import PublicApi
+from voxpy.server.conferences import SOCKET_ENV as CONFERENCES_SOCKET_ENV
+from voxpy.server.conferences import WORKER_ENV as WORKER_ID_ENV
+from voxpy.server.conferences import ConferenceService
 from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
 from voxpy.server.kamailio import (
     Destination,
@@ -87,6 +90,8 @@ class Supervisor:
         self.kamailio: Kamailio | None = None
         self.pool: Pool | None = None
         self.api = PublicApi(self, settings.server)
+        self.conferences = ConferenceService(self._token, self._worker_sip_uri, self._log)
+        "Where each named conference's pieces run (workers ask over a unix socket)."
         self._tasks: list[asyncio.Task[None]] = []
         self._duids: dict[int, str] = {}
         "The duid Kamailio knows each worker by, when not the initial ``w<index>``."
@@ -103,6 +108,7 @@ class Supervisor:
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             check_socket_dir(self.run_dir)  # before any worker binds its control socket there
+            await self.conferences.start(self.run_dir / "conferences.sock")
             self.pool = Pool(
                 [
                     Worker(
@@ -160,6 +166,8 @@ class Supervisor:
                 **os.environ,
                 TOKEN_ENV: self._token,
                 SUPERVISOR_PID_ENV: str(os.getpid()),
+                CONFERENCES_SOCKET_ENV: str(self.run_dir / "conferences.sock"),
+                WORKER_ID_ENV: f"w{i}",
                 "VOXPY_RTP__PORT": str(rtp_port),
                 "VOXPY_RTP__PORT_RANGE": str(rtp_range),
             }
@@ -226,7 +234,17 @@ class Supervisor:
     async def _worker_down(self, worker: Worker) -> None:
         # Probes would notice in ds_probing_threshold * probe_interval seconds; until then new
         # calls would wait fr_timer for a dead worker before failing over.
+        self.conferences.worker_gone(f"w{worker.index}")
         await self._set_state(worker, "ip")
+
+    def _worker_sip_uri(self, worker_id: str) -> str | None:
+        """``w<index>`` -> the SIP URI its conference links dial (None: not up)."""
+        index = worker_id[1:]
+        workers = self.pool.workers if self.pool else []
+        if worker_id[:1] != "w" or not index.isdigit() or int(index) >= len(workers):
+            return None
+        worker = workers[int(index)]
+        return worker.sip_uri if worker.ready else None
 
     async def _watch_kamailio(self) -> None:
         server, failures = self.settings.server, 0
@@ -292,6 +310,7 @@ class Supervisor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.api.stop()
+        await self.conferences.stop()
         for worker in self.pool.workers if self.pool else []:
             await worker.close()
         if self._own_run_dir:

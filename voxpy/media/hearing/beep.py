@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxpy.media.hearing.frames import FrameClock, Samples, dbfs, samples
+from voxpy.media.hearing.spectrum import sum_of_squares
 from voxpy.media.hearing.vad import Vad
 
 _BAND_HZ = 50.0
@@ -128,7 +129,7 @@ class BeepDetector:
         return [result] if result is not None else []
 
     def _peak(self, window: Samples) -> float | None:
-        energy = float(window @ window)
+        energy = sum_of_squares(window)
         if dbfs(energy / len(window)) < _MIN_LEVEL_DBFS:
             return None
         power = np.abs(np.fft.rfft(window * self._hann, self._nfft)) ** 2

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxpy.media.hearing.frames import FrameClock, Samples, samples, sine_dbfs
-from voxpy.media.hearing.spectrum import BinBank
+from voxpy.media.hearing.spectrum import BinBank, sum_of_squares
 
 ROWS = (697.0, 770.0, 852.0, 941.0)
 COLUMNS = (1209.0, 1336.0, 1477.0, 1633.0)
@@ -142,7 +142,7 @@ class DtmfDetector:
     def _classify(self, window: Samples) -> tuple[str, float, float] | None:  # noqa: PLR0911
         """The digit in ``window`` with its tone levels, or None: one return per Q.24 check."""
         lim = self.limits
-        energy = float(window @ window)
+        energy = sum_of_squares(window)
         if energy <= 0:
             return None
         amps = self._nominal.amplitudes(window)

@@ -36,7 +36,7 @@ from enum import StrEnum
 import numpy as np
 
 from voxpy.media.hearing.frames import FrameClock, Samples, dbfs, samples
-from voxpy.media.hearing.spectrum import ToneFit
+from voxpy.media.hearing.spectrum import ToneFit, sum_of_squares
 
 _INF = 10**9
 _WINDOW_FRAMES = 3
@@ -151,7 +151,7 @@ class ProgressToneDetector:
         return []
 
     def _label(self, window: Samples) -> str | None:
-        energy = float(window @ window)
+        energy = sum_of_squares(window)
         if dbfs(energy / len(window)) < _MIN_LEVEL_DBFS:
             return None
         best: tuple[float, int, str] | None = None

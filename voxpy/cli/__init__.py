@@ -67,6 +67,7 @@ async def _serve(
     from voxpy.media.library import FileMediaLibrary
 
     media = FileMediaLibrary.from_settings(settings, get_logger("voxpy.media"))
+    directory = _directory() if control_path is not None else None
     engine = Engine(
         backend,
         scenario,
@@ -75,6 +76,8 @@ async def _serve(
         thresholds=settings.quality.thresholds(),
         custom_data=settings.scenario.custom_data,
         log=log,
+        directory=directory,
+        link_secret=directory.secret if directory is not None else None,
     )
     # A terminal gets one readable line once the address is known (below); the full settings
     # dump stays an info line for JSON logs (machines read it) and is debug on a terminal.
@@ -118,6 +121,8 @@ async def _serve(
     await engine.shutdown()
     if control is not None:
         await control.stop()
+    if directory is not None:
+        await directory.close()
     return status
 
 
@@ -160,6 +165,14 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
         f"({transports}, {media}), at most {engine.backend.max_calls} calls at once; "
         "Ctrl-C stops"
     )
+
+
+def _directory() -> Any:
+    """A `voxpy serve` worker's client of the conference directory (conferences span the
+    workers), or None when the supervisor gave it none."""
+    from voxpy.server.conferences import DirectoryClient
+
+    return DirectoryClient.from_env()
 
 
 async def _start_control(

@@ -41,9 +41,17 @@ class Endpoint:
     """One participant (VoxEngine's ``Endpoint``): its call, direction and mute state."""
 
     def __init__(
-        self, conference: Conference, call: UnitCall, direction: u.Direction, display_name: str
+        self,
+        conference: Conference,
+        call: UnitCall,
+        direction: u.Direction,
+        display_name: str,
+        *,
+        link: bool = False,
     ) -> None:
         self.id = uuid.uuid4().hex[:12]
+        self.link = link
+        "a link to this conference's piece on another worker (hidden: no events, not listed)"
         self.call = call
         self.display_name = display_name
         self._conference = conference
@@ -141,8 +149,19 @@ class Conference(MediaUnit):
         self._drop(target.id())
 
     def participants(self) -> list[Endpoint]:
-        """The endpoints, in joining order."""
-        return list(self._endpoints.values())
+        """The endpoints of this worker, in joining order (a conference spanning workers
+        lists each worker's own; the links between them are not participants)."""
+        return [e for e in self._endpoints.values() if not e.link]
+
+    def add_link(self, call: Any) -> None:
+        """Add a link leg to this conference's piece on another worker (engine side): it is
+        mixed like a participant (it hears all but itself) and never shown to the scenario."""
+        self._require_running("add a link")
+        target = unit_call("add_link", call)
+        endpoint = Endpoint(self, target, u.Direction.BOTH, "", link=True)
+        target.hear_mix(self, ())
+        self._endpoints[target.id()] = endpoint
+        self._remix()
 
     def get_endpoint(self, call: Any) -> Endpoint | None:
         return self._endpoints.get(unit_call("get_endpoint", call).id())
@@ -268,6 +287,10 @@ class Conference(MediaUnit):
         endpoint = self._endpoints.pop(call_id)
         endpoint.call.stop_mix(self)
         self._remix()
+        if endpoint.link:
+            if endpoint.call.live:
+                endpoint.call.hangup()  # its far end notices and links again
+            return
         self._fire(ConferenceEvents.EndpointRemoved, endpoint=endpoint)
 
     def _members(self) -> dict[str, u.Member]:

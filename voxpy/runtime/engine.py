@@ -7,7 +7,7 @@ outbound-only scenarios), enforces the per-process leg cap, and shuts down grace
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -15,12 +15,14 @@ from structlog.typing import FilteringBoundLogger
 
 from voxpy.core import commands as cmd
 from voxpy.core.clock import Clock
+from voxpy.core.confdir import Directory
 from voxpy.core.events import AppEvents
 from voxpy.core.ports import Backend, MediaLibrary
 from voxpy.core.quality import Thresholds
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.errors import CapacityError, ScenarioError
 from voxpy.runtime.call import Call
+from voxpy.runtime.conference_links import Pieces
 from voxpy.runtime.dispatch import LoopDoor
 from voxpy.runtime.events import CallAlerting, Event
 from voxpy.runtime.nomedia import NoMedia
@@ -43,7 +45,11 @@ class Engine:
         media: MediaLibrary | None = None,
         thresholds: Thresholds | None = None,
         log: FilteringBoundLogger | None = None,
+        directory: Directory | None = None,
+        link_secret: str | None = None,
     ) -> None:
+        """``directory`` and ``link_secret``: a ``voxpy serve`` worker's view of the
+        conference directory and the workers' shared secret (conferences span workers)."""
         self.backend = backend
         self.scenario = scenario
         self.timeouts = timeouts or Timeouts()
@@ -54,9 +60,10 @@ class Engine:
         self.thresholds = thresholds or Thresholds()
         self._calls: dict[str, Call] = {}
         self._units: dict[str, Callable[[Signal], None]] = {}
-        self.conferences: dict[str, Any] = {}
-        "This worker's conferences by name: sessions share one by creating it by name."
         "Media units (conferences' recorders, players, recorders) by id: their signals' route."
+        self.conferences = Pieces(self, directory, link_secret)
+        "This worker's conferences by name: sessions share one by creating it by name."
+        self._work: set[asyncio.Task[None]] = set()
         self.sessions: dict[str, Session] = {}
         self._accepting = True
         self.observers: list[Callable[[Session, Event], None]] = []
@@ -98,6 +105,8 @@ class Engine:
         for session in sessions:
             session.terminate()
         await asyncio.gather(*(s.terminated.wait() for s in sessions))
+        for task in list(self._work):
+            task.cancel()
         await self.backend.stop()
         self.log.info("engine_stopped")
 
@@ -164,6 +173,9 @@ class Engine:
             log.warning("call_refused", code=code, live=self.live_legs())
             self.send(cmd.Reject(call_id=sig.call_id, code=code))
             return
+        reject = lambda code: self.send(cmd.Reject(call_id=sig.call_id, code=code))  # noqa: E731
+        if self.conferences.accept(sig, reject):
+            return  # a link from another worker's piece of a conference
         session = self._new_session(self.custom_data)
         call = session.inbound_call(sig)
         try:
@@ -196,6 +208,24 @@ class Engine:
                 custom_data=session.custom_data(),
             )
         )
+
+    def link_session(self, what: str) -> Session:
+        """A session that runs no scenario, for one conference link leg (it ends with it)."""
+        session = self._new_session(what)
+        session.log.info("link_session", what=what)
+        return session
+
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Engine work on the loop (conference links); a failure is logged, not raised."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._work.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._work.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.log.error("engine_task_failed", what=what, exc_info=t.exception())
+
+        task.add_done_callback(done)
 
     def _new_session(self, custom_data: str | None) -> Session:
         session = Session(self, custom_data)

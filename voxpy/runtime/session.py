@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from typing import Any, Protocol
 
 from structlog.typing import FilteringBoundLogger
@@ -66,7 +66,8 @@ class SessionHost(Protocol):
     @property
     def thresholds(self) -> Thresholds: ...
 
-    conferences: dict[str, Any]
+    @property
+    def conferences(self) -> MutableMapping[str, Any]: ...
 
     def send(self, command: cmd.Command) -> None: ...
     def route_unit(self, unit_id: str, receive: Callable[[Any], None] | None) -> None: ...

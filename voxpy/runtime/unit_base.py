@@ -11,7 +11,7 @@ unit classes, so this module never imports them).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -56,7 +56,7 @@ class UnitHost:
     register: Callable[[str, Callable[[sig.Signal], None]], None]
     "route the backend's signals of this unit id to this callback"
     forget: Callable[[str], None]
-    conferences: dict[str, Any]
+    conferences: MutableMapping[str, Any]
     "the worker's conferences by name (shared by its sessions: the engine's)"
 
 
@@ -70,6 +70,7 @@ class UnitCall(Protocol):
     @property
     def mix_owner(self) -> object | None: ...
     def hear_mix(self, owner: object, sources: tuple[str, ...]) -> None: ...
+    def hangup(self) -> None: ...
     def stop_mix(self, owner: object) -> None: ...
 
 

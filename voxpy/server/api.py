@@ -73,6 +73,7 @@ class ApiHost(Protocol):
     def draining(self) -> bool: ...
     def health(self) -> dict[str, Any]: ...
     async def metrics(self) -> str: ...
+    def conference_pieces(self) -> dict[str, dict[str, str | None]]: ...
 
 
 class PublicApi:
@@ -101,6 +102,7 @@ class PublicApi:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/workers", self._workers)
+        app.router.add_get("/conferences", self._conferences)
         app.router.add_post("/sessions", self._start)
         app.router.add_get("/sessions", self._list)
         app.router.add_get("/sessions/{id}", self._get)
@@ -149,6 +151,10 @@ class PublicApi:
             return error(502, f"the worker did not answer: {exc!r}")
 
     # -- routes ------------------------------------------------------------------------------
+
+    async def _conferences(self, request: web.Request) -> web.Response:
+        """Named conferences spanning workers: {name: {worker: parent worker or null}}."""
+        return web.json_response(self._sup.conference_pieces())
 
     async def _healthz(self, request: web.Request) -> web.Response:
         health = self._sup.health()

@@ -144,6 +144,8 @@ class DirectoryClient:
 
     def __init__(self, path: str, token: str, worker: str) -> None:
         self._path, self._worker = path, worker
+        self.secret = token
+        "the workers' shared secret: it also proves the conference links between them"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._http: aiohttp.ClientSession | None = None
         self._parents: dict[str, str] = {}

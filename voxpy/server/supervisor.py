@@ -237,6 +237,10 @@ class Supervisor:
         self.conferences.worker_gone(f"w{worker.index}")
         await self._set_state(worker, "ip")
 
+    def conference_pieces(self) -> dict[str, dict[str, str | None]]:
+        directory = self.conferences.directory
+        return {name: directory.pieces(name) for name in directory.names()}
+
     def _worker_sip_uri(self, worker_id: str) -> str | None:
         """``w<index>`` -> the SIP URI its conference links dial (None: not up)."""
         index = worker_id[1:]

@@ -1,0 +1,234 @@
+"""A worker's conferences by name, and the links that join their pieces across workers.
+
+Under ``voxpy serve`` a named conference is a tree of per-worker pieces
+(:mod:`voxpy.core.confdir`; the supervisor's directory places them). Each piece but the root
+keeps one *uplink*: an internal SIP call to its parent worker, ``sip:<name>@<parent>`` with
+``X-Voxpy-Conference: <name>`` and a proof that the caller is a worker of the same server
+(an HMAC of the name under the workers' shared control token). The parent answers it
+without running the scenario and adds it to its piece as a hidden participant; the child
+adds its end the same way. A link is a participant like any other for the mix, so each side
+hears the other side's whole mix minus its own voice (:func:`voxpy.core.units.conference_mix`),
+and over the tree everybody hears everybody once.
+
+A link is one leg at each end, in a session of its own that runs no scenario (it ends when
+its leg does), so a link outlives the scenario sessions that come and go around it. When a
+link ends while its piece still runs (the parent's piece stopped, its worker died, the network
+dropped it), the child asks the directory again and dials the parent it is given. A parent
+that refuses (its 4 slots are full, or it has no such conference any more) is reported to the
+directory, which places the piece elsewhere. Measured delay per link: README, "Conferences".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, Protocol
+
+from structlog.typing import FilteringBoundLogger
+
+from voxpy.core.clock import Clock
+from voxpy.core.confdir import Directory, LocalDirectory
+from voxpy.core.events import CallEvents
+from voxpy.core.signals import IncomingCall
+from voxpy.errors import VoxpyError
+from voxpy.runtime.call import Call
+from voxpy.runtime.waits import clock_sleep
+
+CONFERENCE_HEADER = "X-Voxpy-Conference"
+PROOF_HEADER = "X-Voxpy-Link-Proof"
+RETRY_S = (0.2, 0.5, 1.0, 2.0, 3.0)
+"Pauses between failed link attempts; the last one repeats."
+
+
+def link_proof(secret: str, name: str) -> str:
+    return hmac.new(secret.encode(), f"conference:{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def sip_uri_for(name: str, parent_uri: str) -> str:
+    """``sip:host:port`` -> ``sip:<name>@host:port`` (the name is a valid SIP user part)."""
+    return f"sip:{name}@{parent_uri.removeprefix('sip:')}"
+
+
+class Piece(Protocol):
+    """What the links need of a conference (runtime.conference.Conference)."""
+
+    name: str
+
+    @property
+    def stopped(self) -> bool: ...
+
+    def add_link(self, call: Any) -> None: ...
+
+
+class LinkHost(Protocol):
+    """The engine: a session of its own for each link leg, and its logger."""
+
+    log: FilteringBoundLogger
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def link_session(self, what: str) -> Any: ...
+
+    def spawn(self, coro: Any, what: str) -> None: ...
+
+
+class Pieces(MutableMapping[str, Any]):
+    """The worker's conferences by name (``engine.conferences``; the Conference registers
+    and unregisters itself), and their links when a directory spans workers."""
+
+    def __init__(self, host: LinkHost, directory: Directory | None, secret: str | None) -> None:
+        self._host = host
+        self._directory = directory or LocalDirectory()
+        self._secret = secret
+        self._by_name: dict[str, Piece] = {}
+        self._uplinks: dict[str, _Uplink] = {}
+        self.spans_workers = directory is not None and secret is not None
+
+    # -- the dict the Conference uses ---------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Piece:
+        return self._by_name[name]
+
+    def __setitem__(self, name: str, piece: Piece) -> None:
+        self._by_name[name] = piece
+        if self.spans_workers:
+            uplink = _Uplink(self._host, self._directory, piece, self._secret or "")
+            self._uplinks[name] = uplink
+            self._host.spawn(uplink.run(), "conference_uplink")
+
+    def __delitem__(self, name: str) -> None:
+        del self._by_name[name]
+        uplink = self._uplinks.pop(name, None)
+        if uplink is not None:
+            uplink.stop()
+            self._host.spawn(self._leave(name), "conference_leave")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    # -- links from children -------------------------------------------------------------------
+
+    def accept(self, incoming: IncomingCall, reject: Callable[[int], None]) -> bool:
+        """An INVITE that is a link from a child piece: answered into the piece (True), or
+        refused with 403/404; False: an ordinary call for the scenario."""
+        name = incoming.headers.get(CONFERENCE_HEADER)
+        if name is None:
+            return False
+        log = self._host.log.bind(conference=name, call_id=incoming.call_id)
+        given = incoming.headers.get(PROOF_HEADER, "")
+        if not self._secret or not hmac.compare_digest(given, link_proof(self._secret, name)):
+            log.warning("conference_link_refused", code=403, why="bad or missing proof")
+            reject(403)
+            return True
+        piece = self._by_name.get(name)
+        if piece is None or piece.stopped:
+            log.info("conference_link_refused", code=404, why="no such conference here")
+            reject(404)
+            return True
+        session = self._host.link_session(f"conference link {name} (from a child)")
+        call = session.inbound_call(incoming)
+        session.adopt_inbound(call)
+        call.add_event_listener(CallEvents.Connected, lambda _e: _join(piece, call, log))
+        call.answer()
+        log.info("conference_link_in", from_uri=incoming.from_uri)
+        return True
+
+    async def _leave(self, name: str) -> None:
+        try:
+            await self._directory.leave(name)
+        except VoxpyError as exc:
+            self._host.log.warning("conference_leave_failed", conference=name, error=str(exc))
+
+
+def _settle(future: asyncio.Future[int], value: int) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _join(piece: Piece, call: Call, log: FilteringBoundLogger) -> None:
+    if piece.stopped:
+        call.hangup()
+        return
+    piece.add_link(call)
+    log.info("conference_linked", peer=call.id())
+
+
+class _Uplink:
+    """One piece's link to its parent (none for the root), kept up while the piece runs."""
+
+    def __init__(self, host: LinkHost, directory: Directory, piece: Piece, secret: str) -> None:
+        self._host, self._directory, self._piece, self._secret = host, directory, piece, secret
+        self._log = host.log.bind(conference=piece.name)
+        self._call: Call | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._call is not None and self._call.live:
+            self._call.hangup()
+
+    async def run(self) -> None:
+        failures = 0
+        refused_by: str | None = None
+        while not self._stopped and not self._piece.stopped:
+            try:
+                if refused_by is None:
+                    up = await self._directory.join(self._piece.name)
+                else:
+                    up = await self._directory.refused(self._piece.name, refused_by)
+            except VoxpyError as exc:
+                self._log.warning("conference_directory_failed", error=str(exc))
+                failures = await self._pause(failures)
+                continue
+            if up.parent_uri is None:
+                self._log.info("conference_root")
+                return  # the root links to nobody; its children link to it
+            if self._stopped or self._piece.stopped:
+                return
+            code = await self._link(up.parent_uri)
+            if code == 0:  # linked, then the link ended: ask again at once
+                failures, refused_by = 0, None
+                continue
+            refused_by = up.parent_uri if code in (403, 404, 486, 503) else None
+            failures = await self._pause(failures)
+
+    async def _link(self, parent_uri: str) -> int:
+        """Dial the parent; 0 once a connected link has ended, else the failure code."""
+        name = self._piece.name
+        session = self._host.link_session(f"conference link {name} (to the parent)")
+        headers = {CONFERENCE_HEADER: name, PROOF_HEADER: link_proof(self._secret, name)}
+        try:
+            call = session.call_sip(sip_uri_for(name, parent_uri), headers=headers)
+        except VoxpyError as exc:  # this worker's own slots are full
+            self._log.warning("conference_link_failed", parent=parent_uri, error=str(exc))
+            session.terminate()
+            return 486
+        self._call = call
+        outcome: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def connected(_e: Any) -> None:
+            _join(self._piece, call, self._log)
+            _settle(outcome, 0)
+
+        call.add_event_listener(CallEvents.Connected, connected)
+        call.add_event_listener(CallEvents.Failed, lambda e: _settle(outcome, e.code or 500))
+        call.add_event_listener(CallEvents.Disconnected, lambda _e: _settle(done, 0))
+        code = await outcome
+        if code:
+            self._log.info("conference_link_failed", parent=parent_uri, code=code)
+            return code
+        self._log.info("conference_link_up", parent=parent_uri)
+        await done
+        self._log.info("conference_link_down", parent=parent_uri)
+        return 0
+
+    async def _pause(self, failures: int) -> int:
+        await clock_sleep(self._host.clock, RETRY_S[min(failures, len(RETRY_S) - 1)])
+        return failures + 1

@@ -5,7 +5,11 @@ the other nine and not its own (a spectrum of what reached it), whichever worker
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import wave
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,10 +57,16 @@ class Caller:
     def __init__(self, peer: Peer, leg: str, tone: float) -> None:
         self.peer, self.leg, self.tone = peer, leg, tone
 
-    def start_audio(self) -> None:
-        self.peer.send(cmd.StartFeed(call_id=self.leg, feed_id=f"f{self.leg}"))
-        pcm = synth.tone([self.tone], 60_000, RATE, dbfs=-30)
-        self.peer.send(cmd.FeedAudio(call_id=self.leg, feed_id=f"f{self.leg}", pcm=pcm))
+    def start_audio(self, folder: Path) -> None:
+        """The tone, looped from a WAV file (a feed buffers 2 s: it would run dry)."""
+        wav = folder / f"{self.tone:.0f}.wav"
+        with wave.open(str(wav), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            out.writeframes(synth.tone([self.tone], 1000, RATE, dbfs=-30))
+        self.peer.send(cmd.Play(call_id=self.leg, playback_id=f"p{self.leg}", path=str(wav),
+                                loop=True, duration=1.0))  # fmt: skip
         self.peer.send(cmd.StartTap(call_id=self.leg, tap_id=f"t{self.leg}"))
 
     def heard(self, since: int) -> bytes:
@@ -108,26 +118,88 @@ async def heard(callers: list[Caller], seconds: float, timeout: float = 15) -> l
                                for c in callers[:1]))  # fmt: skip
 
 
-def check(callers: list[Caller], heard_pcm: list[bytes]) -> None:
-    problems = []
-    for c, pcm in zip(callers, heard_pcm, strict=True):
-        got = dict(zip(TONES, levels(pcm, TONES), strict=True))
-        others = [t.tone for t in callers if t is not c]
-        missing = [f for f in others if got[f] < HEARD_DB]
-        if missing or got[c.tone] > OWN_DB:
-            problems.append(f"{c.tone:.0f} Hz: own {got[c.tone]:.0f} dB, missing {missing}")
-    assert not problems, problems
-
-
 async def test_ten_callers_over_the_workers_hear_each_other_and_never_themselves(
-    serve_factory: ServeFactory, peer_factory: PeerFactory
+    serve_factory: ServeFactory, peer_factory: PeerFactory, tmp_path: Path
 ) -> None:
     server = await serve_factory(ROOM, workers=6)
     peers = [await peer_factory() for _ in range(3)]
     callers = await join(server, peers, 10)
     for c in callers:
-        c.start_audio()
+        c.start_audio(tmp_path)
     pieces = await linked(server)
     assert len(pieces) >= 3, pieces  # the calls did land on several workers
     await heard(callers, 1.0)  # the hops' jitter buffers settle
-    check(callers, await heard(callers, 2.0))
+    assert not problems(callers, await heard(callers, 2.0))
+
+
+def problems(callers: list[Caller], heard_pcm: list[bytes]) -> list[str]:
+    found = []
+    for c, pcm in zip(callers, heard_pcm, strict=True):
+        got = dict(zip(TONES, levels(pcm, TONES), strict=True))
+        missing = [t.tone for t in callers if t is not c and got[t.tone] < HEARD_DB]
+        if missing or got[c.tone] > OWN_DB:
+            found.append(f"{c.tone:.0f} Hz: own {got[c.tone]:.0f} dB, missing {missing}")
+    return found
+
+
+async def hear_each_other_again(callers: list[Caller], within: float) -> float:
+    """Seconds until each of ``callers`` hears all the others (1.5 s of audio at a time)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while True:
+        found = problems(callers, await heard(callers, 1.5))
+        if not found:
+            return loop.time() - start
+        assert loop.time() - start < within, found
+
+
+def worker_of(server: ServeProcess, caller_index: int) -> int:
+    """The worker index the caller's call landed on (its ``call_incoming`` line)."""
+    user = str(200 + caller_index)
+    line = server.find(lambda x: x.get("event") == "call_incoming" and x.get("destination") == user)
+    return int(line["worker"])
+
+
+async def test_the_root_worker_dying_leaves_the_others_talking(
+    serve_factory: ServeFactory, peer_factory: PeerFactory, tmp_path: Path
+) -> None:
+    server = await serve_factory(ROOM, workers=6)
+    peers = [await peer_factory() for _ in range(3)]
+    callers = await join(server, peers, 10)
+    for c in callers:
+        c.start_audio(tmp_path)
+    pieces = await linked(server)
+    await heard(callers, 1.0)
+    assert not problems(callers, await heard(callers, 1.5))
+    root = next(w for w, parent in pieces.items() if parent is None)
+    index = int(root[1:])
+    pid = next(w["pid"] for w in await server.workers_info() if w["worker"] == index)
+    os.kill(pid, signal.SIGKILL)
+    survivors = [c for i, c in enumerate(callers) if worker_of(server, i) != index]
+    assert 0 < len(survivors) < len(callers)
+    took = await hear_each_other_again(survivors, within=10)
+    _, after = await server.api("GET", "/conferences")
+    assert root not in after["room-1"], after
+    assert took < 10
+
+
+async def test_callers_leaving_a_middle_piece_leave_the_others_talking(
+    serve_factory: ServeFactory, peer_factory: PeerFactory, tmp_path: Path
+) -> None:
+    server = await serve_factory(ROOM, workers=6)
+    peers = [await peer_factory() for _ in range(3)]
+    callers = await join(server, peers, 10)
+    for c in callers:
+        c.start_audio(tmp_path)
+    pieces = await linked(server)
+    await heard(callers, 1.0)
+    parents = {p for p in pieces.values() if p is not None}
+    middle = next(iter(parents - {w for w, p in pieces.items() if p is None}), None) or next(
+        iter(parents)
+    )
+    index = int(middle[1:])
+    leaving = [c for i, c in enumerate(callers) if worker_of(server, i) == index]
+    for c in leaving:
+        c.peer.send(cmd.Bye(call_id=c.leg))
+    survivors = [c for c in callers if c not in leaving]
+    await hear_each_other_again(survivors, within=10)

@@ -178,7 +178,7 @@ class Conference(MediaUnit):
         if self._host.conferences.get(self.name) is self:
             del self._host.conferences[self.name]  # the name may be created afresh
         for call_id in list(self._endpoints):
-            self._drop(call_id)
+            self._drop(call_id, remix=False)  # everybody goes: nobody to tell a new mix to
         self.stop_recording()
         self._stopped = True
         self._fire(ConferenceEvents.Stopped)
@@ -283,10 +283,11 @@ class Conference(MediaUnit):
         elif endpoint.member.direction is not kept:
             self._drop(call.id())
 
-    def _drop(self, call_id: str) -> None:
+    def _drop(self, call_id: str, *, remix: bool = True) -> None:
         endpoint = self._endpoints.pop(call_id)
         endpoint.call.stop_mix(self)
-        self._remix()
+        if remix:
+            self._remix()
         if endpoint.link:
             if endpoint.call.live:
                 endpoint.call.hangup()  # its far end notices and links again
@@ -301,7 +302,10 @@ class Conference(MediaUnit):
         for call_id, sources in u.conference_mix(self._members()).items():
             endpoint = self._endpoints[call_id]
             if endpoint.member.hears and endpoint.call.live and endpoint.call.mix_owner is self:
-                endpoint.call.hear_mix(self, sources)
+                try:
+                    endpoint.call.hear_mix(self, sources)
+                except InvalidStateError:  # hung up, its BYE on the way: its end removes it
+                    continue
         if self._recording is not None:
             self._recording.mix(u.conference_senders(self._members()))
 

@@ -38,6 +38,8 @@ from voxpy.runtime.waits import clock_sleep
 
 CONFERENCE_HEADER = "X-Voxpy-Conference"
 PROOF_HEADER = "X-Voxpy-Link-Proof"
+WORKER_HEADER = "X-Voxpy-Worker"
+"the child's worker id, so that the parent can drop the link when that worker dies"
 RETRY_S = (0.2, 0.5, 1.0, 2.0, 3.0)
 "Pauses between failed link attempts; the last one repeats."
 
@@ -79,12 +81,21 @@ class Pieces(MutableMapping[str, Any]):
     """The worker's conferences by name (``engine.conferences``; the Conference registers
     and unregisters itself), and their links when a directory spans workers."""
 
-    def __init__(self, host: LinkHost, directory: Directory | None, secret: str | None) -> None:
+    def __init__(
+        self,
+        host: LinkHost,
+        directory: Directory | None,
+        secret: str | None,
+        worker: str = "",
+    ) -> None:
         self._host = host
         self._directory = directory or LocalDirectory()
         self._secret = secret
+        self._worker = worker
         self._by_name: dict[str, Piece] = {}
         self._uplinks: dict[str, _Uplink] = {}
+        self._downlinks: dict[str, dict[str, Call]] = {}
+        "conference -> child worker -> its link leg here"
         self.spans_workers = directory is not None and secret is not None
 
     # -- the dict the Conference uses ---------------------------------------------------------
@@ -95,7 +106,7 @@ class Pieces(MutableMapping[str, Any]):
     def __setitem__(self, name: str, piece: Piece) -> None:
         self._by_name[name] = piece
         if self.spans_workers:
-            uplink = _Uplink(self._host, self._directory, piece, self._secret or "")
+            uplink = _Uplink(self._host, self._directory, piece, self._secret or "", self._worker)
             self._uplinks[name] = uplink
             self._host.spawn(uplink.run(), "conference_uplink")
 
@@ -134,10 +145,26 @@ class Pieces(MutableMapping[str, Any]):
         session = self._host.link_session(f"conference link {name} (from a child)")
         call = session.inbound_call(incoming)
         session.adopt_inbound(call)
+        child = incoming.headers.get(WORKER_HEADER, "")
+        old = self._downlinks.setdefault(name, {}).get(child)
+        if old is not None and old.live:
+            old.hangup()  # the child linked again: its old leg is dead or about to be
+        self._downlinks[name][child] = call
         call.add_event_listener(CallEvents.Connected, lambda _e: _join(piece, call, log))
         call.answer()
         log.info("conference_link_in", from_uri=incoming.from_uri)
         return True
+
+    def refresh(self, name: str, gone: str) -> None:
+        """Worker ``gone`` died (the supervisor says): drop its link here, and let this
+        piece's uplink ask the directory again (it may have a new parent)."""
+        link = self._downlinks.get(name, {}).pop(gone, None)
+        if link is not None and link.live:
+            self._host.log.info("conference_link_dropped", conference=name, worker=gone)
+            link.hangup()
+        uplink = self._uplinks.get(name)
+        if uplink is not None:
+            self._host.spawn(uplink.refresh(), "conference_refresh")
 
     async def _leave(self, name: str) -> None:
         try:
@@ -162,16 +189,31 @@ def _join(piece: Piece, call: Call, log: FilteringBoundLogger) -> None:
 class _Uplink:
     """One piece's link to its parent (none for the root), kept up while the piece runs."""
 
-    def __init__(self, host: LinkHost, directory: Directory, piece: Piece, secret: str) -> None:
+    def __init__(
+        self, host: LinkHost, directory: Directory, piece: Piece, secret: str, worker: str
+    ) -> None:
         self._host, self._directory, self._piece, self._secret = host, directory, piece, secret
+        self._worker = worker
         self._log = host.log.bind(conference=piece.name)
         self._call: Call | None = None
+        self._parent_uri: str | None = None
         self._stopped = False
 
     def stop(self) -> None:
         self._stopped = True
         if self._call is not None and self._call.live:
             self._call.hangup()
+
+    async def refresh(self) -> None:
+        """Relink if the directory now gives this piece another parent (or none)."""
+        try:
+            up = await self._directory.join(self._piece.name)
+        except VoxpyError as exc:
+            self._log.warning("conference_directory_failed", error=str(exc))
+            return
+        if up.parent_uri != self._parent_uri and self._call is not None and self._call.live:
+            self._log.info("conference_relink", old=self._parent_uri, new=up.parent_uri)
+            self._call.hangup()  # run() notices the end and links to the new parent
 
     async def run(self) -> None:
         failures = 0
@@ -202,14 +244,18 @@ class _Uplink:
         """Dial the parent; 0 once a connected link has ended, else the failure code."""
         name = self._piece.name
         session = self._host.link_session(f"conference link {name} (to the parent)")
-        headers = {CONFERENCE_HEADER: name, PROOF_HEADER: link_proof(self._secret, name)}
+        headers = {
+            CONFERENCE_HEADER: name,
+            PROOF_HEADER: link_proof(self._secret, name),
+            WORKER_HEADER: self._worker,
+        }
         try:
             call = session.call_sip(sip_uri_for(name, parent_uri), headers=headers)
         except VoxpyError as exc:  # this worker's own slots are full
             self._log.warning("conference_link_failed", parent=parent_uri, error=str(exc))
             session.terminate()
             return 486
-        self._call = call
+        self._call, self._parent_uri = call, parent_uri
         outcome: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 

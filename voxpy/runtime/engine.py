@@ -61,7 +61,7 @@ class Engine:
         self._calls: dict[str, Call] = {}
         self._units: dict[str, Callable[[Signal], None]] = {}
         "Media units (conferences' recorders, players, recorders) by id: their signals' route."
-        self.conferences = Pieces(self, directory, link_secret)
+        self.conferences = Pieces(self, directory, link_secret, getattr(directory, "worker", ""))
         "This worker's conferences by name: sessions share one by creating it by name."
         self._work: set[asyncio.Task[None]] = set()
         self.sessions: dict[str, Session] = {}

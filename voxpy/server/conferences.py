@@ -87,10 +87,14 @@ class ConferenceService:
             await self._runner.cleanup()
             self._runner = None
 
-    def worker_gone(self, worker: str) -> None:
+    def worker_gone(self, worker: str) -> dict[str, list[str]]:
+        """``worker`` died: its pieces leave. The workers to tell, by conference: every
+        worker that still has a piece there (children move, a parent drops the dead link)."""
+        touched = [n for n in self.directory.names() if worker in self.directory.pieces(n)]
         for moved in self.directory.worker_gone(worker):
             self._log.info("conference_piece_moved", conference=moved.name, worker=moved.worker,
                            parent=moved.parent, gone=worker)  # fmt: skip
+        return {name: list(self.directory.pieces(name)) for name in touched}
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -159,6 +163,10 @@ class DirectoryClient:
         if not path or not worker or not token:
             return None
         return cls(path, token, worker)
+
+    @property
+    def worker(self) -> str:
+        return self._worker
 
     async def join(self, name: str) -> Uplink:
         return self._uplink(name, await self._post(name, "join", {}))

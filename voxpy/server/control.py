@@ -155,6 +155,7 @@ class WorkerControl:
         self.app.router.add_delete("/sessions/{id}", self._terminate)
         self.app.router.add_post("/sessions/{id}/request", self._request)
         self.app.router.add_get("/sessions/{id}/websocket", self._websocket)
+        self.app.router.add_post("/conferences/{name}/refresh", self._refresh_conference)
 
     async def start(self, path: Path) -> None:
         """Listen on the unix socket ``path`` (a stale socket file there is replaced)."""
@@ -187,6 +188,16 @@ class WorkerControl:
                 "counters": self.counters.snapshot(),
             }
         )
+
+    async def _refresh_conference(self, request: web.Request) -> web.Response:
+        """The supervisor's directory changed (a worker died): drop links from the dead
+        worker, and relink if this worker's piece has a new parent."""
+        body = await json_object(request)
+        gone = body.get("gone")
+        if not isinstance(gone, str):
+            raise BadRequest("gone must be a worker id")
+        self.engine.conferences.refresh(request.match_info["name"], gone)
+        return web.json_response({"refreshing": True})
 
     async def _drain(self, request: web.Request) -> web.Response:
         if not self.draining:

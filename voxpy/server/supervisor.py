@@ -51,7 +51,7 @@ from voxpy.server.metrics import WorkerSample, exposition
 from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, wait_placed
 from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
-from voxpy.server.workers import CONTROL_ERRORS, Worker, WorkerSpec, worker_argv
+from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker, WorkerSpec, worker_argv
 
 DRAIN_POLL_S = 0.25
 DRAIN_REPORT_S = 5.0
@@ -234,8 +234,23 @@ class Supervisor:
     async def _worker_down(self, worker: Worker) -> None:
         # Probes would notice in ds_probing_threshold * probe_interval seconds; until then new
         # calls would wait fr_timer for a dead worker before failing over.
-        self.conferences.worker_gone(f"w{worker.index}")
         await self._set_state(worker, "ip")
+        await self._refresh_conferences(self.conferences.worker_gone(f"w{worker.index}"), worker)
+
+    async def _refresh_conferences(self, touched: dict[str, list[str]], gone: Worker) -> None:
+        """Tell each worker with a piece of a conference the dead one was in: its link to the
+        dead worker will not end by itself (no BYE comes; RTP silence takes a minute)."""
+        workers = self.pool.workers if self.pool else []
+        for name, holders in touched.items():
+            for holder in holders:
+                target = workers[int(holder[1:])]
+                try:
+                    await target.call_json(
+                        "POST", f"/conferences/{name}/refresh", {"gone": f"w{gone.index}"}
+                    )
+                except (*CONTROL_ERRORS, ControlError) as exc:
+                    self._log.warning("conference_refresh_failed", conference=name,
+                                      worker=holder, error=str(exc))  # fmt: skip
 
     def conference_pieces(self) -> dict[str, dict[str, str | None]]:
         directory = self.conferences.directory

@@ -203,3 +203,23 @@ async def test_callers_leaving_a_middle_piece_leave_the_others_talking(
         c.peer.send(cmd.Bye(call_id=c.leg))
     survivors = [c for c in callers if c not in leaving]
     await hear_each_other_again(survivors, within=10)
+
+
+async def test_a_muted_caller_is_heard_on_no_worker(
+    serve_factory: ServeFactory, peer_factory: PeerFactory, tmp_path: Path
+) -> None:
+    server = await serve_factory(ROOM, workers=6)
+    peers = [await peer_factory() for _ in range(3)]
+    callers = await join(server, peers, 10)
+    for c in callers:
+        c.start_audio(tmp_path)
+    await linked(server)
+    await heard(callers, 1.0)
+    muted = callers[0]
+    muted.peer.send(cmd.SendDigits(call_id=muted.leg, digits="1", method="info"))
+    await server.wait_log(lambda x: x.get("name") == "Call.ToneReceived")
+    await heard(callers, 0.5)  # the mix changes on the next bridge tick; a hop's buffer drains
+    others = callers[1:]
+    for c, pcm in zip(others, await heard(others, 1.5), strict=True):
+        assert levels(pcm, [muted.tone])[0] < OWN_DB, f"{c.tone:.0f} Hz caller still hears it"
+    assert not problems(others, await heard(others, 1.5))  # the others still hear each other

@@ -189,3 +189,24 @@ def _write_wav(path: Path, pcm: bytes) -> None:
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(pcm)
+
+
+async def test_a_session_ending_mid_recording_reports_the_file_before_terminated(
+    voxpy_harness: Harness,
+) -> None:
+    """Terminated waits for the recorder's RecordStopped (its url is what an end handler
+    reports), as it does for a call's recording."""
+    h = await voxpy_harness(LAB)
+    peers = await placed(h, "recorder", 2)
+    started = await h.wait_event("Recorder.Started", timeout=5)
+    for peer in peers:  # no live call is left to wait for: only the recording
+        peer.hangup()
+        await h.wait_event("Call.Disconnected", peer)
+    session = next(iter(h.engine.sessions.values()))
+    names: list[str] = []
+    h.engine.observers.append(lambda _s, event: names.append(str(event.name)))
+    session.terminate()
+    await h.wait_event("Application.Terminated", timeout=10)
+    assert "Recorder.Stopped" in names, names
+    assert names.index("Recorder.Stopped") < names.index("Application.Terminated"), names
+    assert started.recorder is not None

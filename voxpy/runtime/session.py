@@ -122,7 +122,10 @@ class Session(AppListeners, MediaUnitsApi):
         self._asr = AsrHost(log=self.log, scope=lambda: session_scope(self), track=self.track,
                             on_error=self.handler_failed, build_event=build_asr_event,
                             observe=lambda event: host.observe(self, event))  # fmt: skip
-        self._units = Units(unit_host(self, host, lambda: session_scope(self)))
+        self._units = Units(
+            unit_host(self, host, lambda: session_scope(self),
+                      self._recordings.watch(lambda event: host.observe(self, event)))
+        )  # fmt: skip
         self._legs = Legs(legs, host.timeouts)
         "Makes this session's legs; what they are given is all a Call sees of the session."
         self._sockets = Sockets(

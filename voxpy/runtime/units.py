@@ -13,6 +13,7 @@ others join, the last one to end stops it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from voxpy.core.redact import mask_credentials
@@ -62,8 +63,11 @@ class Units:
                 unit.stop()
 
 
-def unit_host(session: Any, host: Any, scope: Scope) -> UnitHost:
-    """The UnitHost of ``session`` (its logger, error hooks, tasks) on the engine ``host``."""
+def unit_host(
+    session: Any, host: Any, scope: Scope, observe: Callable[[Any], None]
+) -> UnitHost:
+    """The UnitHost of ``session`` (its logger, error hooks, tasks) on the engine ``host``;
+    ``observe`` sees every event of its units (the session follows their recordings)."""
     return UnitHost(
         session_id=session.id,
         log=session.log,
@@ -74,7 +78,7 @@ def unit_host(session: Any, host: Any, scope: Scope) -> UnitHost:
         send=host.send,
         media=host.media,
         build_event=build_unit_event,
-        observe=lambda event: host.observe(session, event),
+        observe=observe,
         register=host.route_unit,
         forget=lambda unit_id: host.route_unit(unit_id, None),
         conferences=host.conferences,

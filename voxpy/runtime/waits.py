@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voxpy.core.clock import Clock
-from voxpy.core.events import CallEvents
+from voxpy.core.events import CallEvents, ConferenceEvents, RecorderEvents
 from voxpy.errors import InvalidArgumentError
 
 
@@ -38,8 +38,23 @@ async def clock_sleep(clock: Clock, seconds: float) -> None:
         timer.cancel()
 
 
+RECORD_STARTS = frozenset(
+    {CallEvents.RecordStarted, ConferenceEvents.RecordStarted, RecorderEvents.RecordStarted}
+)
+RECORD_ENDS = frozenset(
+    {
+        CallEvents.RecordStopped,
+        CallEvents.RecordError,
+        ConferenceEvents.RecordStopped,
+        RecorderEvents.RecordStopped,
+    }
+)
+
+
 class Recordings:
-    """Follows the RecordStarted/RecordStopped/RecordError events of a session's legs."""
+    """Follows the recordings of a session's legs, conferences and recorders (their
+    RecordStarted / RecordStopped / RecordError events), so that Terminated comes after the
+    last RecordStopped: its url is what a scenario's end handler most often reports."""
 
     def __init__(self) -> None:
         self._open: set[str] = set()
@@ -48,19 +63,19 @@ class Recordings:
 
     @property
     def open(self) -> list[str]:
-        """Ids of the legs whose recording started and has not stopped yet."""
+        """Who records now: ``call:<id>``, ``conference:<id>`` or ``recorder:<id>``."""
         return sorted(self._open)
 
     def watch(self, observe: Callable[[Any], None]) -> Callable[[Any], None]:
         """``observe`` (a session's event observer), following recordings on the way."""
 
         def observed(event: Any) -> None:
-            name, call_id = str(event.name), event.call.id()
-            if name == CallEvents.RecordStarted:
-                self._open.add(call_id)
+            name = str(event.name)
+            if name in RECORD_STARTS:
+                self._open.add(_owner(event))
                 self._none_open.clear()
-            elif name in (CallEvents.RecordStopped, CallEvents.RecordError):
-                self._open.discard(call_id)
+            elif name in RECORD_ENDS:
+                self._open.discard(_owner(event))
                 if not self._open:
                     self._none_open.set()
             observe(event)
@@ -119,3 +134,11 @@ class Wakeup:
         ENGINE_WAITS.add(waiter)
         self._waiters.append(waiter)
         await waiter
+
+
+def _owner(event: Any) -> str:
+    for kind in ("call", "conference", "recorder"):
+        unit = getattr(event, kind, None)
+        if unit is not None:
+            return f"{kind}:{unit.id()}"
+    return "?"

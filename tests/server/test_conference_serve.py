@@ -88,17 +88,19 @@ async def join(server: ServeProcess, peers: list[Peer], n: int) -> list[Caller]:
     return callers
 
 
-async def linked(server: ServeProcess, timeout: float = 20) -> dict[str, str | None]:
-    """Wait until every piece of room-1 but the root has its link up; the pieces."""
+async def linked(server: ServeProcess, callers: int, timeout: float = 20) -> dict[str, str | None]:
+    """Wait until every worker that took a caller has its piece of room-1 in the directory
+    and every piece but the root has its link up; the pieces (worker -> parent)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         _, conferences = await server.api("GET", "/conferences")
         pieces = conferences.get("room-1", {})
+        workers = {f"w{worker_of(server, i)}" for i in range(callers)}
         ups = len(server.find_all("conference_link_up")) - len(
             server.find_all("conference_link_down")
         )
-        if pieces and ups >= len(pieces) - 1:
+        if workers <= set(pieces) and ups >= len(pieces) - 1:
             return dict(pieces)
         assert loop.time() < deadline, f"pieces {pieces}, links up {ups}\n{server.tail()}"
         await asyncio.sleep(0.05)
@@ -136,7 +138,7 @@ async def room(serve_factory: ServeFactory, peer_factory: PeerFactory, tmp_path:
     callers = await join(server, peers, 10)
     for c in callers:
         c.start_audio(tmp_path)
-    pieces = await linked(server)
+    pieces = await linked(server, len(callers))
     await heard(callers, 1.0)
     return Room(server, callers, pieces)
 

@@ -69,7 +69,22 @@ def test_refused_parent_takes_no_more_children() -> None:
     assert again.parent == "w0"  # nowhere else to go yet: the root (which may refuse again)
     d.join("room", "w2")
     assert d.pieces("room")["w2"] == "w1"  # w0 is full, w1 has room
-    assert d.refused("room", "w2", "w0").parent == "w1"  # a stale report: answered as it is
+    stale = d.refused("room", "w2", "w0")  # a stale report: answered as it is
+    assert stale is not None and stale.parent == "w1"
+    d.leave("room", "w1")  # w2 moves; w0 had a child leave: a slot came free there
+    assert d.pieces("room")["w2"] == "w0"
+    assert d.refused("room", "w9", "w0") is None  # no piece (it left): nothing is created
+    assert "w9" not in d.pieces("room")
+
+
+def test_a_parent_without_the_conference_is_removed() -> None:
+    d = ConferenceDirectory(fanout=2)
+    for i in range(4):
+        d.join("room", f"w{i}")
+    placed = d.refused("room", "w3", "w1", absent=True)  # w1's piece left without a word
+    assert placed is not None and placed.parent is not None and placed.parent != "w1"
+    assert "w1" not in d.pieces("room")
+    check_tree(d, "room", 2)
 
 
 def test_worker_gone_leaves_every_conference() -> None:
@@ -110,3 +125,4 @@ def test_random_churn_keeps_one_tree() -> None:
                 d.refused("room", piece, parent)
         assert set(d.pieces("room")) == live, step
         check_tree(d, "room", 2 + 30)  # refusals may overfill the root's fallback
+

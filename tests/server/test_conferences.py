@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 import structlog
 
+from voxpy.runtime.conference_links import link_proof, proof_holds
 from voxpy.server.conferences import ConferenceService, DirectoryClient, DirectoryError
 
 TOKEN = "t0ken"
@@ -39,11 +40,36 @@ async def test_pieces_link_up_a_tree_and_move_when_one_goes(
         svc.worker_gone("w0")  # the root's worker died: a child is the root
         roots = [w for w, p in svc.directory.pieces("room-1").items() if p is None]
         assert len(roots) == 1 and "w0" not in svc.directory.pieces("room-1")
-        placed = await clients[2].refused("room-1", "ignored")  # a stale report: as it is
+        placed = await clients[2].refused("room-1", "ignored", 486)  # stale: answered as it is
         assert placed.parent_uri in (None, WORKERS["w3"])
+        await clients[1].leave("room-1")  # gone already: a late refusal recreates nothing
+        with pytest.raises(DirectoryError, match="404"):
+            await clients[1].refused("room-1", "ignored", 486)
+        assert "w1" not in svc.directory.pieces("room-1")
     finally:
         for c in clients:
             await c.close()
+
+
+async def test_a_parent_whose_worker_is_down_is_asked_again_later(tmp_path: Path) -> None:
+    """Between a worker's exit and its pieces leaving, a child must not be told "no parent"
+    (it would stay a root for good): 503, and it asks again."""
+    up = dict(WORKERS)
+    svc = ConferenceService(TOKEN, up.get, structlog.get_logger("test"))
+    path = tmp_path / "c.sock"
+    await svc.start(path)
+    w0, w1 = (DirectoryClient(str(path), TOKEN, w) for w in ("w0", "w1"))
+    try:
+        await w0.join("room")
+        del up["w0"]  # w0's worker exited; the supervisor has not handled it yet
+        with pytest.raises(DirectoryError, match="503"):
+            await w1.join("room")
+        svc.worker_gone("w0")
+        assert (await w1.join("room")).parent_uri is None  # now it is the root
+    finally:
+        await w0.close()
+        await w1.close()
+        await svc.stop()
 
 
 async def test_bad_requests_are_refused_and_change_nothing(
@@ -79,3 +105,15 @@ async def test_an_unreachable_directory_is_a_clear_error(tmp_path: Path) -> None
     with pytest.raises(DirectoryError, match="unreachable"):
         await client.join("room")
     await client.close()
+
+
+def test_a_link_proof_names_the_conference_the_worker_and_the_time() -> None:
+    proof = link_proof("s3cret", "room", "w1", 1000)
+    assert proof_holds("s3cret", "room", "w1", proof, now=1010)
+    assert not proof_holds("s3cret", "room", "w1", proof, now=1031)  # replayed too late
+    assert not proof_holds("s3cret", "room", "w2", proof, now=1000)  # another worker's
+    assert not proof_holds("s3cret", "hall", "w1", proof, now=1000)  # another conference
+    assert not proof_holds("other", "room", "w1", proof, now=1000)
+    assert not proof_holds("s3cret", "room", "", proof, now=1000)
+    for hostile in ("", "x", "1000:", "1000:é" * 40, "\u0661\u0660\u0660\u0660:ab"):  # never raises
+        assert not proof_holds("s3cret", "room", "w1", hostile, now=1000)

@@ -25,7 +25,8 @@ it through their control channel. When a piece goes (its session ended, its work
 children are given new parents at once and keep their own subtrees; each child notices when
 its link leg ends and asks :meth:`ConferenceDirectory.join` again, which answers with the
 parent already chosen. A parent that refuses a link (its slots are full of participants) is
-reported with :meth:`refused` and takes no more children.
+reported with :meth:`refused` and takes no more children until one of its own leaves; a parent
+that answers it has no such conference is removed (it left without saying so).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class ConferenceDirectory:
         gone = tree.pop(worker)
         if gone.parent is not None and gone.parent in tree:
             tree[gone.parent].children.remove(worker)
+            tree[gone.parent].full = False  # a slot came free there
         moved: list[Placement] = []
         for child in gone.children:
             piece = tree[child]
@@ -105,12 +107,22 @@ class ConferenceDirectory:
             moved += self.leave(name, worker)
         return moved
 
-    def refused(self, name: str, worker: str, parent: str) -> Placement:
-        """``parent`` refused ``worker``'s link (no free slot): place it elsewhere."""
+    def refused(
+        self, name: str, worker: str, parent: str, *, absent: bool = False
+    ) -> Placement | None:
+        """``parent`` refused ``worker``'s link: no free slot (``absent`` False: it takes no
+        more children until one leaves), or no such conference there any more (``absent``:
+        a piece that left without saying so; it is removed). ``worker`` is placed again;
+        None when it has no piece (it left meanwhile: a late report changes nothing)."""
         tree = self._trees.get(name, {})
         piece = tree.get(worker)
-        if piece is None or piece.parent != parent:
-            return self.join(name, worker)
+        if piece is None:
+            return None
+        if piece.parent != parent or parent not in tree:
+            return self._placement(name, tree, worker)  # a stale report: answered as it is
+        if absent:
+            self.leave(name, parent)
+            return self._placement(name, tree, worker)
         tree[parent].full = True
         tree[parent].children.remove(worker)
         piece.parent = self._room(tree, exclude=self._subtree(tree, worker))
@@ -175,7 +187,7 @@ class Directory(Protocol):
 
     async def leave(self, name: str) -> None: ...
 
-    async def refused(self, name: str, parent_uri: str) -> Uplink: ...
+    async def refused(self, name: str, parent_uri: str, code: int) -> Uplink: ...
 
 
 class LocalDirectory:
@@ -187,5 +199,5 @@ class LocalDirectory:
     async def leave(self, name: str) -> None:
         return None
 
-    async def refused(self, name: str, parent_uri: str) -> Uplink:
+    async def refused(self, name: str, parent_uri: str, code: int) -> Uplink:
         return Uplink(name=name, parent_uri=None)

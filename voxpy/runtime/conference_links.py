@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import time
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Protocol
 
@@ -42,10 +43,25 @@ WORKER_HEADER = "X-Voxpy-Worker"
 "the child's worker id, so that the parent can drop the link when that worker dies"
 RETRY_S = (0.2, 0.5, 1.0, 2.0, 3.0)
 "Pauses between failed link attempts; the last one repeats."
+PROOF_WINDOW_S = 30
+"A proof older or newer than this is refused (a captured INVITE cannot be replayed later)."
+SHORT_LINK_S = 1.0
+"A link that ends sooner than this counts as a failure: the next attempt waits."
+LEAVE_TRIES = 3
 
 
-def link_proof(secret: str, name: str) -> str:
-    return hmac.new(secret.encode(), f"conference:{name}".encode(), hashlib.sha256).hexdigest()
+def link_proof(secret: str, name: str, worker: str, at: int) -> str:
+    """``<unix time>:<HMAC-SHA256 of name, worker and time>`` under the workers' secret."""
+    text = f"conference:{name}:{worker}:{at}".encode()
+    return f"{at}:{hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()}"
+
+
+def proof_holds(secret: str, name: str, worker: str, given: str, now: float) -> bool:
+    at, _, _ = given.partition(":")
+    if not (at.isascii() and at.isdigit()) or abs(int(at) - now) > PROOF_WINDOW_S or not worker:
+        return False
+    expected = link_proof(secret, name, worker, int(at))
+    return hmac.compare_digest(given.encode(errors="replace"), expected.encode())
 
 
 def sip_uri_for(name: str, parent_uri: str) -> str:
@@ -62,6 +78,8 @@ class Piece(Protocol):
     def stopped(self) -> bool: ...
 
     def add_link(self, call: Any) -> None: ...
+
+    def call_ended(self, call_id: str) -> None: ...
 
 
 class LinkHost(Protocol):
@@ -133,8 +151,9 @@ class Pieces(MutableMapping[str, Any]):
             return False
         log = self._host.log.bind(conference=name, call_id=incoming.call_id)
         given = incoming.headers.get(PROOF_HEADER, "")
-        if not self._secret or not hmac.compare_digest(given, link_proof(self._secret, name)):
-            log.warning("conference_link_refused", code=403, why="bad or missing proof")
+        child = incoming.headers.get(WORKER_HEADER, "")
+        if not self._secret or not proof_holds(self._secret, name, child, given, time.time()):
+            log.warning("conference_link_refused", code=403, why="bad, old or missing proof")
             reject(403)
             return True
         piece = self._by_name.get(name)
@@ -145,7 +164,6 @@ class Pieces(MutableMapping[str, Any]):
         session = self._host.link_session(f"conference link {name} (from a child)")
         call = session.inbound_call(incoming)
         session.adopt_inbound(call)
-        child = incoming.headers.get(WORKER_HEADER, "")
         old = self._downlinks.setdefault(name, {}).get(child)
         if old is not None and old.live:
             old.hangup()  # the child linked again: its old leg is dead or about to be
@@ -167,10 +185,16 @@ class Pieces(MutableMapping[str, Any]):
             self._host.spawn(uplink.refresh(), "conference_refresh")
 
     async def _leave(self, name: str) -> None:
-        try:
-            await self._directory.leave(name)
-        except VoxpyError as exc:
-            self._host.log.warning("conference_leave_failed", conference=name, error=str(exc))
+        """Tell the directory, a few times if need be: a piece it keeps would be a ghost that
+        answers 404 to every child (which reports it, and the directory then drops it)."""
+        for attempt in range(LEAVE_TRIES):
+            try:
+                await self._directory.leave(name)
+                return
+            except VoxpyError as exc:
+                self._host.log.warning("conference_leave_failed", conference=name,
+                                       error=str(exc), attempt=attempt + 1)  # fmt: skip
+                await clock_sleep(self._host.clock, RETRY_S[attempt])
 
 
 def _settle(future: asyncio.Future[int], value: int) -> None:
@@ -183,6 +207,8 @@ def _join(piece: Piece, call: Call, log: FilteringBoundLogger) -> None:
         call.hangup()
         return
     piece.add_link(call)
+    # A link's session has no units to tell: the piece forgets the link when it ends.
+    call.add_event_listener(CallEvents.Disconnected, lambda _e: piece.call_ended(call.id()))
     log.info("conference_linked", peer=call.id())
 
 
@@ -198,66 +224,81 @@ class _Uplink:
         self._call: Call | None = None
         self._parent_uri: str | None = None
         self._stopped = False
+        self._moved = asyncio.Event()
+        "set by refresh() when a root is given a parent, and by stop()"
+
+    @property
+    def done(self) -> bool:
+        return self._stopped or self._piece.stopped
 
     def stop(self) -> None:
         self._stopped = True
+        self._moved.set()
         if self._call is not None and self._call.live:
             self._call.hangup()
 
     async def refresh(self) -> None:
         """Relink if the directory now gives this piece another parent (or none)."""
+        if self.done:
+            return  # asking would place a piece that has left
         try:
             up = await self._directory.join(self._piece.name)
         except VoxpyError as exc:
             self._log.warning("conference_directory_failed", error=str(exc))
+            self._moved.set()  # run() asks again, with its pauses
             return
-        if up.parent_uri != self._parent_uri and self._call is not None and self._call.live:
-            self._log.info("conference_relink", old=self._parent_uri, new=up.parent_uri)
+        if up.parent_uri == self._parent_uri:
+            return
+        self._log.info("conference_relink", old=self._parent_uri, new=up.parent_uri)
+        if self._call is not None and self._call.live:
             self._call.hangup()  # run() notices the end and links to the new parent
+        else:
+            self._moved.set()
 
     async def run(self) -> None:
-        failures = 0
-        refused_by: str | None = None
-        while not self._stopped and not self._piece.stopped:
+        failures, refused = 0, ("", 0)
+        while not self.done:
+            self._moved.clear()  # before asking: a refresh() meanwhile is not lost
             try:
-                if refused_by is None:
+                if not refused[0]:
                     up = await self._directory.join(self._piece.name)
                 else:
-                    up = await self._directory.refused(self._piece.name, refused_by)
-            except VoxpyError as exc:
+                    up = await self._directory.refused(self._piece.name, *refused)
+            except VoxpyError as exc:  # unreachable, or the parent is restarting (503)
                 self._log.warning("conference_directory_failed", error=str(exc))
-                failures = await self._pause(failures)
+                failures, refused = await self._pause(failures), ("", 0)
                 continue
+            if self.done:
+                return
+            self._parent_uri = up.parent_uri
             if up.parent_uri is None:
                 self._log.info("conference_root")
-                return  # the root links to nobody; its children link to it
-            if self._stopped or self._piece.stopped:
-                return
-            code = await self._link(up.parent_uri)
-            if code == 0:  # linked, then the link ended: ask again at once
-                failures, refused_by = 0, None
+                await self._moved.wait()  # the root links to nobody until refresh() says
                 continue
-            refused_by = up.parent_uri if code in (403, 404, 486, 503) else None
+            code, lived = await self._link(up.parent_uri)
+            refused = (up.parent_uri, code) if code in (404, 486, 503) else ("", 0)
+            if code == 0 and lived >= SHORT_LINK_S:
+                failures = 0
+                continue  # linked for a while, then the link ended: ask again at once
             failures = await self._pause(failures)
 
-    async def _link(self, parent_uri: str) -> int:
-        """Dial the parent; 0 once a connected link has ended, else the failure code."""
+    async def _link(self, parent_uri: str) -> tuple[int, float]:
+        """Dial the parent: (0, seconds it lived) once a connected link has ended, else
+        (the failure code, 0). -1: this worker has no leg free (not the parent's fault)."""
         name = self._piece.name
         session = self._host.link_session(f"conference link {name} (to the parent)")
-        headers = {
-            CONFERENCE_HEADER: name,
-            PROOF_HEADER: link_proof(self._secret, name),
-            WORKER_HEADER: self._worker,
-        }
+        proof = link_proof(self._secret, name, self._worker, int(time.time()))
+        headers = {CONFERENCE_HEADER: name, PROOF_HEADER: proof, WORKER_HEADER: self._worker}
         try:
             call = session.call_sip(sip_uri_for(name, parent_uri), headers=headers)
-        except VoxpyError as exc:  # this worker's own slots are full
+        except VoxpyError as exc:
             self._log.warning("conference_link_failed", parent=parent_uri, error=str(exc))
             session.terminate()
-            return 486
-        self._call, self._parent_uri = call, parent_uri
-        outcome: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            return -1, 0.0
+        self._call = call
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[int] = loop.create_future()
+        done: asyncio.Future[int] = loop.create_future()
 
         def connected(_e: Any) -> None:
             _join(self._piece, call, self._log)
@@ -269,11 +310,12 @@ class _Uplink:
         code = await outcome
         if code:
             self._log.info("conference_link_failed", parent=parent_uri, code=code)
-            return code
+            return code, 0.0
         self._log.info("conference_link_up", parent=parent_uri)
+        up_at = loop.time()
         await done
         self._log.info("conference_link_down", parent=parent_uri)
-        return 0
+        return 0, loop.time() - up_at
 
     async def _pause(self, failures: int) -> int:
         await clock_sleep(self._host.clock, RETRY_S[min(failures, len(RETRY_S) - 1)])

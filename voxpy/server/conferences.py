@@ -9,7 +9,8 @@ bearer token as the workers' control APIs (``VOXPY_CONTROL_TOKEN``); a worker fi
 ``POST /conferences/{name}/join``           {"worker"} -> {"parent_uri", "depth"}: this
                                             worker's piece, placed on first ask
 ``POST /conferences/{name}/leave``          {"worker"}: the piece ended; its children move
-``POST /conferences/{name}/refused``        {"worker", "parent"}: that parent refused the link
+``POST /conferences/{name}/refused``        {"worker", "parent", "code"}: that parent refused
+                                            the link (486: full; 404: no such conference)
 ``GET /conferences``                        every conference's pieces: {name: {worker: parent}}
 =========================================  ==================================================
 
@@ -111,6 +112,10 @@ class ConferenceService:
 
     def _reply(self, placed: Placement) -> web.Response:
         parent_uri = None if placed.parent is None else self._sip_uri(placed.parent)
+        if placed.parent is not None and parent_uri is None:
+            # The parent's worker is restarting (its exit is being handled): "no parent" here
+            # would make the piece a root for good. The worker asks again shortly.
+            raise BadRequest(f"parent {placed.parent} is not up; ask again", status=503)
         return web.json_response(
             {"parent": placed.parent, "parent_uri": parent_uri, "depth": placed.depth}
         )
@@ -130,10 +135,12 @@ class ConferenceService:
 
     async def _refused(self, request: web.Request) -> web.Response:
         name, worker, body = await self._request(request)
-        parent = body.get("parent")
-        if not isinstance(parent, str):
-            raise BadRequest("parent must be a worker id")
-        placed = self.directory.refused(name, worker, parent)
+        parent, code = body.get("parent"), body.get("code", 486)
+        if not isinstance(parent, str) or not isinstance(code, int):
+            raise BadRequest("parent must be a worker id and code a SIP status")
+        placed = self.directory.refused(name, worker, parent, absent=code == 404)
+        if placed is None:
+            raise BadRequest(f"{worker} has no piece of {name}", status=404)
         self._log.info("conference_link_refused", conference=name, worker=worker,
                        refused_by=parent, parent=placed.parent)  # fmt: skip
         return self._reply(placed)
@@ -175,9 +182,9 @@ class DirectoryClient:
         self._parents.pop(name, None)
         await self._post(name, "leave", {})
 
-    async def refused(self, name: str, parent_uri: str) -> Uplink:
-        parent = self._parents.get(name, "")
-        return self._uplink(name, await self._post(name, "refused", {"parent": parent}))
+    async def refused(self, name: str, parent_uri: str, code: int) -> Uplink:
+        body = {"parent": self._parents.get(name, ""), "code": code}
+        return self._uplink(name, await self._post(name, "refused", body))
 
     async def close(self) -> None:
         if self._http is not None:

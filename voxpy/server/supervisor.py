@@ -234,23 +234,27 @@ class Supervisor:
     async def _worker_down(self, worker: Worker) -> None:
         # Probes would notice in ds_probing_threshold * probe_interval seconds; until then new
         # calls would wait fr_timer for a dead worker before failing over.
+        touched = self.conferences.worker_gone(f"w{worker.index}")  # before anything awaits
+        if touched:  # in the background: the dead worker's restart must not wait for it
+            task = asyncio.create_task(self._refresh_conferences(touched, f"w{worker.index}"))
+            self._tasks.append(task)
         await self._set_state(worker, "ip")
-        await self._refresh_conferences(self.conferences.worker_gone(f"w{worker.index}"), worker)
 
-    async def _refresh_conferences(self, touched: dict[str, list[str]], gone: Worker) -> None:
+    async def _refresh_conferences(self, touched: dict[str, list[str]], gone: str) -> None:
         """Tell each worker with a piece of a conference the dead one was in: its link to the
         dead worker will not end by itself (no BYE comes; RTP silence takes a minute)."""
         workers = self.pool.workers if self.pool else []
-        for name, holders in touched.items():
-            for holder in holders:
-                target = workers[int(holder[1:])]
-                try:
-                    await target.call_json(
-                        "POST", f"/conferences/{name}/refresh", {"gone": f"w{gone.index}"}
-                    )
-                except (*CONTROL_ERRORS, ControlError) as exc:
-                    self._log.warning("conference_refresh_failed", conference=name,
-                                      worker=holder, error=str(exc))  # fmt: skip
+
+        async def tell(name: str, holder: str) -> None:
+            try:
+                await workers[int(holder[1:])].call_json(
+                    "POST", f"/conferences/{name}/refresh", {"gone": gone}
+                )
+            except (*CONTROL_ERRORS, ControlError) as exc:
+                self._log.warning("conference_refresh_failed", conference=name, worker=holder,
+                                  error=str(exc))  # fmt: skip
+
+        await asyncio.gather(*(tell(n, h) for n, holders in touched.items() for h in holders))
 
     def conference_pieces(self) -> dict[str, dict[str, str | None]]:
         directory = self.conferences.directory

@@ -143,6 +143,11 @@ class Call(Listening, CallInfo, CallAudio, CallHearing, UnitTarget):
     def live(self) -> bool:
         return self._machine.live
 
+    @property
+    def media_ready(self) -> bool:
+        """Audio can be sent into the leg now (False once a hang-up is under way)."""
+        return self._machine.media_ready
+
     # -- the leg's life ----------------------------------------------------------------------
 
     # VoxEngine passes extra headers positionally (answer(extraHeaders), reject(code,

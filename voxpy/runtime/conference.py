@@ -301,11 +301,11 @@ class Conference(MediaUnit):
         """Tell every participant that hears the conference what it hears now."""
         for call_id, sources in u.conference_mix(self._members()).items():
             endpoint = self._endpoints[call_id]
-            if endpoint.member.hears and endpoint.call.live and endpoint.call.mix_owner is self:
-                try:
-                    endpoint.call.hear_mix(self, sources)
-                except InvalidStateError:  # hung up, its BYE on the way: its end removes it
-                    continue
+            call = endpoint.call
+            # media_ready, not live: a call being hung up is live until its BYE completes,
+            # and takes no audio meanwhile (its end removes it)
+            if endpoint.member.hears and call.media_ready and call.mix_owner is self:
+                call.hear_mix(self, sources)
         if self._recording is not None:
             self._recording.mix(u.conference_senders(self._members()))
 

@@ -3,9 +3,10 @@
 A sample is the delta since the previous one: the machine's busy share from ``/proc/stat``
 and the share of wall time pjmedia's clock thread waited to run (the 2nd field of
 ``/proc/self/task/<tid>/schedstat``, ns spent runnable on a run queue). Reading both costs
-~20 us (measured: 2 000 samples in 40 ms on this machine), so the guard takes one when an
-INVITE arrives and, while calls are up, when the owner thread polls anyway; an idle worker
-reads nothing.
+~80 us, ~175 us when the clock thread must be looked for again (2 000 samples, measured on a
+2-core machine at load average 13), so the guard takes one when an INVITE arrives and, while
+calls are up, when the owner thread polls anyway, at most every ``min_interval`` (0.25 s: at
+most 0.03 % of a core); an idle worker reads nothing.
 
 The clock thread is the one pjmedia names ``clock`` (the null sound device's master port in
 this wheel: ``/proc/self/task/*/comm`` of a running worker lists python, media, ev_thread and
@@ -82,7 +83,7 @@ class LoadSampler:
     def _clock_wait(self) -> tuple[Path, int] | None:
         """The clock thread's run-queue wait so far. pjsua stops that thread after 1 s
         without media (its sound device auto-close) and starts a new one with the next call,
-        so a missing thread is looked for again (~50 us: 7 threads' comm)."""
+        so a missing thread is looked for again (7 threads' comm)."""
         if self._clock is not None and (wait := _run_queue_wait(self._clock)) is not None:
             return self._clock, wait
         self._clock = find_clock_thread(self._proc)

@@ -166,5 +166,6 @@ class OverloadGate:
         return {
             "enabled": self.thresholds.enabled,
             "overloaded": self.overloaded,
-            "refused_total": {reason.value: n for reason, n in sorted(self.refused.items())},
+            # dict() copies in one step under the GIL: the SIP thread may add a reason meanwhile
+            "refused_total": {r.value: n for r, n in sorted(dict(self.refused).items())},
         }

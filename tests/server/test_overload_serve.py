@@ -18,6 +18,7 @@ pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not r
 
 # Real configuration: thresholds at 0 with no window make any load count as overload.
 OVERLOADED = {
+    "VOXPY_OVERLOAD__ENABLED": "true",  # the suite turns it off by default (tests/conftest.py)
     "VOXPY_OVERLOAD__CPU_ENTER": "0",
     "VOXPY_OVERLOAD__CPU_LEAVE": "0",
     "VOXPY_OVERLOAD__MEDIA_ENTER": "1",

@@ -255,8 +255,8 @@ class OverloadSettings(_Section):
     """
 
     enabled: bool = True
-    cpu_enter: Fraction = 0.97
-    cpu_leave: Fraction = 0.90
+    cpu_enter: Fraction = 0.99
+    cpu_leave: Fraction = 0.95
     media_enter: Fraction = 0.05
     media_leave: Fraction = 0.03
     window: float = Field(default=2.0, ge=0, le=300, allow_inf_nan=False)

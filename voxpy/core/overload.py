@@ -10,6 +10,8 @@ comes out. Two measures, each a fraction over the sample's interval:
 
 ``cpu``
     the machine's busy share (``/proc/stat``: non-idle jiffies over all jiffies, all cores).
+    Saturation only (0.99): the machine measured 0.98-1.00 busy while a worker's RTP still
+    went out at p99 26-29 ms, so the media share is the finer measure.
 ``media``
     the share of wall time pjmedia's clock thread spent runnable but not running (its
     ``/proc/self/task/<tid>/schedstat`` run-queue wait). The clock thread wakes every 20 ms;
@@ -47,8 +49,8 @@ class OverloadThresholds:
     """When a worker counts as overloaded; ``enabled=False`` admits everything."""
 
     enabled: bool = True
-    cpu_enter: float = 0.97
-    cpu_leave: float = 0.90
+    cpu_enter: float = 0.99
+    cpu_leave: float = 0.95
     media_enter: float = 0.05
     media_leave: float = 0.03
     window_s: float = 2.0

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 # Pure values, no pjsua2: the wheel's call cap and the SIP defaults have their owner there.
 from voxpy.backends.pjsua2.options import DEFAULTS as PJ
 from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR, PjsuaOptions
+from voxpy.core.overload import OverloadThresholds
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.hosts import check_host
@@ -239,6 +240,53 @@ class ServerSettings(_Section):
         return value
 
 
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class OverloadSettings(_Section):
+    """Refusing new calls (503 + Retry-After) while the worker is overloaded (issue 15).
+
+    ``cpu_*``: the machine's busy share (/proc/stat); ``media_*``: the share of wall time the
+    media clock thread waited for a CPU (its schedstat). Overloaded once a share stays at or
+    above ``*_enter`` for ``window`` seconds of sampled time; back once it stays below
+    ``*_leave`` as long. Samples are taken when an INVITE arrives and while calls are up, at
+    most every ``min_interval`` seconds. The 503 carries ``server.retry_after``.
+    ``enabled = false`` admits every call.
+    """
+
+    enabled: bool = True
+    cpu_enter: Fraction = 0.99
+    cpu_leave: Fraction = 0.95
+    media_enter: Fraction = 0.05
+    media_leave: Fraction = 0.03
+    window: float = Field(default=2.0, ge=0, le=300, allow_inf_nan=False)
+    min_interval: float = Field(default=0.25, ge=0, le=60, allow_inf_nan=False)
+
+    @field_validator("cpu_leave", "media_leave")
+    @classmethod
+    def _leave(cls, value: float, info: ValidationInfo) -> float:
+        enter = info.data.get(str(info.field_name).replace("leave", "enter"))
+        if enter is not None and value > enter:
+            raise PydanticCustomError(
+                "overload_leave",
+                "should be at most the enter threshold ({enter})",
+                {"enter": enter},
+            )
+        return value
+
+    def thresholds(self, retry_after: int) -> OverloadThresholds:
+        return OverloadThresholds(
+            enabled=self.enabled,
+            cpu_enter=self.cpu_enter,
+            cpu_leave=self.cpu_leave,
+            media_enter=self.media_enter,
+            media_leave=self.media_leave,
+            window_s=self.window,
+            min_interval_s=self.min_interval,
+            retry_after=retry_after,
+        )
+
+
 class Settings(_Section):
     """All voxpy settings; build it with :func:`load_settings`."""
 
@@ -250,6 +298,7 @@ class Settings(_Section):
     media: MediaSettings = Field(default_factory=MediaSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    overload: OverloadSettings = Field(default_factory=OverloadSettings)
 
     def pjsua_options(self, **overrides: Any) -> PjsuaOptions:
         """The pjsua2 backend's options from these settings (``overrides`` win): one place
@@ -270,8 +319,15 @@ class Settings(_Section):
             "session_timer": sip.session_timer,
             "session_expires": sip.session_expires,
             "min_se": sip.min_se,
+            "overload": self.overload_thresholds(),
         }
         return PjsuaOptions(**{**values, **overrides})
+
+    def overload_thresholds(self) -> OverloadThresholds | None:
+        """The overload gate's thresholds, None when overload admission is off."""
+        if not self.overload.enabled:
+            return None
+        return self.overload.thresholds(self.server.retry_after)
 
     def summary(self) -> dict[str, Any]:
         """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxpy.core.limits import MAX_CALLS
+from voxpy.core.overload import OverloadThresholds
 from voxpy.errors import ConfigError
 
 MAX_CALLS_LIMIT = MAX_CALLS
@@ -57,6 +58,8 @@ class PjsuaOptions:
     "RFC 4028 use: off, optional, required or always (pjsua's timerUse)."
     session_expires: int = 1800
     min_se: int = MIN_SE_FLOOR
+    overload: OverloadThresholds | None = None
+    "Refuse new INVITEs (503 + Retry-After) while overloaded (``core.overload``); needs edge_guard."
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.

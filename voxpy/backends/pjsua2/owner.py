@@ -145,7 +145,11 @@ class Owner(threading.Thread):
         native().report(self._logger)  # which ctypes features this wheel allows
         if self.options.edge_guard:
             # Lives as long as this object: pjsip calls into its thunks until libDestroy.
-            self.guard = EdgeGuard(user_agent=self.options.user_agent, logger=self._logger)
+            self.guard = EdgeGuard(
+                user_agent=self.options.user_agent,
+                logger=self._logger,
+                overload=self.options.overload,
+            )
             self.guard.install(tcp_port=stack.port if self.options.tcp else 0)
         self.port = stack.port
         host = self.options.advertised_host or stack.published_host

@@ -9,13 +9,21 @@ has no bridge (its feeds and taps travel at 16 kHz whatever this says), so these
 
 from __future__ import annotations
 
+import re
+import subprocess
 import wave
+from array import array
 from pathlib import Path
+from typing import Any
 
+import imageio_ffmpeg
 import pytest
 
+from tests.backends.test_pjsua2_media import decode_mp3
 from tests.backends.tonefit import analyse, tone_wav
 from tests.conftest import TEST_SCENARIOS, Harness
+from voxpy.testing import ScenarioHarness
+from voxpy.testing.peer import PeerCall
 
 pytestmark = pytest.mark.voxpy_backend("sip")
 
@@ -24,11 +32,14 @@ HEARD_FRAMES = 100
 "Two seconds of tap frames: the loop seam (one or two low frames) leaves a long steady run."
 
 
-async def tone_through_a_call(
+async def playing(
     voxpy_harness: Harness, tmp_path: Path, clock: int, hz: float, quality: int = 8
-) -> dict[str, float]:
+) -> tuple[ScenarioHarness, PeerCall, Any]:
+    """A PCMU call into a worker whose bridge runs at ``clock``; the engine loops a tone of
+    ``hz`` into it and the caller taps it. Returns once 2 s of it were heard."""
     config = {
         "media.cache_dir": str(tmp_path / "cache"),
+        "media.recordings_dir": str(tmp_path / "rec"),
         "media.clock_rate": clock,
         "media.resample_quality": quality,
         "sip.codecs": ["PCMU/8000"],
@@ -47,16 +58,27 @@ async def tone_through_a_call(
     await h.wait_until(
         lambda: len(call.heard_pcm()) >= HEARD_FRAMES * 320, 10, "2 s of the tone", call
     )
+    return h, call, leg
+
+
+async def tone_through_a_call(
+    voxpy_harness: Harness, tmp_path: Path, clock: int, hz: float, quality: int = 8
+) -> dict[str, float]:
+    _, call, _ = await playing(voxpy_harness, tmp_path, clock, hz, quality)
     return analyse(call.heard_pcm(), 8000)
 
 
-@pytest.mark.parametrize("clock", [8000, 16000])
-@pytest.mark.parametrize("hz", [300.0, 1000.0, 3000.0])
+@pytest.mark.parametrize(
+    ("clock", "hz"),
+    [(8000, 300.0), (8000, 1000.0), (8000, 3000.0), (16000, 300.0), (16000, 1000.0),
+     (16000, 3000.0), (48000, 1000.0)],
+)  # fmt: skip
 async def test_a_tone_keeps_its_pitch_level_and_purity(
     voxpy_harness: Harness, tmp_path: Path, clock: int, hz: float
 ) -> None:
     """Measured: -10.0 to -10.06 dBFS and THD+N -40.8 (300 Hz), -43.3 (1 kHz), -43.5 dB
-    (3 kHz), the same on both clocks to 0.01 dB: G.711's own noise is all there is."""
+    (3 kHz), the same on both clocks to 0.01 dB: G.711's own noise is all there is. 48 kHz
+    works too (it only costs)."""
     tone = await tone_through_a_call(voxpy_harness, tmp_path, clock, hz)
     assert abs(tone["hz"] - hz) < 5, tone
     assert abs(tone["dbfs"] + 10.0) < 0.5, tone
@@ -68,6 +90,26 @@ async def test_the_small_filter_dulls_a_16k_bridge(voxpy_harness: Harness, tmp_p
     -12.6 dBFS) where quality 8 and the 8 kHz bridge were flat."""
     tone = await tone_through_a_call(voxpy_harness, tmp_path, 16000, 3000.0, quality=4)
     assert -14.0 < tone["dbfs"] < -11.5, tone
+
+
+async def test_an_hd_recording_on_an_8k_bridge(voxpy_harness: Harness, tmp_path: Path) -> None:
+    """hd_audio asks 16 kHz of the bridge's recorder port: the bridge resamples to it (the
+    file is 16 kHz MP3; its content is telephone band, all a G.711 call has anyway)."""
+    h, _call, leg = await playing(voxpy_harness, tmp_path, 8000, 1000.0)
+    leg.record(hd_audio=True, stereo=True)
+    started = await h.wait_event("Call.RecordStarted", timeout=5)
+    heard = len(_call.heard_pcm())
+    await h.wait_until(lambda: len(_call.heard_pcm()) >= heard + 50 * 320, 10, "1 s more")
+    leg.stop_recording()
+    stopped = await h.wait_event("Call.RecordStopped", timeout=10)
+    assert stopped.url == started.url
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    probe = subprocess.run([ffmpeg, "-hide_banner", "-i", stopped.url], capture_output=True,
+                           text=True, check=False).stderr  # fmt: skip
+    assert re.search(r"Audio: mp3.*16000 Hz", probe), probe
+    _, sent, _ = decode_mp3(stopped.url)  # left: what the engine sent
+    tone = analyse(array("h", sent).tobytes(), 8000)
+    assert abs(tone["hz"] - 1000) < 5 and tone["dbfs"] > -16, tone
 
 
 async def test_a_prompt_is_said_on_an_8k_bridge(voxpy_harness: Harness, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Shared by tests/backends/test_bridge_rate_audio.py and bench/bridge_rate.py."""
 from __future__ import annotations
 
 import math
+import sys
 import wave
 from array import array
 from pathlib import Path
@@ -11,16 +12,24 @@ from pathlib import Path
 import numpy as np
 
 
-def tone_wav(path: Path, hz: float, dbfs: float, rate: int = 16000, seconds: float = 2.0) -> Path:
-    """A sine of ``dbfs`` RMS as a mono 16-bit WAV, as a prepared prompt would be."""
+def tone_pcm(hz: float, dbfs: float, rate: int, seconds: float = 2.0) -> bytes:
+    """A sine of ``dbfs`` RMS as 16-bit little-endian mono PCM (whole periods at 1 kHz and its
+    divisors over 2 s, so a looped file has no seam)."""
     amp = 32767 * 10 ** (dbfs / 20) * math.sqrt(2)
-    count = round(rate * seconds)  # whole periods: the loop has no seam
-    samples = array("h", (round(amp * math.sin(2 * math.pi * hz * i / rate)) for i in range(count)))
+    step = 2 * math.pi * hz / rate
+    samples = array("h", (round(amp * math.sin(step * i)) for i in range(round(rate * seconds))))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def tone_wav(path: Path, hz: float, dbfs: float, rate: int = 16000, seconds: float = 2.0) -> Path:
+    """:func:`tone_pcm` as a mono 16-bit WAV, as a prepared prompt would be."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(samples.tobytes())
+        out.writeframes(tone_pcm(hz, dbfs, rate, seconds))
     return path
 
 

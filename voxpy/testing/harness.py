@@ -82,7 +82,8 @@ class ScenarioHarness:
             self.clock = VirtualClock()
             self.clock.idle = self._idle_before_tick
             self._scenario_tasks.install()
-            network = MemoryNetwork(self.clock)
+            # Audio moves at the bridge's clock, where a pjsua2 worker's bridge would run.
+            network = MemoryNetwork(self.clock, wire_rate=self.settings.bridge_rate())
             engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
             self.peer_backend = network.endpoint("peer", max_calls=1000)

@@ -37,8 +37,8 @@ DEFAULT_RESAMPLE_QUALITY: Final = 8
 (bench/bridge_rate.py and tests/backends/test_bridge_rate_audio.py), a -10 dBFS tone from a
 16 kHz prompt on a 16 kHz bridge arrives at -10.06 dBFS at 300 Hz, 1 and 3 kHz with quality 8,
 but 1.0 dB low at 300 Hz and 1 kHz and 2.5 dB low at 3 kHz with quality 4 (the small filter),
-for each resampling it passes: a bridged pair of G.711 calls passes two. Quality 4 saved ~20 %
-of the worker CPU in that bench; the 8 kHz bridge saves more (~27 %) and loses nothing, so
+for each resampling it passes: a bridged pair of G.711 calls passes two. Quality 4 saved 20-25 %
+of the worker CPU in that bench; the 8 kHz bridge saves more (27-35 %) and loses nothing, so
 the saving is taken there (``clock_rate``), not by dulling every 16 kHz deployment."""
 
 # Codec names that run above 8 kHz whatever rate is written after them: G.722 is 16 kHz audio

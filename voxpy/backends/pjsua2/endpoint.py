@@ -113,6 +113,12 @@ class Stack:
                 self.ep.libCreate()
             self._created = True
             self.ep.libInit(self._config())
+            # "auto" resolved: the one line that says which clock this worker's calls run on.
+            self.logger.info(
+                "bridge_clock",
+                clock_rate=self.options.clock_rate,
+                resample_quality=self.options.resample_quality,
+            )
             self.ep.audDevManager().setNullDev()
             self._set_codecs()
             self._interop()

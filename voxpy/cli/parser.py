@@ -121,7 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _workers(value: str) -> int | str:
-    return value if value == "auto" else int(value)
+    """``--workers``: a number (checked with the settings) or ``auto``."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of workers or auto, got {value!r}"
+        ) from None
 
 
 _OVERRIDES = (

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from voxpy.core.sizing import MIB, Costs, Machine, auto_workers, check_workers, most_workers
+from voxpy.core.sizing import (
+    MIB,
+    Costs,
+    Machine,
+    auto_workers,
+    check_workers,
+    kamailio_shm_mb,
+    most_workers,
+)
 from voxpy.errors import ConfigError
 
 GIB = 1024 * MIB
@@ -62,3 +70,13 @@ class TestBound:
         with pytest.raises(ConfigError, match=r"server.workers: 30 workers cannot run here: "
                            r"rtp.port_range allows at most 25"):  # fmt: skip
             check_workers(30, machine(rtp_ports=200))
+
+
+class TestKamailioShm:
+    def test_the_default_covers_a_few_hundred_workers(self) -> None:
+        assert kamailio_shm_mb(64, 100) == 64
+        assert kamailio_shm_mb(64, 500) == 64
+
+    def test_big_pools_get_more(self) -> None:
+        assert kamailio_shm_mb(64, 1000) == 32 + 1000 * 4 * 16 // 1024
+        assert kamailio_shm_mb(256, 1000) == 256

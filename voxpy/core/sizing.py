@@ -98,3 +98,16 @@ def check_workers(workers: int, machine: Machine, costs: Costs | None = None) ->
             "(raise it, or use --workers auto)",
             field="server.workers",
         )
+
+
+SHM_BASE_MB = 32
+SHM_PER_CALL_KB = 16
+"""Kamailio shared memory per concurrent call: its transaction, dialog-less load count and
+dispatcher entry are a few kB (an estimate with a margin, not measured): 64 MB, the default,
+covers ~2000 calls; bigger pools get more."""
+
+
+def kamailio_shm_mb(configured: int, workers: int, calls_per_worker: int = 4) -> int:
+    """Kamailio's ``-m``: the configured size, or more when the pool's calls need it."""
+    needed = SHM_BASE_MB + workers * calls_per_worker * SHM_PER_CALL_KB // 1024
+    return max(configured, needed)

@@ -136,23 +136,26 @@ def resolve_workers(settings: Settings) -> tuple[int, dict[str, Any]]:
     return wanted, {"auto": False, **why}
 
 
-async def wait_placed(workers: list[Worker], stop: asyncio.Event, timeout: float) -> bool:
+async def wait_placed(workers: list[Worker], stop: asyncio.Event, stall: float) -> bool:
     """Wait until every worker's SIP port is known (its first ready; a crash is retried by
-    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced on timeout."""
-    waits: list[asyncio.Future[Any]] = [
-        asyncio.ensure_future(asyncio.gather(*(w.placed.wait() for w in workers))),
-        asyncio.ensure_future(stop.wait()),
-    ]
-    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    for wait in waits:
-        wait.cancel()
-    if stop.is_set():
-        return False
-    missing = [w.index for w in workers if not w.placed.is_set()]
-    if missing:
-        raise WorkersNotPlaced(
-            f"worker(s) {missing} did not come up in {timeout:.0f} s (see their log)"
-        )
+    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced when no
+    worker came up for ``stall`` seconds: a big pool starting slowly but steadily (starts
+    are bounded, :func:`~voxpy.server.spawn.start_slots`) never fails for its size."""
+    pending = [w for w in workers if not w.placed.is_set()]
+    while pending:
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        waits += [asyncio.ensure_future(w.placed.wait()) for w in pending]
+        done, _ = await asyncio.wait(waits, timeout=stall, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if stop.is_set():
+            return False
+        if not done:
+            missing = [w.index for w in pending]
+            raise WorkersNotPlaced(
+                f"worker(s) {missing} did not come up, none for {stall:.0f} s (see their log)"
+            )
+        pending = [w for w in pending if not w.placed.is_set()]
     return True
 
 

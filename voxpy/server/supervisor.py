@@ -58,7 +58,8 @@ DRAIN_POLL_S = 0.25
 DRAIN_REPORT_S = 5.0
 INSTALL_HINT = "apt-get install kamailio"
 PLACE_TIMEOUT_S = 60.0
-"How long start-up waits for every worker's first ready (each try has READY_TIMEOUT_S)."
+"""Start-up fails when no worker came up for this long (each try has READY_TIMEOUT_S); a big
+pool that keeps coming up takes as long as it needs."""
 
 
 def kamailio_missing(binary: str) -> str | None:

@@ -1,8 +1,10 @@
 """Benchmark: starting ``voxpy serve`` with N workers, forked by the zygote vs exec'd.
 
 Run: .venv/bin/python bench/workers_start.py [--workers 10,50,100] [--idle 10]
-Needs kamailio. For each N, both spawn modes run one after the other in the same run (the
-machine's load drifts: compare figures of one run only). Per run it prints:
+        [--baseline /path/to/an/older/checkout]
+Needs kamailio. For each N, both spawn modes (and the baseline checkout, e.g. the code before
+the zygote, with its own .venv) run one after the other in the same run (the machine's load
+drifts: compare figures of one run only). Per run it prints:
 
 * ready: seconds from launching ``voxpy serve`` to its ``serve_ready`` line (every worker
   answered, Kamailio up), and from the first ``worker_started`` to the last ``worker_ready``;
@@ -54,13 +56,12 @@ def cpu_ticks(pid: int) -> int:
 class Serve:
     """One ``voxpy serve`` run whose JSON log is read by a thread."""
 
-    def __init__(self, n: int, spawn: str) -> None:
+    def __init__(self, n: int, spawn: str, checkout: Path) -> None:
         self.n, self.lines, self.ready = n, [], threading.Event()
         self.lines_lock = threading.Lock()
         self.run_dir = tempfile.mkdtemp(prefix="voxpy-bench-start-")
         env = {
             **os.environ,
-            "VOXPY_SERVER__SPAWN": spawn,
             "VOXPY_SERVER__WORKER_PORT_BASE": "0",
             "VOXPY_SERVER__KAMAILIO_CHILDREN": "2",
             "VOXPY_SERVER__TOKEN": "bench",
@@ -69,13 +70,16 @@ class Serve:
             "VOXPY_RTP__PORT_RANGE": str(n * 10),
             "VOXPY_LOG__LEVEL": "info",
         }
-        argv = [sys.executable, "-m", "voxpy", "serve", str(SCENARIO), "--workers", str(n),
+        if spawn != "baseline":
+            env["VOXPY_SERVER__SPAWN"] = spawn
+        python = checkout / ".venv" / "bin" / "python"
+        argv = [str(python), "-m", "voxpy", "serve", str(SCENARIO), "--workers", str(n),
                 "--sip-host", "127.0.0.1", "--sip-port", "0", "--http-port", "0",
                 "--log-format", "json"]  # fmt: skip
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True,
+            stderr=subprocess.PIPE, start_new_session=True, cwd=checkout,
         )  # fmt: skip
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -109,8 +113,12 @@ class Serve:
         return time.monotonic() - started, len(self.events("worker_kill"))
 
 
-def one(n: int, spawn: str, idle: float) -> dict[str, Any]:
-    serve = Serve(n, spawn)
+def one(n: int, spawn: str, idle: float, baseline: Path | None) -> dict[str, Any]:
+    checkout = HERE.parent
+    if spawn == "baseline":  # another checkout (e.g. main before the zygote): its own venv
+        assert baseline is not None
+        checkout = baseline
+    serve = Serve(n, spawn, checkout)
     if not serve.ready.wait(600):
         serve.stop()
         return {"n": n, "spawn": spawn, "error": "not ready in 600 s"}
@@ -144,11 +152,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", default="10,50,100")
     parser.add_argument("--idle", type=float, default=10.0)
-    parser.add_argument("--spawn", default="fork,exec")
+    parser.add_argument("--spawn", default="fork,exec", help="fork, exec and/or baseline")
+    parser.add_argument(
+        "--baseline", type=Path, help="a checkout with its .venv to run as spawn=baseline"
+    )
     args = parser.parse_args()
+    modes = args.spawn.split(",")
+    if args.baseline is not None and "baseline" not in modes:
+        modes.append("baseline")
     for n in (int(x) for x in args.workers.split(",")):
-        for spawn in args.spawn.split(","):
-            sys.stdout.write(json.dumps(one(n, spawn, args.idle)) + "\n")
+        for spawn in modes:
+            sys.stdout.write(json.dumps(one(n, spawn, args.idle, args.baseline)) + "\n")
             sys.stdout.flush()
     return 0
 

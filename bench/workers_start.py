@@ -119,9 +119,13 @@ def one(n: int, spawn: str, idle: float, baseline: Path | None) -> dict[str, Any
         assert baseline is not None
         checkout = baseline
     serve = Serve(n, spawn, checkout)
-    if not serve.ready.wait(600):
-        serve.stop()
-        return {"n": n, "spawn": spawn, "error": "not ready in 600 s"}
+    deadline = time.monotonic() + 600
+    while not serve.ready.wait(1.0):
+        if serve.proc.poll() is not None or time.monotonic() > deadline:
+            serve.stop()
+            failed = serve.events("serve_failed")
+            why = failed[-1].get("error") if failed else f"exit {serve.proc.returncode}"
+            return {"n": n, "spawn": spawn, "error": f"not ready: {why}"}
     ready_s = serve.events("serve_ready")[0]["_t"] - serve.started
     started = [x["_t"] for x in serve.events("worker_started")]
     ready = [x["_t"] for x in serve.events("worker_ready")]

@@ -60,6 +60,10 @@ class TestBound:
         # 1024 open files minus 256 reserved, 16 per worker: 48.
         assert most_workers(machine(open_files=1024), Costs()) == (48, "open_files")
 
+    def test_no_rtp_range_gives_each_worker_100_ports(self) -> None:
+        figures = machine(rtp_ports=65536 - 60000, rtp_ports_per_worker=100)
+        assert most_workers(figures, Costs()) == (55, "rtp.port (no rtp.port_range)")
+
     def test_fixed_sip_ports(self) -> None:
         assert most_workers(machine(sip_ports=10), Costs()) == (10, "server.worker_port_base")
 

@@ -25,7 +25,10 @@ class Machine:
     open_files: int
     "The supervisor's RLIMIT_NOFILE after raising the soft limit to the hard one."
     rtp_ports: int
-    "rtp.port_range; 0: no range (each worker scans upwards from its own first port)."
+    """The RTP ports to split: rtp.port_range, or all above rtp.port when there is no range
+    (then each worker takes :attr:`rtp_ports_per_worker` and scans upwards from its first)."""
+    rtp_ports_per_worker: int = 8
+    "Four calls, an RTP and an RTCP port each (100 when there is no range)."
     sip_ports: int
     "Worker SIP ports left above server.worker_port_base; 0: the OS picks (no bound)."
 
@@ -45,7 +48,7 @@ class Costs:
     fds_reserved: int = 256
     "Kamailio's RPC, the API's clients, logs."
     rtp_ports_per_worker: int = 8
-    "Four calls, an RTP and an RTCP port each."
+    "The least RTP ports a worker needs: four calls, an RTP and an RTCP port each."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +67,11 @@ def most_workers(machine: Machine, costs: Costs) -> tuple[int, str]:
         ((machine.open_files - costs.fds_reserved) // costs.fds_per_worker, "open_files"),
     ]
     if machine.rtp_ports:
-        bounds.append((machine.rtp_ports // costs.rtp_ports_per_worker, "rtp.port_range"))
+        ranged = machine.rtp_ports_per_worker <= costs.rtp_ports_per_worker
+        bounds.append(
+            (machine.rtp_ports // machine.rtp_ports_per_worker,
+             "rtp.port_range" if ranged else "rtp.port (no rtp.port_range)")
+        )  # fmt: skip
     if machine.sip_ports:
         bounds.append((machine.sip_ports, "server.worker_port_base"))
     most, why = min(bounds)

@@ -24,6 +24,8 @@ from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 
 MIN_RTP_PORTS = 8
 "Four calls, an RTP and an RTCP port each."
+NO_RANGE_RTP_PORTS = 100
+"Without rtp.port_range, worker i starts at rtp.port + 100 i."
 OWNERS_KEPT = 10_000
 
 
@@ -84,7 +86,7 @@ def plan_ports(settings: Settings, workers: int | None = None) -> PortPlan:
                 field="rtp.port_range",
             )
     else:
-        share = 100  # no range: pjsua scans upwards from each worker's own first port
+        share = NO_RANGE_RTP_PORTS  # no range: pjsua scans upwards from each worker's first
     plan = [(sip_ports[i], rtp.port + i * share, share if rtp.port_range else 0) for i in range(n)]
     return PortPlan(sip, plan)
 
@@ -98,12 +100,13 @@ def machine(settings: Settings) -> Machine:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
             soft = wanted
-    base = settings.server.worker_port_base
+    base, rtp = settings.server.worker_port_base, settings.rtp
     return Machine(
         cores=len(os.sched_getaffinity(0)),
         memory_available=_mem_available(),
         open_files=soft,
-        rtp_ports=settings.rtp.port_range,
+        rtp_ports=rtp.port_range or 65536 - rtp.port,
+        rtp_ports_per_worker=MIN_RTP_PORTS if rtp.port_range else NO_RANGE_RTP_PORTS,
         sip_ports=65536 - base if base else 0,
     )
 

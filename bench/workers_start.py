@@ -9,8 +9,8 @@ drifts: compare figures of one run only). Per run it prints:
 * ready: seconds from launching ``voxpy serve`` to its ``serve_ready`` line (every worker
   answered, Kamailio up), and from the first ``worker_started`` to the last ``worker_ready``;
 * PSS per worker: the sum of ``Pss`` in /proc/PID/smaps_rollup over the workers (plus the
-  zygote, whose pages they share, when forked) divided by N; PSS, not RSS: shared pages are
-  split between the processes sharing them;
+  zygote, whose pages they share, when forked) divided by N, and without the zygote; PSS,
+  not RSS: shared pages are split between the processes sharing them;
 * idle CPU of the supervisor and of the zygote (percent of one core) over ``--idle`` s;
 * stop: seconds from SIGTERM to exit, and how many ``worker_kill`` lines it logged.
 """
@@ -132,7 +132,8 @@ def one(n: int, spawn: str, idle: float, baseline: Path | None) -> dict[str, Any
     workers = [int(x["pid"]) for x in serve.events("worker_started")]
     zygote = [int(x["pid"]) for x in serve.events("zygote_started")]
     time.sleep(2.0)  # let start-up's last allocations settle
-    pss = sum(pss_kb(p) for p in workers + zygote)
+    pss_workers = sum(pss_kb(p) for p in workers)
+    pss = pss_workers + sum(pss_kb(p) for p in zygote)
     own = [serve.proc.pid, *zygote]
     before = [cpu_ticks(p) for p in own]
     time.sleep(idle)
@@ -145,6 +146,7 @@ def one(n: int, spawn: str, idle: float, baseline: Path | None) -> dict[str, Any
         "ready_s": round(ready_s, 2),
         "workers_ready_s": round(max(ready) - min(started), 2),
         "pss_per_worker_mb": round(pss / n / 1024, 1),
+        "pss_workers_only_mb": round(pss_workers / n / 1024, 1),
         "supervisor_idle_cpu_pct": round(cpu[0], 2),
         "zygote_idle_cpu_pct": round(cpu[1], 2) if len(cpu) > 1 else None,
         "stop_s": round(stop_s, 2),

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from voxpy.log import get_logger
+from voxpy.server.control import SUPERVISOR_PID_ENV
 from voxpy.server.procs import READY_FD_ENV, LineRelay, wait_exit, wait_pidfd
 
 PRELOAD = (
@@ -259,3 +260,11 @@ def start_slots() -> int:
     scenario's test run, the pjsua2 endpoint); more at once only makes every one of them
     slower, and a start waiting for its slot has no READY_TIMEOUT_S clock running."""
     return 2 * max(1, len(os.sched_getaffinity(0)))
+
+
+def launcher(spawn: str, socket_path: Path) -> Launcher:
+    """The launcher ``server.spawn`` names: the zygote (its socket at ``socket_path``, started
+    on the first worker's start) or exec."""
+    if spawn == "exec":
+        return ExecLauncher()
+    return Zygote(socket_path, {**os.environ, SUPERVISOR_PID_ENV: str(os.getpid())})

@@ -51,7 +51,7 @@ from voxpy.server.metrics import WorkerSample, exposition
 from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, resolve_workers, wait_placed
 from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
-from voxpy.server.spawn import ExecLauncher, Launcher, Zygote, start_slots
+from voxpy.server.spawn import ExecLauncher, Launcher, launcher, start_slots
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker, WorkerSpec, worker_argv
 
 DRAIN_POLL_S = 0.25
@@ -117,9 +117,7 @@ class Supervisor:
             await self.conferences.start(self.run_dir / "conferences.sock")
             self._log.info("workers_sized", workers=self.workers, spawn=server.spawn,
                            **self._sizing)  # fmt: skip
-            if server.spawn == "fork":
-                env = {**os.environ, SUPERVISOR_PID_ENV: str(os.getpid())}
-                self.launcher = Zygote(self.run_dir / "zygote.sock", env)
+            self.launcher = launcher(server.spawn, self.run_dir / "zygote.sock")
             starts = asyncio.Semaphore(start_slots())
             self.pool = Pool(
                 [

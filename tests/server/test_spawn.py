@@ -38,6 +38,7 @@ async def test_many_workers_are_forked_restarted_and_stopped(serve_factory: Serv
     workers = await server.workers_info()
     assert len(workers) == 24 and all(w["ready"] for w in workers)
     assert {parent_of(int(w["pid"])) for w in workers} == {zygote}
+    assert Path(f"/proc/{workers[3]['pid']}/comm").read_text() == "voxpy-w3\n"
     ready = server.find_all("worker_ready")
     assert len(ready) == 24 and all(line["forked"] for line in ready)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import gc
 import importlib
 import json
@@ -36,11 +37,13 @@ import threading
 import traceback
 from typing import Any
 
+from voxpy.server.conferences import WORKER_ENV
 from voxpy.server.control import SUPERVISOR_PID_ENV, die_with_parent
 from voxpy.server.procs import READY_FD_ENV
 
 MAX_REQUEST = 1 << 20
 "A request's size at most (argv and environment: a few kB)."
+_PR_SET_NAME = 15
 READY_FD = 3
 "Where the child finds its ready pipe (what a fork gets, an exec gets in READY_FD_ENV too)."
 
@@ -173,6 +176,7 @@ def _child(module: str, args: list[str], env: dict[str, str], stderr: int, ready
             {**env, READY_FD_ENV: str(READY_FD), SUPERVISOR_PID_ENV: str(os.getppid())}
         )
         sys.argv = [module, *args]
+        _name(f"voxpy-{env.get(WORKER_ENV, 'worker')}")
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         code = 0
     except SystemExit as exc:
@@ -196,6 +200,13 @@ def _child(module: str, args: list[str], env: dict[str, str], stderr: int, ready
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code or 0)
+
+
+def _name(name: str) -> None:
+    """Name the process for ps -o comm and top (``voxpy-w7``); its command line stays the
+    zygote's (a fork cannot change it without a C extension)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def _say(event: str, **fields: Any) -> None:

@@ -218,7 +218,12 @@ class QualitySettings(_Section):
 class ServerSettings(_Section):
     """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
 
-    workers: int = Field(default=2, ge=1, le=64)
+    workers: int | Literal["auto"] = 2
+    """A number, or auto: sized from cores and memory (voxpy.core.sizing); checked at start
+    against what the ports and file descriptors allow (no fixed cap)."""
+    spawn: Literal["fork", "exec"] = "fork"
+    """fork: workers are forked by a warm zygote (fast, shared memory); exec: one new
+    interpreter per worker (the old path)."""
     worker_host: str = "127.0.0.1"
     worker_port_base: int = Field(default=5071, ge=0, le=65535)
     http_host: str = "0.0.0.0"
@@ -241,6 +246,20 @@ class ServerSettings(_Section):
     "Seconds a finished session's results stay queryable over the API; 0 keeps none."
     session_results_max: int = Field(default=1000, ge=0, le=100_000)
     "Finished sessions' results kept per worker at most (the oldest go first); 0 keeps none."
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        """One clear message rather than one per member of the union."""
+        if value == "auto":
+            return value
+        try:
+            count = int(value) if not isinstance(value, bool | float) else 0
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            raise PydanticCustomError("workers", "should be greater than or equal to 1, or auto")
+        return count
 
     @field_validator("worker_host", "http_host")
     @classmethod

@@ -180,6 +180,7 @@ async def _start_control(
 ) -> Any:
     """The control API of a `voxpy serve` worker (a unix socket), or None if it cannot listen."""
     from voxpy.server.control import TOKEN_ENV, WorkerControl, die_with_parent
+    from voxpy.server.procs import notify_ready
     from voxpy.server.results import ResultLimits
 
     die_with_parent()
@@ -193,6 +194,7 @@ async def _start_control(
     except OSError as exc:
         log.error("control_failed", socket=str(path), error=str(exc))
         return None
+    notify_ready()  # the supervisor waits for this line instead of polling /status
     return control
 
 

@@ -128,6 +128,13 @@ class Owner(threading.Thread):
             self._close_queue()
             self.ready.set()
             return
+        # What exists now (imports, the scenario, the stack) lives as long as the process:
+        # freezing it keeps every later full collection to what came after. Measured on an
+        # idle worker: each full gc.collect() 43 -> ~1 ms CPU (two run at shutdown; 40
+        # workers stopping at once on 2 cores wait on each other's CPU). Garbage is collected
+        # first, here on this thread, so no pjsua2 object is freed elsewhere.
+        gc.collect()
+        gc.freeze()
         self.ready.set()
         try:
             self._loop(stack)

@@ -167,6 +167,9 @@ def _stop_all(procs: list[Proc]) -> dict[int, Stop]:
         time.sleep(0.005)
     for proc in procs:
         if proc.popen.pid not in stops:
+            last = proc.log.read_bytes().splitlines()[-1:] or [b""]
+            _out(f"{proc.kind} pid {proc.popen.pid} still running, killed; its last line: "
+                 f"{last[0].decode(errors='replace')[:300]}")  # fmt: skip
             proc.popen.kill()
             proc.popen.wait()
     return stops

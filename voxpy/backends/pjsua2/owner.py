@@ -2,7 +2,9 @@
 
 It calls libCreate (so ``mainThreadOnly`` callbacks run here), polls ``libHandleEvents`` and
 drains a command queue between polls. Other threads enqueue and wake its select() with a bare
-CRLF keep-alive datagram sent to our own SIP UDP port, which pjsip ignores.
+CRLF keep-alive datagram sent to our own SIP UDP port, which pjsip ignores. A poll lasts
+``poll_ms`` while calls or deferred work exist and up to ``idle_poll_ms`` otherwise
+(:meth:`Owner._poll_ms` says why that is safe).
 
 Teardown order matters because asserts are compiled in: hang up, poll until every leg has
 ended (bounded), end the REFER subscriptions we serve (``signalling``), destroy players and

@@ -114,3 +114,12 @@ async def test_playback_end_is_reported_with_the_long_poll(
     await a.wait(PlayEnded, timeout=PROMPT_S, playback_id="tone")
     a.send(Bye(call_id="p1"))
     await a.wait(Ended, timeout=PROMPT_S, call_id="p1")
+
+
+@pytest.mark.parametrize("value", [0, 19, 10001, True, 1.5])
+def test_idle_poll_ms_is_checked(value: object) -> None:
+    from voxpy.backends.pjsua2.options import PjsuaOptions
+    from voxpy.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="idle_poll_ms"):
+        PjsuaOptions(poll_ms=20, idle_poll_ms=value)  # type: ignore[arg-type]

@@ -71,10 +71,12 @@ class Setup:
     scenario: str
     baseline: Path | None
     "Another checkout of voxpy (e.g. main) run as a third kind, ``voxpy@base``: before/after."
+    without_bare: bool = False
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return ("voxpy", "bare") + (("voxpy@base",) if self.baseline is not None else ())
+        bare = () if self.without_bare else ("bare",)
+        return ("voxpy", *bare) + (("voxpy@base",) if self.baseline is not None else ())
 
 
 def _start(kind: str, index: int, tmp: Path, setup: Setup) -> Proc:
@@ -241,10 +243,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="sampling window")
     parser.add_argument("--settle", type=float, default=3.0, help="wait after ready")
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "hello_hangup.py"))
+    parser.add_argument("--no-bare", action="store_true", help="voxpy workers only")
     parser.add_argument("--baseline", type=Path, help="another voxpy checkout, run beside")
     args = parser.parse_args()
     baseline = args.baseline.resolve() if args.baseline else None
-    setup = Setup(scenario=str(Path(args.scenario).resolve()), baseline=baseline)
+    setup = Setup(
+        scenario=str(Path(args.scenario).resolve()), baseline=baseline, without_bare=args.no_bare
+    )
     for count in (int(c) for c in args.counts.split(",")):
         run(count, args.seconds, args.settle, setup)
 

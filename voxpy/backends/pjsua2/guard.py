@@ -307,6 +307,12 @@ class EdgeGuard:
         if self.overload is not None and self.enabled:
             self.overload.poll(now, self._lib.pjsua_call_get_count)
 
+    @property
+    def gate_closed(self) -> bool:
+        """Only :meth:`poll` reopens the TCP gate (closed connections age out), so the
+        owner keeps its short poll meanwhile."""
+        return self.tcp is not None and self.tcp.gate.closed
+
     def release(self) -> None:
         """Before libDestroy: no more kernel filtering once pjsip stops reading."""
         if self.tcp is not None:

@@ -13,9 +13,9 @@ packet in the kernel and echo it, which gives the gaps between the packets the c
 
 Per N and system: ready (start to every worker answering), idle CPU of the pool (% of one
 core, 10 s) and of the supervisor, PSS per worker (MB, idle), CPU per call (pool CPU over the
-steady window divided by the calls, so each worker's own cost is in it), the machine's busy share, RTP inter-packet
-p99/max and share of gaps over 40 ms, failed calls, INVITE->200 p50/p99, and the time SIGTERM
-took to stop everything (and workers killed, which must be 0).
+steady window divided by the calls, so each worker's own cost is in it), the machine's busy
+share, RTP inter-packet p99/max and share of gaps over 40 ms, failed calls, INVITE->200
+p50/p99, and the time SIGTERM took to stop everything (and workers killed, which must be 0).
 """
 
 from __future__ import annotations
@@ -143,10 +143,10 @@ def main() -> None:
             report(row)
             rows.append(row)
     out(
-        "\n| N / calls | ready s | idle pool % | CPU per call % | PSS MB | RTP p99 / max ms, >40 ms"
-        " | failed | INVITE->200 p50/p99 ms | stop s (killed) |"
+        "\n| N / calls | ready s | idle pool % | CPU per call % | machine busy % | PSS MB "
+        "| RTP p99 / max ms, >40 ms | failed | INVITE->200 p50/p99 ms | stop s (killed) |"
     )
-    out("|---|---|---|---|---|---|---|---|---|")
+    out("|---|---|---|---|---|---|---|---|---|---|")
     for n in sorted({r.n for r in rows}):
         pair = [r for r in rows if r.n == n]
 

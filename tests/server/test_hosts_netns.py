@@ -1,0 +1,155 @@
+"""``voxpy serve`` beyond one machine: a front and two worker hosts, each in its own network
+namespace with its own address (tests.server.netns), Kamailio and pjsua2 real.
+
+The test process is a fifth machine on the same bridge: its raw SIP calls and its API
+requests come from outside, as a customer's would, so the front's trust rules for sources
+that are not its workers apply to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import TEST_SCENARIOS
+from tests.server.netns import HostProcess, Hosts, netns_unavailable
+from tests.server.sip_dialog import Caller, Dialog
+
+pytestmark = [
+    pytest.mark.realtime,
+    pytest.mark.skipif(netns_unavailable() is not None, reason=str(netns_unavailable())),
+]
+
+SCENARIO = TEST_SCENARIOS / "answer_and_echo.py"
+FRONT_SIP, API = 5060, 8080
+"Fixed ports are safe here: each namespace is new and has nothing else in it."
+
+
+@dataclass
+class Cluster:
+    hosts: Hosts
+    front: HostProcess
+    workers: dict[str, HostProcess]
+    "By host id (the worker host's address, dots as dashes)."
+    caller: Caller
+
+    def host_of(self, dialog: Dialog) -> str:
+        return dialog.host.replace(".", "-")
+
+    async def joined(self, expected: set[str], timeout: float = 20) -> float:
+        """Wait until the front lists exactly ``expected`` hosts with every worker ready;
+        return how long that took."""
+        loop = asyncio.get_running_loop()
+        start, seen = loop.time(), None
+        while loop.time() - start < timeout:
+            status, body = await self.front.api("GET", "/hosts")
+            assert status == 200, body
+            seen = {h["host"]: all(w["ready"] for w in h["workers"]) for h in body["hosts"]}
+            if set(seen) == expected and all(seen.values()):
+                return loop.time() - start
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"hosts {seen}, expected {expected}; front:\n{self.front.tail()}")
+
+
+def front_args(address: str) -> list[str]:
+    sip = ["--sip-host", address, "--sip-port", str(FRONT_SIP)]
+    return ["--role", "front", *sip, "--http-host", address, "--http-port", str(API)]
+
+
+def worker_args(front: str, address: str) -> list[str]:
+    joins = ["--role", "workers", "--front", f"{front}:{API}", "--worker-host", address]
+    return [*joins, "--workers", "1", "--http-host", address, "--http-port", str(API)]
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    with Hosts() as hosts:
+        a, b, c = hosts.addresses
+        front = HostProcess(hosts.names[0], SCENARIO, front_args(a))
+        workers = {
+            address.replace(".", "-"): HostProcess(ns, SCENARIO, worker_args(a, address), workers=1)
+            for ns, address in zip(hosts.names[1:], (b, c), strict=True)
+        }
+        started = [front, *workers.values()]
+        caller: Caller | None = None
+        try:
+            await front.start()
+            for process in workers.values():
+                await process.start()
+            caller = await Caller.open(hosts.client, (a, FRONT_SIP))
+            cluster = Cluster(hosts, front, workers, caller)
+            await cluster.joined(set(workers))
+            yield cluster
+        finally:
+            if caller is not None:
+                caller.close()
+            for process in started:
+                await process.close()
+
+
+async def call(cluster: Cluster, user: str) -> Dialog:
+    dialog = await cluster.caller.invite(user)
+    assert isinstance(dialog, Dialog), f"{dialog.code} {dialog.reason}"
+    return dialog
+
+
+async def test_calls_and_sessions_reach_both_hosts(cluster: Cluster) -> None:
+    dialogs = [await call(cluster, str(100 + i)) for i in range(4)]
+    answered_by = [cluster.host_of(d) for d in dialogs]
+    assert set(answered_by) == set(cluster.workers), answered_by  # spread by call load
+
+    created = []
+    for i in range(4):  # 4 calls up, 4 slots left: two on each host
+        status, body = await cluster.front.api("POST", "/sessions", json_body={"custom_data": i})
+        assert status == 201, body
+        assert body["session_id"].startswith(body["host"] + ".")
+        created.append(body)
+    assert {b["host"] for b in created} == set(cluster.workers)
+
+    for i, body in enumerate(created):
+        path = f"/sessions/{body['session_id']}/request/ping?x=1"
+        status, echo = await cluster.front.api("POST", path, data="hello")
+        assert status == 200, echo
+        assert (echo["path"], echo["body"], echo["data"]) == ("/ping?x=1", "hello", str(i))
+    status, listing = await cluster.front.api("GET", "/sessions")
+    assert status == 200
+    ids = {s["session_id"] for s in listing["sessions"]}
+    assert {b["session_id"] for b in created} <= ids
+    assert len([s for s in listing["sessions"] if s["host"] in cluster.workers]) == 8
+
+    status, refused = await cluster.front.api("POST", "/sessions", data="[1")
+    assert status == 400, refused  # refused at the front, before any host is asked
+    status, missing = await cluster.front.api("GET", "/sessions/nohost.abc")
+    assert status == 404, missing
+
+    for dialog in dialogs:
+        assert (await cluster.caller.bye(dialog)).code == 200
+
+
+async def test_a_dead_host_loses_only_its_calls(cluster: Cluster) -> None:
+    dialogs = [await call(cluster, "200"), await call(cluster, "201")]
+    by_host = {cluster.host_of(d): d for d in dialogs}
+    assert set(by_host) == set(cluster.workers)
+    dead, alive = sorted(cluster.workers)
+    victim = cluster.workers[dead]
+    assert victim.proc is not None
+    os.killpg(victim.proc.pid, signal.SIGKILL)  # the host's supervisor, agent and API at once
+    for line in victim.find_all("worker_started"):
+        os.kill(int(line["pid"]), signal.SIGKILL)
+
+    gone_after = await cluster.joined({alive}, timeout=10)
+    assert gone_after < 5, f"the front dropped {dead} after {gone_after:.1f} s"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    fresh = [await call(cluster, str(300 + i)) for i in range(3)]
+    assert {cluster.host_of(d) for d in fresh} == {alive}
+    assert loop.time() - started < 3, "no new call should wait for the dead host"
+
+    assert (await cluster.caller.bye(by_host[alive])).code == 200  # it lived on
+    for dialog in fresh:
+        assert (await cluster.caller.bye(dialog)).code == 200

@@ -96,13 +96,17 @@ class Hosts:
 
 
 class HostProcess(ServeProcess):
-    """``voxpy serve SCENARIO ARGS`` in namespace ``ns`` (JSON log, token from ServeProcess)."""
+    """``voxpy serve SCENARIO ARGS`` in namespace ``ns`` (None: this one), JSON log, token
+    and test environment from ServeProcess."""
 
-    def __init__(self, ns: str, scenario: Path, args: list[str], *, workers: int = 0) -> None:
+    def __init__(
+        self, ns: str | None, scenario: Path, args: list[str], *, workers: int = 0
+    ) -> None:
         super().__init__(scenario, workers=workers)
-        self.name = f"voxpy serve in {ns}"
-        self.argv = ["ip", "netns", "exec", ns, sys.executable, "-m", "voxpy", "serve",
-                     str(scenario), "--log-format", "json", *args]  # fmt: skip
+        self.name = f"voxpy serve in {ns or 'this namespace'}"
+        enter = ["ip", "netns", "exec", ns] if ns else []
+        serve = [sys.executable, "-m", "voxpy", "serve", str(scenario), "--log-format", "json"]
+        self.argv = [*enter, *serve, *args]
 
     async def start(self) -> HostProcess:
         await self.spawn(start_new_session=True)

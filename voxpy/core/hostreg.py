@@ -127,7 +127,11 @@ class HostRegistry:
 
     def beat(self, report: HostReport, now: float) -> bool:
         """Record ``report``; True when the host is new. Raises BadReport (and records
-        nothing) when one of its workers' URIs belongs to another live host."""
+        nothing) when its id or one of its workers' URIs belongs to another live host (two
+        hosts given the same server.host_id would otherwise take turns at the front)."""
+        known = self._hosts.get(report.host)
+        if known is not None and known.report.api != report.api:
+            raise BadReport(f"host id {report.host} is taken by {known.report.api}")
         for host, entry in self._hosts.items():
             if host != report.host:
                 taken = {w.uri for w in entry.report.workers} & {w.uri for w in report.workers}

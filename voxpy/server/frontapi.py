@@ -181,10 +181,15 @@ class FrontApi:
         data = json.dumps(body).encode()
         refusal = "no worker host has a free call slot"
         for report in self._front.registry.placement():
-            status, _, raw = await self._ask(
-                report, "POST", "/sessions", data=data,
-                headers={"Content-Type": "application/json"},
-            )  # fmt: skip
+            try:
+                status, _, raw = await self._ask(
+                    report, "POST", "/sessions", data=data,
+                    headers={"Content-Type": "application/json"},
+                )  # fmt: skip
+            except (aiohttp.ClientError, TimeoutError) as exc:  # died since its last report
+                self._log.warning("host_unreachable", host=report.host, error=repr(exc))
+                refusal = f"{report.host} did not answer"
+                continue
             if status == 503:  # full or draining since its last report: the next host
                 refusal = f"{report.host}: {_message(raw)}"
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -153,3 +154,62 @@ async def test_a_dead_host_loses_only_its_calls(cluster: Cluster) -> None:
     assert (await cluster.caller.bye(by_host[alive])).code == 200  # it lived on
     for dialog in fresh:
         assert (await cluster.caller.bye(dialog)).code == 200
+
+
+async def test_a_draining_host_keeps_its_calls_and_takes_no_new_ones(cluster: Cluster) -> None:
+    dialogs = [await call(cluster, "400"), await call(cluster, "401")]
+    by_host = {cluster.host_of(d): d for d in dialogs}
+    leaving, staying = sorted(cluster.workers)
+    host = cluster.workers[leaving]
+    assert host.proc is not None
+    host.proc.send_signal(signal.SIGTERM)
+    await host.wait_log(lambda line: line.get("event") == "drain_started")
+
+    async def draining() -> bool:
+        _, body = await cluster.front.api("GET", "/hosts")
+        return any(h["host"] == leaving and h["draining"] for h in body["hosts"])
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not await draining():
+        assert loop.time() < deadline, "the front never saw the host drain"
+        await asyncio.sleep(0.1)
+    fresh = [await call(cluster, str(500 + i)) for i in range(2)]
+    assert {cluster.host_of(d) for d in fresh} == {staying}
+    status, body = await cluster.front.api("POST", "/sessions", json_body={})
+    assert (status, body["host"]) == (201, staying)
+
+    assert (await cluster.caller.bye(by_host[leaving])).code == 200  # kept through the drain
+    assert await host.wait(timeout=30) == 0
+    await host.wait_log(lambda line: line.get("event") == "serve_stopped")
+    await cluster.joined({staying}, timeout=3)  # it said goodbye: gone before any expiry
+    for dialog in [by_host[staying], *fresh]:
+        assert (await cluster.caller.bye(dialog)).code == 200
+
+
+async def test_a_host_cut_off_leaves_within_5_s_and_comes_back(cluster: Cluster) -> None:
+    """No ICMP, no goodbye: the host's link goes down (a pulled cable or a powered-off
+    machine); its processes live on and join again when the link comes back."""
+    cut, alive = sorted(cluster.workers)
+    kept = await call(cluster, "600")
+    if cluster.host_of(kept) == cut:  # the first call went to the host to be cut
+        kept = await call(cluster, "601")
+    assert cluster.host_of(kept) == alive
+    ns = cluster.hosts.names[1 + sorted(cluster.workers).index(cut)]
+    link(ns, "down")
+    gone_after = await cluster.joined({alive}, timeout=10)
+    assert gone_after < 5, f"the front dropped {cut} after {gone_after:.1f} s"
+    fresh = await call(cluster, "602")
+    assert cluster.host_of(fresh) == alive
+    assert (await cluster.caller.bye(kept)).code == 200
+
+    link(ns, "up")
+    await cluster.joined(set(cluster.workers), timeout=10)
+    spread = [await call(cluster, str(610 + i)) for i in range(2)]  # alive has one call
+    assert cluster.host_of(spread[0]) == cut  # the emptier one: the dispatcher has it again
+    for dialog in [fresh, *spread]:
+        assert (await cluster.caller.bye(dialog)).code == 200
+
+
+def link(ns: str, state: str) -> None:
+    subprocess.run(["ip", "-n", ns, "link", "set", "eth0", state], check=True, timeout=10)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,9 @@ import pytest
 from tests.conftest import ROOT, TEST_SCENARIOS
 from tests.server.netns import HostProcess
 from tests.server.serve_process import TOKEN
+from voxpy.config import load_settings
 from voxpy.core.hostreg import EXPIRY_S
+from voxpy.server.kamailio import check_config, write_config
 from voxpy.server.rpc import KamailioRpc
 
 pytestmark = pytest.mark.realtime
@@ -151,6 +155,25 @@ async def test_a_claimed_uri_is_refused(front: HostProcess) -> None:
     status, body = await front.api("POST", "/hosts", json_body=thief)
     assert status == 400 and "belongs to host h7" in body["error"]
     await front.wait_log(lambda line: line.get("event") == "host_report_refused")
+
+
+async def test_a_fronts_workers_are_the_dispatcher_list() -> None:
+    """With workers on other hosts, joining at run time, a worker is any destination of the
+    list (``ds_is_from_list``): they skip pike and may send X-Voxpy-* headers; the caller at
+    any other address is stripped of them and counted by pike."""
+    short = Path(tempfile.mkdtemp(prefix="voxpy-cfg-", dir="/tmp"))  # unix socket path limit
+    try:
+        front = load_settings(overrides={"server.role": "front"}, env={})
+        cfg = write_config(front, short, 5060, [])
+        await check_config("kamailio", cfg)
+        text = cfg.read_text()
+        assert 'route[FROMWORKER] {\n\tif (ds_is_from_list("1", "2")) {' in text
+        assert '(ds_is_from_list("1", "2")) && status =~' in text  # fix_nated_contact
+        assert (short / "dispatcher.list").read_text().splitlines()[1:] == []
+        one_host = write_config(load_settings(env={}), short, 5060, []).read_text()
+        assert "ds_is_from_list" not in one_host
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -43,18 +43,23 @@ class Cluster:
         return dialog.host.replace(".", "-")
 
     async def joined(self, expected: set[str], timeout: float = 20) -> float:
-        """Wait until the front lists exactly ``expected`` hosts with every worker ready;
-        return how long that took."""
+        """Wait until the front lists exactly ``expected`` hosts with every worker ready and
+        Kamailio's dispatcher list holds exactly their workers, active; return how long
+        that took."""
         loop = asyncio.get_running_loop()
-        start, seen = loop.time(), None
+        start, seen, listed = loop.time(), None, None
         while loop.time() - start < timeout:
             status, body = await self.front.api("GET", "/hosts")
             assert status == 200, body
             seen = {h["host"]: all(w["ready"] for w in h["workers"]) for h in body["hosts"]}
-            if set(seen) == expected and all(seen.values()):
+            uris = {w["uri"] for h in body["hosts"] for w in h["workers"]}
+            listed = await self.front.rpc().destinations()  # its unix socket: no netns
+            active = {uri for uri, dest in listed.items() if str(dest["flags"]).startswith("A")}
+            if set(seen) == expected and all(seen.values()) and active == set(listed) == uris:
                 return loop.time() - start
             await asyncio.sleep(0.1)
-        raise AssertionError(f"hosts {seen}, expected {expected}; front:\n{self.front.tail()}")
+        front = self.front.tail()
+        raise AssertionError(f"hosts {seen}, dispatcher {listed}, expected {expected}:\n{front}")
 
 
 def front_args(address: str) -> list[str]:
@@ -182,7 +187,9 @@ async def test_a_draining_host_keeps_its_calls_and_takes_no_new_ones(cluster: Cl
     assert (await cluster.caller.bye(by_host[leaving])).code == 200  # kept through the drain
     assert await host.wait(timeout=30) == 0
     await host.wait_log(lambda line: line.get("event") == "serve_stopped")
-    await cluster.joined({staying}, timeout=3)  # it said goodbye: gone before any expiry
+    left = await cluster.front.wait_log(lambda line: line.get("event") == "host_left")
+    assert left["host"] == leaving  # it said goodbye: gone at once, not after an expiry
+    await cluster.joined({staying}, timeout=1)
     for dialog in [by_host[staying], *fresh]:
         assert (await cluster.caller.bye(dialog)).code == 200
 

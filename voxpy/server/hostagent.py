@@ -78,23 +78,26 @@ class HostAgent:
         self._max_calls = settings.sip.max_calls
         self._log = get_logger("voxpy.hostagent")
         self.joined = False
+        self._problem: str | None = None
 
     async def report(self) -> dict[str, Any]:
         """This host as the front's ``POST /hosts`` wants it."""
         workers = self._host.pool.workers if self._host.pool else []
-        statuses = await asyncio.gather(
-            *(w.status() for w in workers if w.ready), return_exceptions=True
-        )
-        live = iter(statuses)
-        free, listed = 0, []
-        for w in workers:
-            status = next(live) if w.ready else None
-            if isinstance(status, dict) and not w.draining and not status.get("draining"):
+        ready = [w for w in workers if w.ready]  # one snapshot: readiness may change meanwhile
+        statuses = await asyncio.gather(*(w.status() for w in ready), return_exceptions=True)
+        free = 0
+        for worker, status in zip(ready, statuses, strict=True):
+            if isinstance(status, dict) and not worker.draining and not status.get("draining"):
                 free += max(0, int(status["max_calls"]) - int(status["live_calls"]))
-            duid = f"{self.id}-w{w.index}" + (f".{w.restarts}" if w.restarts else "")
-            listed.append(
-                {"uri": w.sip_uri, "duid": duid, "ready": w.ready, "draining": w.draining}
-            )
+        listed = [
+            {
+                "uri": w.sip_uri,
+                "duid": f"{self.id}-w{w.index}" + (f".{w.restarts}" if w.restarts else ""),
+                "ready": w in ready,
+                "draining": w.draining,
+            }
+            for w in workers
+        ]
         return {
             "host": self.id,
             "api": self.api,
@@ -118,21 +121,20 @@ class HostAgent:
         try:
             body = await self.report()
             async with http.post(f"{self.front}/hosts", json=body) as response:
-                if response.status != 200:
+                if response.status != 200:  # refused (a token or host id problem): say why
                     raise aiohttp.ClientResponseError(
                         response.request_info, (), status=response.status,
                         message=(await response.text())[:200],
                     )  # fmt: skip
-        except (aiohttp.ClientError, TimeoutError, *CONTROL_ERRORS) as exc:
-            if self.joined:
-                self._log.warning("front_unreachable", front=self.front, error=str(exc))
-            else:
-                self._log.debug("front_not_joined", front=self.front, error=str(exc))
-            self.joined = False
+        except (aiohttp.ClientError, TimeoutError, KeyError, ValueError, *CONTROL_ERRORS) as exc:
+            problem = str(exc) or repr(exc)
+            if problem != self._problem:  # once per new problem, not every second
+                self._log.warning("front_not_reached", front=self.front, error=problem)
+            self._problem, self.joined = problem, False
             return
         if not self.joined:
             self._log.info("host_joined_front", front=self.front, host=self.id, api=self.api)
-        self.joined = True
+        self._problem, self.joined = None, True
 
     async def _goodbye(self, http: aiohttp.ClientSession) -> None:
         url = f"{self.front}/hosts/{self.id}"

@@ -7,9 +7,11 @@ The multi-host behaviour with real worker hosts is in test_hosts_netns.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from tests.server.serve_process import TOKEN
 from voxpy.config import load_settings
 from voxpy.core.hostreg import EXPIRY_S
 from voxpy.server.kamailio import check_config, write_config
+from voxpy.server.rpc import RpcError
 
 pytestmark = pytest.mark.realtime
 
@@ -59,12 +62,16 @@ async def dispatcher(front: HostProcess) -> dict[str, dict[str, Any]]:
 
 
 async def wait_dispatcher(front: HostProcess, check: Any, timeout: float = 5) -> float:
+    """Poll Kamailio's list until ``check`` holds (a Kamailio being restarted is waited for)."""
     loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not check(seen := await dispatcher(front)):
+    start, seen = loop.time(), None
+    while True:
+        with contextlib.suppress(RpcError):
+            seen = await dispatcher(front)
+            if check(seen):
+                return loop.time() - start
         assert loop.time() - start < timeout, seen
         await asyncio.sleep(0.05)
-    return loop.time() - start
 
 
 async def test_no_host_yet(front: HostProcess) -> None:
@@ -195,3 +202,19 @@ def test_role_misuse_exits_2_with_one_line(args: list[str], env: dict[str, str],
     result = serve(*args, env=env)
     assert result.returncode == 2, result.stderr
     assert says in result.stderr, result.stderr
+
+
+async def test_a_restarted_kamailio_is_told_every_host(front: HostProcess) -> None:
+    """A new Kamailio starts from the empty list file: the front adds the live hosts again."""
+    await front.api("POST", "/hosts", json_body=host_report())
+    await wait_dispatcher(front, lambda d: URI in d)
+    first = front.find_all("kamailio_started")[0]
+    os.killpg(int(first["pid"]), signal.SIGKILL)
+    await front.wait_log(lambda line: line.get("event") == "kamailio_exited")
+    await front.wait_log(
+        lambda line: line.get("event") == "kamailio_started" and line["pid"] != first["pid"]
+    )
+    await front.api("POST", "/hosts", json_body=host_report())  # the host's next heartbeat
+    await wait_dispatcher(front, lambda d: d.get(URI, {}).get("flags") == "AP")
+    status, health = await front.api("GET", "/healthz", token=None)
+    assert (status, health["kamailio"], health["hosts"]) == (200, True, 1)

@@ -220,3 +220,21 @@ async def test_a_host_cut_off_leaves_within_5_s_and_comes_back(cluster: Cluster)
 
 def link(ns: str, state: str) -> None:
     subprocess.run(["ip", "-n", ns, "link", "set", "eth0", state], check=True, timeout=10)
+
+
+async def test_a_restarted_front_is_joined_again_and_calls_go_on(cluster: Cluster) -> None:
+    """The front holds no call state that a restart loses: Record-Route keeps in-dialog
+    requests on their worker, and every host reports itself to the new front at once."""
+    dialogs = [await call(cluster, "700"), await call(cluster, "701")]
+    await cluster.front.close()  # SIGKILL: its Kamailio and API at once
+    front = HostProcess(cluster.hosts.names[0], SCENARIO, front_args(cluster.hosts.addresses[0]))
+    cluster.front = front
+    try:
+        await front.start()
+        took = await cluster.joined(set(cluster.workers), timeout=10)
+        assert took < 3, took  # one heartbeat, and the steps to Kamailio
+        fresh = await call(cluster, "702")
+        for dialog in [*dialogs, fresh]:
+            assert (await cluster.caller.bye(dialog)).code == 200
+    finally:
+        await front.close()

@@ -106,6 +106,10 @@ async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProce
     assert status == 502, body
     status, body = await front.api("POST", "/sessions", json_body={})
     assert status == 503 and "h7 did not answer" in body["error"], body  # no other host
+    status, body = await front.api("GET", "/sessions/h7.abc/websocket")
+    assert status == 400 and "upgrade" in body["error"], body  # before its host is asked
+    status, body = await front.api("GET", "/sessions/h9.abc/websocket")
+    assert status == 404, body
 
     took = await wait_dispatcher(front, lambda d: d == {}, timeout=EXPIRY_S + 2)
     assert took <= 5, took  # no more reports: the host's workers leave the list

@@ -15,10 +15,12 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import pytest
 
 from tests.conftest import TEST_SCENARIOS
 from tests.server.netns import HostProcess, Hosts, netns_unavailable
+from tests.server.serve_process import TOKEN
 from tests.server.sip_dialog import Caller, Dialog
 
 pytestmark = [
@@ -122,6 +124,13 @@ async def test_calls_and_sessions_reach_both_hosts(cluster: Cluster) -> None:
         status, echo = await cluster.front.api("POST", path, data="hello")
         assert status == 200, echo
         assert (echo["path"], echo["body"], echo["data"]) == ("/ping?x=1", "hello", str(i))
+    for body in created:  # a WebSocket through the front, its host's API and the worker
+        async with aiohttp.ClientSession() as http:
+            url = f"{cluster.front.url}/sessions/{body['session_id']}/websocket"
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            async with http.ws_connect(url, headers=auth) as ws:
+                await ws.send_str(body["host"])
+                assert (await ws.receive_str(timeout=10)) == f"echo:{body['host']}"
     status, listing = await cluster.front.api("GET", "/sessions")
     assert status == 200
     ids = {s["session_id"] for s in listing["sessions"]}

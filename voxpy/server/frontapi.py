@@ -7,13 +7,15 @@ Session routes are passed to the API of the worker host that runs the session, o
 session id at the front is ``<host>.<id on that host>``, so ``/sessions/{id}/...`` reaches its
 host without a lookup, and ``GET /sessions`` merges every host's list. ``POST /sessions``
 goes to the host with the most free call slots (from its last report), then the next one
-when a host refuses with 503 (it filled up or began draining since it reported).
+when a host refuses with 503 or does not answer (it filled up, began draining or died since
+it reported). A WebSocket to a session is relayed to its host's API (voxpy.server.wsproxy).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import aiohttp
@@ -31,9 +33,12 @@ from voxpy.server.guard import (
     json_object,
     server_logger,
 )
+from voxpy.server.wsproxy import relay
 
 SEPARATOR = "."
 "Between the host id (no dots: voxpy.core.hostreg.HOST_ID) and the host's own session id."
+HOST_SOCKET_TIMEOUT_S = 10.0
+"How long a worker host may take to accept a relayed WebSocket."
 _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
@@ -80,6 +85,7 @@ class FrontApi:
         app.router.add_delete("/hosts/{host}", self._leave)
         app.router.add_post("/sessions", self._start)
         app.router.add_get("/sessions", self._list)
+        app.router.add_get("/sessions/{id}/websocket", self._websocket)
         app.router.add_route("GET", "/sessions/{id}", self._pass)
         app.router.add_route("DELETE", "/sessions/{id}", self._pass)
         app.router.add_route("*", "/sessions/{id}/request", self._pass)
@@ -226,6 +232,17 @@ class FrontApi:
                 found.append({**s, "session_id": sid, "host": report.host})
         return web.json_response({"sessions": found})
 
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        """A WebSocket to the session, relayed to its host's API (which relays it to the
+        worker): the scenario gets it as AppEvents.WebSocket, as on one host."""
+        host, sep, own_id = request.match_info["id"].partition(SEPARATOR)
+        report = self._front.registry.get(host) if sep and own_id else None
+        if report is None:
+            return error(404, "no such session (its host is unknown or gone)")
+        assert self._http is not None
+        upstream = _HostSocket(report, self._http, self._token)
+        return await relay(request, upstream, own_id, self._log)
+
     async def _pass(self, request: web.Request) -> web.StreamResponse:
         """A session route, passed to the session's host unchanged but for the id."""
         host, sep, own_id = request.match_info["id"].partition(SEPARATOR)
@@ -250,6 +267,25 @@ class FrontApi:
             answer = {**answer, "session_id": request.match_info["id"], "host": host}
             return web.json_response(answer, status=status)
         return web.Response(status=status, body=raw, headers={"Content-Type": content_type})
+
+
+class _HostSocket:
+    """A worker host's API as the end of a relayed WebSocket (voxpy.server.wsproxy)."""
+
+    def __init__(self, report: HostReport, http: aiohttp.ClientSession, token: str) -> None:
+        self.index = report.host
+        self._api, self._http, self._token = report.api, http, token
+
+    async def websocket(
+        self, path: str, headers: Mapping[str, str], protocols: Sequence[str], max_msg_size: int
+    ) -> aiohttp.ClientWebSocketResponse:
+        sent = {**headers, "Authorization": f"Bearer {self._token}"}
+        return await asyncio.wait_for(
+            self._http.ws_connect(
+                self._api + path, headers=sent, protocols=protocols, max_msg_size=max_msg_size
+            ),
+            HOST_SOCKET_TIMEOUT_S,
+        )
 
 
 def _json(raw: bytes) -> Any:

@@ -8,6 +8,7 @@ import pytest
 
 from voxpy.core.hostreg import (
     EXPIRY_S,
+    MAX_HOSTS,
     BadReport,
     Destination,
     HostRegistry,
@@ -110,6 +111,19 @@ class TestConflicts:
             reg.beat(parse_report(stolen), 0.5)
         reg.expire(EXPIRY_S)
         reg.beat(parse_report(stolen), EXPIRY_S)  # once the first one is gone, it may
+
+    def test_the_number_of_hosts_is_bounded(self) -> None:
+        reg = HostRegistry()
+        for i in range(MAX_HOSTS):
+            data = report(f"h{i}")
+            data["workers"][0]["uri"] = f"sip:10.2.{i // 250}.{i % 250}:5071"
+            data["api"] = f"http://10.2.{i // 250}.{i % 250}:8080"
+            reg.beat(parse_report(data), 0.0)
+        with pytest.raises(BadReport, match="hosts already"):
+            beat(reg, 0.0, "one-more")
+        again = {**report("h0"), "api": "http://10.2.0.0:8080"}
+        again["workers"] = [{**again["workers"][0], "uri": "sip:10.2.0.0:5071"}]
+        assert reg.beat(parse_report(again), 1.0) is False  # a known host still reports
 
 
 class TestPlacement:

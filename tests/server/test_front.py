@@ -92,6 +92,9 @@ async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProce
     assert (await dispatcher(front))[URI]["flags"] == "AP"
     status, hosts = await front.api("GET", "/hosts")
     assert [h["host"] for h in hosts["hosts"]] == ["h7"]
+    status, text = await front.api("GET", "/metrics")
+    assert 'voxpy_front_host_free_slots{host="h7"} 4\n' in text
+    assert "voxpy_front_kamailio_up 1\n" in text
 
     down = host_report(workers=[{"uri": URI, "duid": "h7-w0", "ready": False, "draining": False}])
     await front.api("POST", "/hosts", json_body=down)
@@ -115,6 +118,9 @@ async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProce
     assert took <= 5, took  # no more reports: the host's workers leave the list
     lost = await front.wait_log(lambda line: line.get("event") == "host_lost")
     assert lost["host"] == "h7"
+    status, text = await front.api("GET", "/metrics")
+    assert status == 200
+    assert "voxpy_front_hosts 0\n" in text and "voxpy_front_hosts_lost_total 1\n" in text
 
 
 async def test_goodbye_removes_at_once(front: HostProcess) -> None:

@@ -19,6 +19,8 @@ HEARTBEAT_S = 1.0
 EXPIRY_S = 3.0
 "Three heartbeats missed: one lost datagram or a slow loop is not a dead host."
 MAX_WORKERS = 64
+MAX_HOSTS = 256
+"A bound on what a token holder can make the front keep (and tell Kamailio)."
 MAX_SLOTS = 100_000
 
 HOST_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -138,6 +140,8 @@ class HostRegistry:
                 if taken:
                     raise BadReport(f"{sorted(taken)[0]} belongs to host {host}")
         new = report.host not in self._hosts
+        if new and len(self._hosts) >= MAX_HOSTS:
+            raise BadReport(f"the front has {MAX_HOSTS} hosts already")
         self._hosts[report.host] = _Entry(report, now)
         return new
 

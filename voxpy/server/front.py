@@ -62,6 +62,7 @@ class Front:
         self._log = get_logger("voxpy.front")
         self._stop = asyncio.Event()
         self._changed = asyncio.Event()
+        self.hosts_lost = 0
         self._told: dict[str, Destination] = {}
         "The dispatcher list as Kamailio was told it (by URI)."
         self._own_run_dir = not settings.server.run_dir
@@ -87,6 +88,33 @@ class Front:
             "workers_up": sum(1 for h in hosts for w in h.workers if w.ready),
             "free": sum(h.free for h in hosts),
         }
+
+    def metrics(self) -> str:
+        """Prometheus text about the front itself (each host's API has its workers')."""
+        hosts = self.registry.hosts()
+        kamailio = int(self.kamailio is not None and self.kamailio.running)
+        lines = [
+            "# HELP voxpy_front_kamailio_up Whether the front's Kamailio runs.",
+            "# TYPE voxpy_front_kamailio_up gauge",
+            f"voxpy_front_kamailio_up {kamailio}",
+            "# HELP voxpy_front_hosts Worker hosts joined.",
+            "# TYPE voxpy_front_hosts gauge",
+            f"voxpy_front_hosts {len(hosts)}",
+            "# HELP voxpy_front_hosts_lost_total Hosts dropped after their reports stopped.",
+            "# TYPE voxpy_front_hosts_lost_total counter",
+            f"voxpy_front_hosts_lost_total {self.hosts_lost}",
+            "# HELP voxpy_front_host_free_slots Free call slots of a host (its last report).",
+            "# TYPE voxpy_front_host_free_slots gauge",
+            *(f'voxpy_front_host_free_slots{{host="{h.host}"}} {h.free}' for h in hosts),
+            "# HELP voxpy_front_host_workers_ready Ready workers of a host (its last report).",
+            "# TYPE voxpy_front_host_workers_ready gauge",
+            *(
+                f'voxpy_front_host_workers_ready{{host="{h.host}"}} '
+                f"{sum(1 for w in h.workers if w.ready)}"
+                for h in hosts
+            ),
+        ]
+        return "\n".join(lines) + "\n"
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -122,6 +150,7 @@ class Front:
         while not self._stop.is_set():
             self._changed.clear()
             for host in self.registry.expire(self.now()):
+                self.hosts_lost += 1
                 self._log.warning("host_lost", host=host, silent_for=self.registry.expiry)
             await self._sync()
             wake = self.registry.next_expiry()

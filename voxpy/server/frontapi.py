@@ -33,6 +33,7 @@ from voxpy.server.guard import (
     json_object,
     server_logger,
 )
+from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.wsproxy import relay
 
 SEPARATOR = "."
@@ -50,6 +51,7 @@ class FrontHost(Protocol):
     @property
     def registry(self) -> HostRegistry: ...
     def health(self) -> dict[str, Any]: ...
+    def metrics(self) -> str: ...
     def hosts_changed(self) -> None: ...
     def now(self) -> float: ...
 
@@ -80,6 +82,7 @@ class FrontApi:
             middlewares=[json_errors, self._host_errors, auth], client_max_size=MAX_BODY_BYTES
         )
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/hosts", self._hosts)
         app.router.add_post("/hosts", self._beat)
         app.router.add_delete("/hosts/{host}", self._leave)
@@ -132,6 +135,10 @@ class FrontApi:
     async def _healthz(self, request: web.Request) -> web.Response:
         health = self._front.health()
         return web.json_response(health, status=200 if health["ok"] else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = self._front.metrics().encode()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def _hosts(self, request: web.Request) -> web.Response:
         hosts = [

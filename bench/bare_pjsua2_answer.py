@@ -72,13 +72,15 @@ class AnswerAccount(pj.Account):  # type: ignore[misc]
         call.answered_at = time.monotonic()
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - a baseline reads best as one straight script
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rtp-port", type=int, default=30000)
     parser.add_argument("--hold", type=float, default=1.5)
     parser.add_argument("--wav", default="", help="WAV to play into each answered call")
+    parser.add_argument("--clock-rate", type=int, default=0, help="bridge rate (0: pjsua's 16000)")
+    parser.add_argument("--quality", type=int, default=0, help="resampling quality (0: pjsua's 8)")
     args = parser.parse_args()
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -92,6 +94,11 @@ def main() -> None:
     cfg.logConfig.level = 0
     cfg.logConfig.consoleLevel = 0
     cfg.medConfig.noVad = True
+    if args.clock_rate:
+        cfg.medConfig.clockRate = args.clock_rate
+        cfg.medConfig.sndClockRate = args.clock_rate
+    if args.quality:
+        cfg.medConfig.quality = args.quality
     ep.libInit(cfg)
     ep.audDevManager().setNullDev()
     tcfg = pj.TransportConfig()

@@ -22,6 +22,12 @@ from pydantic_core import PydanticCustomError
 # Pure values, no pjsua2: the wheel's call cap and the SIP defaults have their owner there.
 from voxpy.backends.pjsua2.options import DEFAULTS as PJ
 from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR, PjsuaOptions
+from voxpy.core.bridge_rate import (
+    DEFAULT_RESAMPLE_QUALITY,
+    ClockRateSetting,
+    resolve_clock_rate,
+)
+from voxpy.core.overload import OverloadThresholds
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.hosts import check_host
@@ -165,12 +171,25 @@ class ScenarioSettings(_Section):
 
 
 class MediaSettings(_Section):
-    """Speech, playback media and recordings."""
+    """Speech, playback media, recordings, and the conference bridge's clock."""
 
     tts_provider: Literal["espeak", "gtts"] = "espeak"
     cache_dir: str = Field(default=".voxpy-cache", min_length=1)
     recordings_dir: str = Field(default="recordings", min_length=1)
     fetch_timeout: PositiveSeconds = 12.0
+    clock_rate: ClockRateSetting = "auto"
+    """The bridge's clock (Hz), which prompts are prepared at: auto = 8000 when every codec in
+    sip.codecs is narrowband (G.711, GSM...), 16000 when a wideband one (G722...) is enabled."""
+    resample_quality: int = Field(default=DEFAULT_RESAMPLE_QUALITY, ge=1, le=10)
+    "pjsua's medConfig.quality: 1-2 linear resampling, 3-4 small filter, 5-10 large filter."
+
+    @field_validator("clock_rate", mode="before")
+    @classmethod
+    def _rate(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from an env var: "8000", "AUTO"
+            text = value.strip().lower()
+            return int(text) if text.isdigit() else text
+        return value
 
 
 class QualitySettings(_Section):
@@ -199,7 +218,12 @@ class QualitySettings(_Section):
 class ServerSettings(_Section):
     """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
 
-    workers: int = Field(default=2, ge=1, le=64)
+    workers: int | Literal["auto"] = 2
+    """A number, or auto: sized from cores and memory (voxpy.core.sizing); checked at start
+    against what the ports and file descriptors allow (no fixed cap)."""
+    spawn: Literal["fork", "exec"] = "fork"
+    """fork: workers are forked by a warm zygote (fast, shared memory); exec: one new
+    interpreter per worker (the old path)."""
     worker_host: str = "127.0.0.1"
     worker_port_base: int = Field(default=5071, ge=0, le=65535)
     http_host: str = "0.0.0.0"
@@ -229,6 +253,20 @@ class ServerSettings(_Section):
     host_id: OptionalStr = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     "A worker host's name at the front, and its session ids' prefix; default: its address."
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        """One clear message rather than one per member of the union."""
+        if value == "auto":
+            return value
+        try:
+            count = int(value) if not isinstance(value, bool | float) else 0
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            raise PydanticCustomError("workers", "should be greater than or equal to 1, or auto")
+        return count
+
     @field_validator("worker_host", "http_host")
     @classmethod
     def _host(cls, value: str) -> str:
@@ -245,6 +283,53 @@ class ServerSettings(_Section):
         return value
 
 
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class OverloadSettings(_Section):
+    """Refusing new calls (503 + Retry-After) while the worker is overloaded (issue 15).
+
+    ``cpu_*``: the machine's busy share (/proc/stat); ``media_*``: the share of wall time the
+    media clock thread waited for a CPU (its schedstat). Overloaded once a share stays at or
+    above ``*_enter`` for ``window`` seconds of sampled time; back once it stays below
+    ``*_leave`` as long. Samples are taken when an INVITE arrives and while calls are up, at
+    most every ``min_interval`` seconds. The 503 carries ``server.retry_after``.
+    ``enabled = false`` admits every call.
+    """
+
+    enabled: bool = True
+    cpu_enter: Fraction = 0.99
+    cpu_leave: Fraction = 0.95
+    media_enter: Fraction = 0.05
+    media_leave: Fraction = 0.03
+    window: float = Field(default=2.0, ge=0, le=300, allow_inf_nan=False)
+    min_interval: float = Field(default=0.25, ge=0, le=60, allow_inf_nan=False)
+
+    @field_validator("cpu_leave", "media_leave")
+    @classmethod
+    def _leave(cls, value: float, info: ValidationInfo) -> float:
+        enter = info.data.get(str(info.field_name).replace("leave", "enter"))
+        if enter is not None and value > enter:
+            raise PydanticCustomError(
+                "overload_leave",
+                "should be at most the enter threshold ({enter})",
+                {"enter": enter},
+            )
+        return value
+
+    def thresholds(self, retry_after: int) -> OverloadThresholds:
+        return OverloadThresholds(
+            enabled=self.enabled,
+            cpu_enter=self.cpu_enter,
+            cpu_leave=self.cpu_leave,
+            media_enter=self.media_enter,
+            media_leave=self.media_leave,
+            window_s=self.window,
+            min_interval_s=self.min_interval,
+            retry_after=retry_after,
+        )
+
+
 class Settings(_Section):
     """All voxpy settings; build it with :func:`load_settings`."""
 
@@ -256,6 +341,13 @@ class Settings(_Section):
     media: MediaSettings = Field(default_factory=MediaSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    overload: OverloadSettings = Field(default_factory=OverloadSettings)
+
+    def bridge_rate(self) -> int:
+        """The conference bridge's clock rate: ``media.clock_rate`` with ``auto`` resolved
+        from ``sip.codecs``. The endpoint runs at it and the media library prepares prompts
+        at it, so both read it here."""
+        return resolve_clock_rate(self.media.clock_rate, self.sip.codecs)
 
     def pjsua_options(self, **overrides: Any) -> PjsuaOptions:
         """The pjsua2 backend's options from these settings (``overrides`` win): one place
@@ -276,8 +368,17 @@ class Settings(_Section):
             "session_timer": sip.session_timer,
             "session_expires": sip.session_expires,
             "min_se": sip.min_se,
+            "overload": self.overload_thresholds(),
+            "clock_rate": self.bridge_rate(),
+            "resample_quality": self.media.resample_quality,
         }
         return PjsuaOptions(**{**values, **overrides})
+
+    def overload_thresholds(self) -> OverloadThresholds | None:
+        """The overload gate's thresholds, None when overload admission is off."""
+        if not self.overload.enabled:
+            return None
+        return self.overload.thresholds(self.server.retry_after)
 
     def summary(self) -> dict[str, Any]:
         """Flat ``{"sip.port": 5060, ...}`` view, JSON-friendly, for a start-up log line.

@@ -59,7 +59,7 @@ class TestUnits:
     its first source left (TX) and the others right (RX)."""
 
     def test_one_player_to_two_legs(self) -> None:
-        player = Playback("p", "p", cast(Any, Port(9)), 1.0)
+        player = Playback("p", "p", cast(Any, Port(9)), 1.0, 0)
         units = Units(players={"p": player})
         legs = {"a": leg("a", 1, source=Mixed(("p",))), "b": leg("b", 2, source=Mixed(("p",)))}
         assert links(legs, units) == {(9, 0), (9, 1), (9, 2)}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import LegMedia, MediaSim
-from voxpy.backends.memory_streams import StreamSim
+from voxpy.backends.memory_streams import WIRE_RATE, StreamSim
 from voxpy.backends.memory_units import UnitSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
@@ -23,6 +23,7 @@ from voxpy.core import units as u
 from voxpy.core.clock import Clock
 from voxpy.core.headers import Headers
 from voxpy.core.limits import MAX_CALLS
+from voxpy.core.overload import OverloadGate, OverloadThresholds, Sample
 from voxpy.core.ports import SignalSink
 from voxpy.errors import BackendError, InvalidStateError
 
@@ -79,20 +80,23 @@ class MemoryNetwork:
     """Connects exactly two :class:`MemoryBackend` endpoints.
 
     ``clock`` (the test kit's virtual clock) times playbacks; without one they end at once.
+    ``wire_rate`` is the rate fed audio travels at between legs (the harness: the bridge's).
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, wire_rate: int = WIRE_RATE) -> None:
         self.endpoints: list[MemoryBackend] = []
         self.media = MediaSim(clock)
-        self.streams = StreamSim(self.media)
+        self.streams = StreamSim(self.media, wire_rate)
         self.dialog = DialogSim(self.media)
         self.units = UnitSim(self.media)
         self._ids = itertools.count(1)
 
-    def endpoint(self, user: str, max_calls: int = MAX_CALLS) -> MemoryBackend:
+    def endpoint(
+        self, user: str, max_calls: int = MAX_CALLS, overload: OverloadThresholds | None = None
+    ) -> MemoryBackend:
         if len(self.endpoints) == 2:
             raise BackendError("a memory network connects two endpoints", op="memory")
-        backend = MemoryBackend(self, user, max_calls)
+        backend = MemoryBackend(self, user, max_calls, overload)
         self.endpoints.append(backend)
         return backend
 
@@ -109,10 +113,18 @@ class MemoryNetwork:
 class MemoryBackend:
     """One endpoint of a :class:`MemoryNetwork`; see the module docstring."""
 
-    def __init__(self, network: MemoryNetwork, user: str, max_calls: int = MAX_CALLS) -> None:
+    def __init__(
+        self,
+        network: MemoryNetwork,
+        user: str,
+        max_calls: int = MAX_CALLS,
+        overload: OverloadThresholds | None = None,
+    ) -> None:
         self.network = network
         self.user = user
         self.max_calls = max_calls
+        self.overload = None if overload is None else OverloadGate(overload)
+        "Refuses INVITEs as the pjsua2 edge guard does; the memory machine is idle (load 0)."
         self.commands: list[cmd.Command] = []
         "Every command this endpoint was sent, in order (handy in tests)."
         self._legs: dict[str, _Leg] = {}
@@ -247,6 +259,11 @@ class MemoryBackend:
         if not far._accepting or far.live_legs() >= far.max_calls:
             self._end(dialog, 503 if not far._accepting else 486)
             return
+        if far._overloaded():
+            # As the pjsua2 edge guard's stateless 503 (its Retry-After is not a custom
+            # header, so neither backend's Ended carries it).
+            self._end(dialog, 503)
+            return
         callee = _Leg(far, self.network.next_id(far.user), False, dialog)
         dialog.legs.append(callee)
         leg.media.far, callee.media.far = callee.media, leg.media
@@ -286,6 +303,18 @@ class MemoryBackend:
             dialog.state = "ended"
         else:  # an unanswered inbound leg (a peer's BYE racing its answer): reject it
             self._end(dialog, code if 300 <= code <= 699 else 603, sent_by=leg, headers=headers)
+
+    def _overloaded(self) -> bool:
+        """Whether the overload gate refuses a new inbound call (counted), fed with an idle
+        sample: the memory machine has no load, so only thresholds at 0 refuse."""
+        gate = self.overload
+        if gate is None:
+            return False
+        now = self.network.media.now()
+        if gate.due(now):
+            start = gate.last.end if gate.last is not None else now
+            gate.feed(Sample(start=start, end=now, cpu=0.0, media=0.0))
+        return not gate.decide().admitted
 
     def _end(
         self,

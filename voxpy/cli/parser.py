@@ -105,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--custom-data", metavar="TEXT", help="custom data for the session(s)")
     # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
     run.add_argument("--control-socket", type=Path, help=argparse.SUPPRESS)
-    serve.add_argument("--workers", type=int, metavar="N", help="worker processes, 4 calls each")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="worker processes, 4 calls each, or auto (sized from cores and memory)",
+    )
     serve.add_argument(
         "--http-host", metavar="ADDRESS", help="management API address (server.http_host)"
     )
@@ -130,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--host-id", metavar="NAME", help="this worker host's name at the front (server.host_id)"
     )
     return parser
+
+
+def _workers(value: str) -> int | str:
+    """``--workers``: a number (checked with the settings) or ``auto``."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of workers or auto, got {value!r}"
+        ) from None
 
 
 _OVERRIDES = (

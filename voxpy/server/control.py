@@ -50,7 +50,7 @@ from voxpy.server.guard import (
     optional_str,
     server_logger,
 )
-from voxpy.server.metrics import WorkerCounters
+from voxpy.server.metrics import WorkerCounters, overload_status
 from voxpy.server.results import ResultLimits, SessionResults, wall_time
 
 TOKEN_ENV = "VOXPY_CONTROL_TOKEN"
@@ -186,6 +186,7 @@ class WorkerControl:
                 "max_calls": self.engine.backend.max_calls,
                 "draining": self.draining,
                 "counters": self.counters.snapshot(),
+                "overload": overload_status(self.engine.backend),
             }
         )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voxpy.core.events import AppEvents, CallEvents
+from voxpy.core.overload import OverloadGate
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -58,6 +59,21 @@ class WorkerCounters:
         }
 
 
+def overload_status(backend: object) -> dict[str, object]:
+    """The backend's overload gate state for ``/status`` (off: not enabled, nothing refused).
+
+    Both backends expose the gate as ``overload`` (None when off); a wrapping backend (the
+    test kit's tap) forwards to the backend it wraps.
+    """
+    gate = getattr(backend, "overload", None)
+    while gate is None and hasattr(backend, "inner"):
+        backend = backend.inner
+        gate = getattr(backend, "overload", None)
+    if isinstance(gate, OverloadGate):
+        return gate.snapshot()
+    return {"enabled": False, "overloaded": False, "refused_total": {}}
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSample:
     """What the supervisor knows about one worker at scrape time."""
@@ -72,6 +88,27 @@ class WorkerSample:
 def _metric(lines: list[str], name: str, kind: str, help_text: str) -> None:
     lines.append(f"# HELP {name} {help_text}")
     lines.append(f"# TYPE {name} {kind}")
+
+
+def _overload(lines: list[str], answering: list[tuple[WorkerSample, Mapping[str, Any]]]) -> None:
+    _metric(
+        lines,
+        "voxpy_invites_refused_total",
+        "counter",
+        "New INVITEs refused with 503 because the worker was overloaded, by reason.",
+    )
+    for s, st in answering:
+        refused = st.get("overload", {}).get("refused_total", {})
+        for reason, value in refused.items():
+            lines.append(
+                f'voxpy_invites_refused_total{{worker="{s.index}",reason="{reason}"}} {value}'
+            )
+    _metric(
+        lines, "voxpy_overloaded", "gauge", "1 while the worker refuses new calls as overloaded."
+    )
+    for s, st in answering:
+        value = int(bool(st.get("overload", {}).get("overloaded", False)))
+        lines.append(f'voxpy_overloaded{{worker="{s.index}"}} {value}')
 
 
 def exposition(samples: Iterable[WorkerSample], kamailio_up: bool) -> str:
@@ -105,6 +142,7 @@ def exposition(samples: Iterable[WorkerSample], kamailio_up: bool) -> str:
     for s, st in answering:
         value = st["counters"]["handler_errors_total"]
         lines.append(f'voxpy_handler_errors_total{{worker="{s.index}"}} {value}')
+    _overload(lines, answering)
     _metric(lines, "voxpy_worker_restarts_total", "counter", "Worker processes restarted.")
     lines += [f'voxpy_worker_restarts_total{{worker="{s.index}"}} {s.restarts}' for s in samples]
     _metric(lines, "voxpy_worker_up", "gauge", "1 when the worker answers its control API.")

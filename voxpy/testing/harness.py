@@ -60,6 +60,13 @@ class ScenarioHarness:
             if isinstance(config, Settings)
             else load_settings(overrides=dict(config or {}), env={})
         )
+        # Overload admission only when the test configures it: a busy test machine (a CI
+        # runner at full CPU) must not refuse the test's own calls.
+        self._overload = (
+            self.settings.overload_thresholds()
+            if "overload" in self.settings.model_fields_set
+            else None
+        )
         self.custom_data = custom_data
         self.raise_handler_errors = raise_handler_errors
         self.recorder = Recorder()
@@ -82,8 +89,11 @@ class ScenarioHarness:
             self.clock = VirtualClock()
             self.clock.idle = self._idle_before_tick
             self._scenario_tasks.install()
-            network = MemoryNetwork(self.clock)
-            engine_backend: Backend = network.endpoint("voxpy", self.settings.sip.max_calls)
+            # Audio moves at the bridge's clock, where a pjsua2 worker's bridge would run.
+            network = MemoryNetwork(self.clock, wire_rate=self.settings.bridge_rate())
+            engine_backend: Backend = network.endpoint(
+                "voxpy", self.settings.sip.max_calls, overload=self._overload
+            )
             # The fake peer is not a voxpy worker: it has no 4-call cap of its own.
             self.peer_backend = network.endpoint("peer", max_calls=1000)
             self.media = FakeMedia()
@@ -143,6 +153,7 @@ class ScenarioHarness:
                 rtp_port=0,
                 rtp_port_range=0,
                 outbound_proxy=f"{self.peer_backend.contact_uri};lr",
+                overload=self._overload,
             )
         )
 

@@ -14,6 +14,7 @@ from voxpy.backends.pjsua2.logsupport import Logger, as_logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
 from voxpy.backends.refusal import refusal
 from voxpy.core.commands import Command
+from voxpy.core.overload import OverloadGate
 from voxpy.core.ports import SignalSink
 from voxpy.errors import BackendError, InvalidStateError
 
@@ -49,6 +50,12 @@ class PjsuaBackend:
         if self._owner is None or not self._owner.contact_uri:
             raise InvalidStateError("contact_uri is known only after start()")
         return self._owner.contact_uri
+
+    @property
+    def overload(self) -> OverloadGate | None:
+        """The edge guard's overload gate (its counters for ``/status``); None when off."""
+        guard = self._owner.guard if self._owner is not None else None
+        return guard.overload.gate if guard is not None and guard.overload is not None else None
 
     @property
     def port(self) -> int:

@@ -3,11 +3,11 @@
 pjsua2's asserts are compiled in, so input that would reach one must never reach pjsua. This
 module is registered through ctypes at priority 12 (after the transport layer's 8, before the
 transaction layer's 16): it sees every parsed request first, asks the pure policy
-(:func:`voxpy.core.edge.inspect_request`) and :class:`voxpy.core.admission.KeyBudget`, and
-answers a refusal statelessly so nothing of it is kept. On the way out it renames pjsua's
-``User-Agent`` in responses to ``Server`` and drops ``Warning`` (pjsua puts pjmedia's error
-names and our host name there), and logs every error response pjsua sends, which pjsua itself
-never does.
+(:func:`voxpy.core.edge.inspect_request`), the overload gate (:mod:`voxpy.core.overload`: 503
++ Retry-After while the CPU or the media clock is late) and the key budget
+(:class:`voxpy.core.admission.KeyBudget`), and refuses statelessly so nothing is kept. On the
+way out it renames pjsua's ``User-Agent`` to ``Server``, drops ``Warning`` (pjmedia's error
+names, our host name) and logs every error response pjsua sends, which pjsua never does.
 
 The struct offsets (``pjsip_abi.py``) are those of this wheel. They are checked on every
 message against what pjsip reports through its own accessors (``pjsip_rx_data_get_info``,
@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from voxpy.backends.pjsua2.loadsample import OverloadWatch
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.pjsip_abi import (
     CID_VALUE,
@@ -60,6 +61,7 @@ from voxpy.backends.pjsua2.tcpgate import TcpWatch
 from voxpy.backends.pjsua2.unparsed import Unparsed
 from voxpy.core.admission import IOQUEUE_KEYS, TCP_KEYS, KeyBudget
 from voxpy.core.edge import MAX_PKT_LEN, TAG, Refusal, inspect_request
+from voxpy.core.overload import OverloadThresholds
 from voxpy.core.ratelimit import LogBudget
 from voxpy.core.sipraw import raw_header, to_params, top_branch
 
@@ -70,8 +72,16 @@ _RETRANSMIT_MEMORY = 512
 class EdgeGuard:
     """Registers itself on the endpoint; lives (with its C thunks) until the process ends."""
 
-    def __init__(self, *, user_agent: str, logger: Logger, budget: KeyBudget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        logger: Logger,
+        budget: KeyBudget | None = None,
+        overload: OverloadThresholds | None = None,
+    ) -> None:
         self._log = logger
+        self.overload = None if overload is None else OverloadWatch(overload, logger)
         # Calls get the keys TCP does not: the UDP transport and the listener are in reserve.
         self.budget = budget or KeyBudget(total=IOQUEUE_KEYS - TCP_KEYS, reserve=4)
         self.tcp: TcpWatch | None = None
@@ -119,6 +129,8 @@ class EdgeGuard:
             self._log.error("edge_guard_disabled", why=f"module registration failed ({status})")
             return
         self.enabled = True
+        if self.overload is not None:
+            self.overload.start(time.monotonic())
         tpmgr = self._tpmgr()
         self._lib.pjsip_tpmgr_set_drop_data_cb(tpmgr, self._on_drop)
         if tcp_port:
@@ -201,6 +213,11 @@ class EdgeGuard:
         call_id = raw_header(raw, b"call-id", b"i")
         if (call_id, top_branch(raw)) in self._retransmits:
             return None  # a retransmission of a request already let in
+        if self.overload is not None:
+            # Before the key budget: a refused INVITE must not hold a pending slot there.
+            refusal = self.overload.refusal(time.monotonic())
+            if refusal is not None:
+                return refusal
         use = self.budget.admit(
             time.monotonic(),
             calls=int(self._lib.pjsua_call_get_count()),
@@ -270,14 +287,9 @@ class EdgeGuard:
         skipped = self._lines.take(time.monotonic())
         if skipped is None:
             return
-        self._log.warning(
-            "edge_refused",
-            code=refusal.code,
-            reason=refusal.why,
-            source=source,
-            method=method,
-            **({"suppressed": skipped} if skipped else {}),
-        )
+        extra = {"suppressed": skipped} if skipped else {}
+        self._log.warning("edge_refused", code=refusal.code, reason=refusal.why, source=source,
+                          method=method, **extra)  # fmt: skip
 
     # -- TCP connections -----------------------------------------------------------------------
 
@@ -285,6 +297,14 @@ class EdgeGuard:
         """Close or reopen the TCP gate (the owner thread calls this every poll)."""
         if self.tcp is not None:
             self.tcp.poll(now)
+        if self.overload is not None and self.enabled:
+            self.overload.poll(now, self._lib.pjsua_call_get_count)
+
+    @property
+    def gate_closed(self) -> bool:
+        """Only :meth:`poll` reopens the TCP gate (closed connections age out), so the
+        owner keeps its short poll meanwhile."""
+        return self.tcp is not None and self.tcp.gate.closed
 
     def release(self) -> None:
         """Before libDestroy: no more kernel filtering once pjsip stops reading."""

@@ -3,6 +3,13 @@
 The player's EOF callback runs on the media thread, so it only queues the playback's token
 and wakes the owner thread; :meth:`EofQueue.take` is drained there, where the player is
 destroyed and PlayEnded is emitted.
+
+A looping player has no Python callback at all: pjmedia's WAV port rewinds by itself (no
+PJMEDIA_FILE_NO_LOOP), and a plain ``pj.AudioMediaPlayer`` (no SWIG director) keeps pjsua2's
+EOF hook in C++. A Python ``onEof2`` there would take the GIL on pjmedia's clock thread at
+every wrap, and that thread clocks every call of the worker: measured with a Python thread
+busy (switch interval 5 ms), a clock-thread callback ran up to 10 ms late (gap p99 25.4 ms,
+max 29.9 ms, against 20.5 / 21.5 ms with no Python thread running).
 """
 
 from __future__ import annotations
@@ -29,14 +36,11 @@ class Playback:
 
     call_id: str
     playback_id: str
-    player: FilePlayer
+    player: pj.AudioMediaPlayer
     duration: float
+    token: int
+    "Unique in this process: EOF events name playbacks by it."
     started: bool = False
-
-    @property
-    def token(self) -> int:
-        """Unique in this process: EOF events name playbacks by it."""
-        return self.player.token
 
 
 class EofQueue:
@@ -100,11 +104,13 @@ def open_playback(
 ) -> Playback:
     """A player ready to transmit (nothing is connected yet); raises PlaybackError."""
     duration = wav_duration(path)
-    player = FilePlayer(eofs.next_token(), loop, eofs.put)
+    token = eofs.next_token()
+    # A loop never ends: no Python EOF callback on the clock thread (see the module doc).
+    player = pj.AudioMediaPlayer() if loop else FilePlayer(token, False, eofs.put)
     try:
         player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
     except pj.Error as exc:
         raise PlaybackError(f"cannot play {path}: {reason_of(exc)}") from None
     if duration is None:
         duration = fallback_duration
-    return Playback(call_id, playback_id, player, round(duration, 3))
+    return Playback(call_id, playback_id, player, round(duration, 3), token)

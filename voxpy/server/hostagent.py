@@ -25,6 +25,7 @@ from voxpy.config import Settings
 from voxpy.core.hostreg import HEARTBEAT_S, HOST_ID
 from voxpy.errors import ConfigError
 from voxpy.log import get_logger
+from voxpy.server.api import PublicApi
 from voxpy.server.pool import Pool
 from voxpy.server.workers import CONTROL_ERRORS
 
@@ -60,9 +61,18 @@ class AgentHost(Protocol):
     """What the agent reads from the supervisor."""
 
     @property
+    def api(self) -> PublicApi: ...
+    @property
     def pool(self) -> Pool | None: ...
     @property
     def draining(self) -> bool: ...
+
+
+async def join_front(host: AgentHost, settings: Settings) -> asyncio.Task[None]:
+    """Start the host's API and the agent that reports the host to its front (the worker
+    host's counterpart of starting Kamailio); the agent runs until its task is cancelled."""
+    await host.api.start()
+    return asyncio.create_task(HostAgent(host, settings, host.api.port).run())
 
 
 class HostAgent:

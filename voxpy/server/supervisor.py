@@ -37,7 +37,7 @@ from voxpy.server.conferences import SOCKET_ENV as CONFERENCES_SOCKET_ENV
 from voxpy.server.conferences import WORKER_ENV as WORKER_ID_ENV
 from voxpy.server.conferences import ConferenceService
 from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
-from voxpy.server.hostagent import HostAgent
+from voxpy.server.hostagent import join_front
 from voxpy.server.kamailio import (
     Destination,
     Kamailio,
@@ -137,12 +137,21 @@ class Supervisor:
             self._tasks = [asyncio.create_task(w.run()) for w in self.pool.workers]
             if not await wait_placed(self.pool.workers, self._stop, PLACE_TIMEOUT_S):
                 return 0  # a signal during start: nothing to drain
-            if server.role == "workers":  # no Kamailio here: the agent joins the front's
-                await self.api.start()
-                agent = HostAgent(self, self.settings, self.api.port)
-                self._tasks.append(asyncio.create_task(agent.run()))
+            if server.role == "workers":  # no Kamailio here: the host agent joins the front
+                self._tasks.append(await join_front(self, self.settings))
             else:
-                await self._start_kamailio()
+                destinations = [
+                    Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
+                ]
+                self.kamailio, sip_port = await start_front(
+                    self.settings, self.run_dir, self.ports.sip, destinations
+                )
+                self.ports = dataclasses.replace(self.ports, sip=sip_port)
+                for worker in self.pool.workers:  # those that came up before Kamailio ran
+                    if worker.ready:
+                        await self._worker_up(worker)
+                await self.api.start()
+                self._tasks.append(asyncio.create_task(self._watch_kamailio()))
             self._log.info(
                 "serve_ready",
                 scenario=str(self.scenario),
@@ -158,21 +167,6 @@ class Supervisor:
             await self._shutdown()
         self._log.info("serve_stopped")
         return 0
-
-    async def _start_kamailio(self) -> None:
-        assert self.pool is not None
-        destinations = [
-            Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
-        ]
-        self.kamailio, sip_port = await start_front(
-            self.settings, self.run_dir, self.ports.sip, destinations
-        )
-        self.ports = dataclasses.replace(self.ports, sip=sip_port)
-        for worker in self.pool.workers:  # those that came up before Kamailio ran
-            if worker.ready:
-                await self._worker_up(worker)
-        await self.api.start()
-        self._tasks.append(asyncio.create_task(self._watch_kamailio()))
 
     def _specs(self) -> list[WorkerSpec]:
         server, settings = self.settings.server, self.settings
@@ -369,9 +363,8 @@ class Supervisor:
         workers = self.pool.workers if self.pool else []
         up = sum(1 for w in workers if w.ready)
         kamailio = self.kamailio is not None and self.kamailio.running
-        front = kamailio or self.settings.server.role == "workers"  # a worker host has none
         return {
-            "ok": front and up > 0,
+            "ok": (kamailio or self.settings.server.role == "workers") and up > 0,
             "kamailio": kamailio,
             "workers_up": up,
             "workers": len(workers),

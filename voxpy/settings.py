@@ -31,6 +31,7 @@ from voxpy.core.overload import OverloadThresholds
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.hosts import check_host
+from voxpy.settings_journal import JournalSettings
 
 SECRET_KEYS = ("server.token",)
 "Settings that :meth:`Settings.summary` masks."
@@ -342,6 +343,7 @@ class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     overload: OverloadSettings = Field(default_factory=OverloadSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
 
     def bridge_rate(self) -> int:
         """The conference bridge's clock rate: ``media.clock_rate`` with ``auto`` resolved

@@ -25,6 +25,7 @@ from voxpy.runtime.call import Call
 from voxpy.runtime.conference_links import Pieces
 from voxpy.runtime.dispatch import LoopDoor
 from voxpy.runtime.events import CallAlerting, Event
+from voxpy.runtime.journal import Journals
 from voxpy.runtime.nomedia import NoMedia
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session, Timeouts
@@ -47,9 +48,11 @@ class Engine:
         log: FilteringBoundLogger | None = None,
         directory: Directory | None = None,
         link_secret: str | None = None,
+        journals: Journals | None = None,
     ) -> None:
         """``directory`` and ``link_secret``: a ``voxpy serve`` worker's view of the
-        conference directory and the workers' shared secret (conferences span workers)."""
+        conference directory and the workers' shared secret (conferences span workers).
+        ``journals``: where each session's journal goes (None: no journals)."""
         self.backend = backend
         self.scenario = scenario
         self.timeouts = timeouts or Timeouts()
@@ -68,6 +71,7 @@ class Engine:
         self._accepting = True
         self.observers: list[Callable[[Session, Event], None]] = []
         "Called with every event the engine dispatches, before its handlers (tests, metrics)."
+        self.journals = journals
 
     @property
     def clock(self) -> Clock:
@@ -107,6 +111,8 @@ class Engine:
         await asyncio.gather(*(s.terminated.wait() for s in sessions))
         for task in list(self._work):
             task.cancel()
+        if self.journals is not None:
+            await self.journals.drain()
         await self.backend.stop()
         self.log.info("engine_stopped")
 
@@ -115,10 +121,19 @@ class Engine:
 
     # -- SessionHost -------------------------------------------------------------------------
 
-    def send(self, command: cmd.Command) -> None:
+    def send(self, command: cmd.Command, session_id: str | None = None) -> None:
+        """Send ``command`` to the backend; its leg's session (or ``session_id``, for a leg
+        not yet adopted) journals it."""
+        if self.journals is not None:
+            call = self._calls.get(command.call_id)
+            session_id = call.session_id if call is not None else session_id
+            if session_id is not None:
+                self.journals.command(session_id, command, self.clock.now())
         self.backend.send(command)
 
     def observe(self, session: Session, event: Event) -> None:
+        if self.journals is not None:
+            self.journals.event(session.id, event, self.clock.now())
         for observer in self.observers:
             observer(session, event)
 
@@ -142,6 +157,8 @@ class Engine:
 
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
+        if self.journals is not None:
+            self.journals.close(session.id)
         for call_id in [i for i, c in self._calls.items() if c.session_id == session.id]:
             del self._calls[call_id]
 
@@ -161,6 +178,8 @@ class Engine:
                 "signal_for_unknown_call", signal=type(signal).__name__, call_id=signal.call_id
             )
             return
+        if self.journals is not None:  # before the events it leads to
+            self.journals.signal(call.session_id, signal, self.clock.now())
         try:
             call.receive(signal)
         except Exception:  # one leg's bug must not stop the other calls
@@ -177,12 +196,16 @@ class Engine:
         if self.conferences.accept(sig, reject):
             return  # a link from another worker's piece of a conference
         session = self._new_session(self.custom_data)
+        if self.journals is not None:
+            self.journals.signal(session.id, sig, self.clock.now())
         call = session.inbound_call(sig)
         try:
             self.scenario.run(session)
         except ScenarioError as exc:
             session.log.error("scenario_failed", error=str(exc), exc_info=exc.__cause__)
-            self.send(cmd.Reject(call_id=sig.call_id, code=500))
+            if self.journals is not None:
+                self.journals.failure(session.id, f"scenario failed: {exc}", self.clock.now())
+            self.send(cmd.Reject(call_id=sig.call_id, code=500), session.id)
             self.session_ended(session)
             return
         session.adopt_inbound(call)
@@ -230,4 +253,6 @@ class Engine:
     def _new_session(self, custom_data: str | None) -> Session:
         session = Session(self, custom_data)
         self.sessions[session.id] = session
+        if self.journals is not None:
+            self.journals.open(session.id, session.started_at, self.scenario.path.name)
         return session

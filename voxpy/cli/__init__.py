@@ -26,6 +26,7 @@ from voxpy.core.events import AppEvents
 from voxpy.errors import BackendError, ConfigError, ScenarioError
 from voxpy.log import configure_logging, get_logger, renders_console
 from voxpy.runtime.engine import Engine
+from voxpy.runtime.journal import Journals
 from voxpy.runtime.scenario import Scenario, check
 
 EXIT_USAGE = 2
@@ -36,8 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "recordings":
         return _repair(Path(args.directory), args.older_than)
-    if args.command == "serve":
-        return _serve_pool(args)
+    if args.command in ("serve", "flow"):
+        return _serve_pool(args) if args.command == "serve" else _flow(args)
     try:
         settings = load_settings(args.config, overrides=overrides(args))
         configure_logging(settings.log.level, settings.log.format)
@@ -98,6 +99,7 @@ async def _serve(
         log=log,
         directory=directory,
         link_secret=directory.secret if directory is not None else None,
+        journals=_journals(settings),
     )
     # A terminal gets one readable line once the address is known (below); the full settings
     # dump stays an info line for JSON logs (machines read it) and is debug on a terminal.
@@ -187,6 +189,15 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
     )
 
 
+def _journals(settings: Settings) -> Journals | None:
+    """Where sessions' journals go (journal.*): memory, and files when journal.dir is set."""
+    journal = settings.journal
+    if not journal.enabled:
+        return None
+    directory = Path(journal.dir) if journal.dir else None
+    return Journals(limits=journal.limits(), directory=directory, keep=journal.keep)
+
+
 def _directory() -> Any:
     """A `voxpy serve` worker's client of the conference directory (conferences span the
     workers), or None when the supervisor gave it none."""
@@ -229,6 +240,8 @@ def _serve_pool(args: Any) -> int:
         configure_logging(settings.log.level, settings.log.format)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
+    if settings.journal.dir:  # the workers read their settings from the file and environment
+        os.environ["VOXPY_JOURNAL__DIR"] = str(Path(settings.journal.dir).resolve())
     missing = kamailio_missing(settings.server.kamailio_bin)
     if missing is not None and settings.server.role != "workers":  # a worker host has none
         return _fail(missing)
@@ -256,6 +269,12 @@ async def _serve_role(settings: Settings, scenario: Path, config_file: str | Non
     if settings.server.role == "workers":
         check_workers_role(settings)
     return await Supervisor(settings, scenario, config_file=config_file).run()
+
+
+def _flow(args: Any) -> int:
+    from voxpy.cli.flow import flow_command  # reads files, starts nothing
+
+    return flow_command(args)
 
 
 def _repair(directory: Path, older_than: float) -> int:

@@ -39,6 +39,13 @@ _COMMANDS = {  # name: (one line for `voxpy --help`, the paragraph of `voxpy NAM
         "spreads calls by load, restarts workers that die, drains on SIGTERM, and serves the "
         "HTTP management API (start sessions, query results, metrics). Needs Kamailio.",
     ),
+    "flow": (
+        "draw a session's journal as a ladder diagram (SVG)",
+        "Draw the journal of one session (written by `voxpy run|call|serve --journal-dir DIR`) "
+        "as a ladder diagram: a lane per party, arrows for SIP messages and media, notes for "
+        "the scenario's events and errors. JOURNAL is a journal file, or a session id looked "
+        "up in --journal-dir (default: journal.dir). Exit status 2: no such journal, or not one.",
+    ),
     "recordings": (
         "maintain recording files",
         "Maintenance of the MP3 recordings under media.recordings_dir.",
@@ -67,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     run, call, serve, recordings = (command(n) for n in ("run", "call", "serve", "recordings"))
+    _flow_arguments(command("flow"))
     actions = recordings.add_subparsers(dest="action", required=True, metavar="ACTION")
     repair = actions.add_parser(
         "repair", help="finish recordings a crashed worker left as .mp3.part files"
@@ -101,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--log-level", metavar="LEVEL", help="debug, info, warning or error")
         sub.add_argument("--log-format", metavar="FORMAT", help="auto, json or console")
+        sub.add_argument(
+            "--journal-dir",
+            metavar="DIR",
+            help="write each session's journal to DIR/<session_id>.jsonl (journal.dir)",
+        )
     for sub in (run, call):
         sub.add_argument("--custom-data", metavar="TEXT", help="custom data for the session(s)")
     # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
@@ -137,6 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flow_arguments(flow: argparse.ArgumentParser) -> None:
+    flow.add_argument("journal", metavar="JOURNAL", help="a journal file, or a session id")
+    flow.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the SVG to write; - for stdout"
+    )
+    flow.add_argument(
+        "--journal-dir", metavar="DIR", help="where session ids are looked up (journal.dir)"
+    )
+    flow.add_argument(
+        "--text", action="store_true", help="write the diagram as text, a line per message"
+    )
+    flow.add_argument(
+        "--config", metavar="FILE", help="TOML config file (default: config/voxpy.toml)"
+    )
+
+
 def _workers(value: str) -> int | str:
     """``--workers``: a number (checked with the settings) or ``auto``."""
     if value == "auto":
@@ -165,6 +194,7 @@ _OVERRIDES = (
     ("server.front", "front"),
     ("server.worker_host", "worker_host"),
     ("server.host_id", "host_id"),
+    ("journal.dir", "journal_dir"),  # run, call, serve and flow
 )
 "Setting <- command-line flag. A flag the command lacks, or one not given, is None: skipped."
 

@@ -6,10 +6,13 @@ configured there is no authentication and the API binds 127.0.0.1 only. Errors a
 worker that runs the session through its control API; a session's HttpRequest reply comes
 back unchanged (status, Content-Type, body). A WebSocket opened at
 ``/sessions/{id}/websocket`` is relayed to the session's worker (voxpy.server.wsproxy).
+``/sessions/{id}/journal`` is the worker's journal of the session; ``/sessions/{id}/flow.svg``
+draws it here (voxpy.core.journal), under a CSP that forbids scripts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +20,8 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from voxpy.config import ServerSettings
+from voxpy.core.journal import flow_svg
+from voxpy.errors import InvalidArgumentError
 from voxpy.log import get_logger
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
@@ -39,6 +44,10 @@ _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
 _SESSION_FIELDS = ("scenario", "custom_data")
+_SVG_HEADERS = {  # a diagram shows callers' texts: escaped, and no script may run if one slips
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def custom_data_text(body: dict[str, Any]) -> str | None:
@@ -108,6 +117,8 @@ class PublicApi:
         app.router.add_get("/sessions/{id}", self._get)
         app.router.add_delete("/sessions/{id}", self._terminate)
         app.router.add_get("/sessions/{id}/websocket", self._websocket)
+        app.router.add_get("/sessions/{id}/journal", self._journal)
+        app.router.add_get("/sessions/{id}/flow.svg", self._flow)
         app.router.add_route("*", "/sessions/{id}/request", self._request)
         app.router.add_route("*", "/sessions/{id}/request/{tail:.*}", self._request)
         self.app = app
@@ -254,6 +265,22 @@ class PublicApi:
         (voxpy.server.wsproxy): the scenario gets it as AppEvents.WebSocket."""
         worker = await self._owner(request)  # 404 before any upgrade
         return await relay(request, worker, request.match_info["id"], self._log)
+
+    async def _journal(self, request: web.Request) -> web.Response:
+        worker = await self._owner(request)
+        data = await worker.call_json("GET", f"/sessions/{request.match_info['id']}/journal")
+        return web.json_response({**data, "worker": worker.index})
+
+    async def _flow(self, request: web.Request) -> web.Response:
+        """The journal drawn as SVG; drawing a long one takes milliseconds: off the loop."""
+        worker = await self._owner(request)
+        data = await worker.call_json("GET", f"/sessions/{request.match_info['id']}/journal")
+        loop = asyncio.get_running_loop()
+        try:
+            svg = await loop.run_in_executor(None, flow_svg, data.get("entries") or [])
+        except (InvalidArgumentError, AttributeError, TypeError) as exc:
+            return error(502, f"worker {worker.index} sent a journal that is not one: {exc}")
+        return web.Response(text=svg, content_type="image/svg+xml", headers=_SVG_HEADERS)
 
     def _unavailable(self, message: str) -> web.Response:
         response = error(503, message)

@@ -16,6 +16,9 @@ can take) and behind the bearer token from ``VOXPY_CONTROL_TOKEN``:
                                             501 when the scenario has no HttpRequest handler
 ``GET /sessions/{id}/websocket``            a WebSocket (upgrade) handed to the scenario as
                                             AppEvents.WebSocket; 501 without a handler
+``GET /sessions/{id}/journal``              the session's journal (voxpy.runtime.journal):
+                                            {"session_id", "live", "entries": [...]}, live
+                                            or finished (memory, else journal.dir)
 =========================================  ==================================================
 
 It runs on the engine's loop, so handlers touch sessions exactly as backend signals do.
@@ -36,7 +39,7 @@ from aiohttp import web
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.core.events import AppEvents
-from voxpy.errors import ScenarioError
+from voxpy.errors import InvalidArgumentError, ScenarioError
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.session import Session
 from voxpy.runtime.websocket import MAX_MESSAGE_BYTES
@@ -155,6 +158,7 @@ class WorkerControl:
         self.app.router.add_delete("/sessions/{id}", self._terminate)
         self.app.router.add_post("/sessions/{id}/request", self._request)
         self.app.router.add_get("/sessions/{id}/websocket", self._websocket)
+        self.app.router.add_get("/sessions/{id}/journal", self._journal)
         self.app.router.add_post("/conferences/{name}/refresh", self._refresh_conference)
 
     async def start(self, path: Path) -> None:
@@ -275,3 +279,21 @@ class WorkerControl:
         socket = session.accept_websocket(ws, path=request.path, headers=headers)
         await socket.serve()
         return ws
+
+    async def _journal(self, request: web.Request) -> web.Response:
+        """The session's journal entries, as JSON objects in order (one text, not re-encoded)."""
+        journals, session_id = self.engine.journals, request.match_info["id"]
+        if journals is None:
+            return error(404, "journals are off on this worker (journal.enabled = false)")
+        lines = journals.lines(session_id)
+        if lines is None:
+            try:
+                entries = await journals.read(session_id)
+            except InvalidArgumentError as exc:  # not an id, or a file that is no journal
+                return error(404, f"no journal of this session: {exc}")
+            if entries is None:
+                return error(404, "no journal of this session")
+            lines = [entry.to_json() for entry in entries]
+        head = json.dumps({"session_id": session_id, "live": journals.is_live(session_id)})
+        text = f'{head[:-1]}, "entries": [{",".join(lines)}]}}'
+        return web.Response(text=text, content_type="application/json")

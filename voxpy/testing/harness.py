@@ -21,10 +21,12 @@ from voxpy.backends.memory import MemoryNetwork
 from voxpy.config import Settings, load_settings
 from voxpy.core import commands as cmd
 from voxpy.core.headers import Headers
+from voxpy.core.journal import Entry
 from voxpy.core.ports import Backend
 from voxpy.core.signals import IncomingCall, Signal
 from voxpy.errors import ScenarioError
 from voxpy.runtime.engine import Engine
+from voxpy.runtime.journal import Journals
 from voxpy.runtime.scenario import Scenario
 from voxpy.runtime.session import Session
 from voxpy.testing.clock import VirtualClock, settle
@@ -70,6 +72,13 @@ class ScenarioHarness:
         self.custom_data = custom_data
         self.raise_handler_errors = raise_handler_errors
         self.recorder = Recorder()
+        journal = self.settings.journal
+        self.journals = Journals(
+            limits=journal.limits(),
+            directory=Path(journal.dir) if journal.dir else None,
+            keep=max(journal.keep, 1000),  # a test's sessions, all drawn if it fails
+        )
+        "Every session's journal (``h.journal()``); a failing test gets their diagrams."
         self.clock: VirtualClock | None = None
         self.media: FakeMedia | RegisteredMedia
         "The scenario's media; ``h.media.register(url, duration=... | error=...)`` in both modes."
@@ -109,6 +118,7 @@ class ScenarioHarness:
             clock=self.clock,
             media=self.media,
             thresholds=self.settings.quality.thresholds(),
+            journals=self.journals,
         )
         self.engine.observers.append(self.recorder)
         self.engine.observers.append(lambda _s, _e: self._changed.set())
@@ -230,6 +240,14 @@ class ScenarioHarness:
         """The engine's PlaybackReady events for ``call``'s leg: what it prepared to play."""
         leg = self._tap.engine_leg(call.id)
         return [e for e in self.recorder.of("Call.PlaybackReady") if e.call.id() == leg]
+
+    def journal(self, session_id: str | None = None) -> list[Entry]:
+        """The journal of ``session_id`` (default: the first session of this harness)."""
+        ids = self.journals.session_ids()
+        found = self.journals.entries(session_id or (ids[0] if ids else ""))
+        if found is None:
+            raise AssertionError(f"no journal of session {session_id}; sessions: {ids}")
+        return found
 
     async def advance(self, seconds: float) -> None:
         """Let time pass: instantly on the virtual clock (memory), for real over SIP."""

@@ -21,25 +21,53 @@ marker or ``asyncio_mode = auto`` as usual.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from voxpy.testing.flows import attach_flows, flow_dir
 from voxpy.testing.harness import ScenarioHarness
 
 BACKENDS = ("memory", "sip")
 HarnessFactory = Callable[..., Awaitable[ScenarioHarness]]
 
 
+_OPENED = pytest.StashKey[list[ScenarioHarness]]()
+"A test's harnesses, for its call flows if it fails."
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("voxpy").addoption(
+    group = parser.getgroup("voxpy")
+    group.addoption(
         "--voxpy-backend",
         choices=[*BACKENDS, "all"],
         default=None,
         help="backend for the voxpy_harness fixture: memory (default), sip, or all",
     )
+    group.addoption(
+        "--voxpy-flow-dir",
+        default=None,
+        metavar="DIR",
+        help="where a failing test's call-flow diagrams go (default .pytest_cache/d/voxpy-flows)",
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """A test that failed while its harnesses ran: draw their sessions' flows (voxpy.testing
+    .flows), as files and as a "voxpy call flow" section of its report."""
+    outcome = yield
+    report = outcome.get_result()
+    harnesses = item.stash.get(_OPENED, None)
+    if report.when != "call" or not report.failed or not harnesses:
+        return
+    text = attach_flows(item.nodeid, harnesses, flow_dir(item.config))
+    if text:
+        report.sections.append(("voxpy call flow", text))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,10 +114,13 @@ def voxpy_backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", _chosen(request.config)[0]))
 
 
-async def _voxpy_harness(voxpy_backend: str) -> AsyncIterator[HarnessFactory]:
+async def _voxpy_harness(
+    voxpy_backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[HarnessFactory]:
     """``await voxpy_harness(scenario, custom_data=None, config=None)`` -> a started
     ScenarioHarness on the selected backend, shut down after the test."""
     opened: list[ScenarioHarness] = []
+    request.node.stash[_OPENED] = opened
 
     async def open_harness(scenario: str | Path, **kwargs: Any) -> ScenarioHarness:
         harness = ScenarioHarness(scenario, backend=voxpy_backend, **kwargs)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from voxpy.core.journal.entry import Entry, Fields, clip
 SKIPPED = frozenset(
     {
         "Call.StateChanged",  # says again what Connected / Disconnected say
+        "Call.PlaybackReady",  # prepared: the play arrow and PlaybackStarted follow at once
         "Call.MediaStatisticsReceived",  # every few seconds per monitored call
         "Call.Volume",  # every 100 ms or so while monitored
         "ASR.InterimResult",  # every partial hypothesis

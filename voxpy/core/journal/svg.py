@@ -134,7 +134,13 @@ def _heads(lanes: list[Lane], x: dict[str, int], height: int) -> list[str]:
 
 
 def _details(entry: Entry) -> str:
-    return "  ".join(f"{k}: {v}" for k, v in entry.fields[:2] if k not in ("side",))
+    """The first two fields worth a line: not ids, not what the label already says."""
+    shown = [
+        f"{k}: {v}"
+        for k, v in entry.fields
+        if k != "side" and not k.endswith("_id") and clip(v, 30)[:-1] not in entry.label
+    ]
+    return "  ".join(shown[:2])
 
 
 def _tooltip(entry: Entry) -> str:

@@ -3,14 +3,16 @@ written once off the loop, read back from the file; a failed write is logged, no
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_SCENARIOS, Harness
+from tests.runtime.wsbot import Bot, bot_server
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
-from voxpy.core.journal import JournalLimits
+from voxpy.core.journal import JournalLimits, flow_svg
 from voxpy.errors import InvalidArgumentError
 from voxpy.runtime.journal import Journals, journal_path
 
@@ -65,3 +67,20 @@ async def test_engine_journals_events_and_handler_errors(voxpy_harness: Harness)
     errors = [e for e in h.journal() if e.kind == "error"]
     assert errors and errors[0].label.startswith("Application.HandlerError")
     assert "ZeroDivisionError" in errors[0].field("error")
+
+
+@pytest.mark.voxpy_backend("memory")
+async def test_a_socket_gets_its_own_lane(voxpy_harness: Harness) -> None:
+    """WebSocket events are notes on a socket lane (right of the calls), its URL its title."""
+    async with bot_server(Bot()) as bot:
+        h = await voxpy_harness(TEST_SCENARIOS / "websocket_client.py")
+        session = await h.start(custom_data=bot.url)
+        assert await asyncio.wait_for(bot.received.get(), 5) == "hello bot"
+        session.terminate()
+        await asyncio.wait_for(session.terminated.wait(), 5)
+    entries = h.journal(session.id)
+    party = next(e for e in entries if e.kind == "party")
+    assert (party.src, party.label, party.field("uri")) == ("ws:1", "socket 1", bot.url)
+    on_socket = [e.label for e in entries if e.src == "ws:1" and e.kind != "party"]
+    assert on_socket[0] == "WebSocket.Open" and on_socket[-1].startswith("WebSocket.Close 1001")
+    assert "socket 1" in flow_svg(entries)

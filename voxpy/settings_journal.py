@@ -33,6 +33,8 @@ class JournalSettings(BaseModel):
     max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)
     keep: int = Field(default=100, ge=0, le=100_000)
     "Finished sessions' journals kept in memory per worker; older ones are read from dir."
+    keep_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024)
+    "... and at most this many bytes of them (their JSON lines) per worker."
 
     def limits(self) -> JournalLimits:
         return JournalLimits(max_entries=self.max_entries, max_bytes=self.max_bytes)

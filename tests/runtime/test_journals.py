@@ -84,3 +84,19 @@ async def test_a_socket_gets_its_own_lane(voxpy_harness: Harness) -> None:
     on_socket = [e.label for e in entries if e.src == "ws:1" and e.kind != "party"]
     assert on_socket[0] == "WebSocket.Open" and on_socket[-1].startswith("WebSocket.Close 1001")
     assert "socket 1" in flow_svg(entries)
+
+
+async def test_finished_journals_kept_within_bytes(tmp_path: Path) -> None:
+    """Kept as JSON lines, the oldest dropped past keep_bytes; a broken file is refused."""
+    journals = Journals(keep=100, keep_bytes=1500)
+    for n in range(5):
+        fill(journals, f"s{n}")
+        journals.close(f"s{n}")
+    kept = journals.session_ids()
+    assert kept and kept[-1] == "s4" and len(kept) < 5
+    assert sum(len(line) + 1 for i in kept for line in journals.lines(i) or []) <= 1500
+    assert (journals.entries("s4") or [])[1].kind == "party"
+    broken = Journals(directory=tmp_path)
+    (tmp_path / "s9.jsonl").write_text('{"kind": "sip", "label": "x"}\nnot json\n')
+    with pytest.raises(InvalidArgumentError, match="line 2"):
+        await broken.read("s9")

@@ -195,7 +195,12 @@ def _journals(settings: Settings) -> Journals | None:
     if not journal.enabled:
         return None
     directory = Path(journal.dir) if journal.dir else None
-    return Journals(limits=journal.limits(), directory=directory, keep=journal.keep)
+    return Journals(
+        limits=journal.limits(),
+        directory=directory,
+        keep=journal.keep,
+        keep_bytes=journal.keep_bytes,
+    )
 
 
 def _directory() -> Any:

@@ -8,8 +8,8 @@ Nothing here blocks the loop: entries go to a bounded list in memory, and a sess
 (a temporary file renamed into place, so a reader never sees half a journal).
 :meth:`Journals.drain` waits for the writes left (the engine's shutdown awaits it).
 
-Finished journals stay readable for the API: the last ``keep`` in memory, older ones from
-their file.
+Finished journals stay readable for the API: the last ``keep`` (and at most ``keep_bytes`` of
+them) in memory as their JSON lines only, older ones from their file.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,16 @@ def _write(path: Path, text: str) -> None:
     os.replace(part, path)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Done:
+    """A finished journal as kept: its lines (parsed again when read: entry objects take about
+    three times the memory of their JSON)."""
+
+    started: float
+    lines: tuple[str, ...]
+    size: int
+
+
 class _Live:
     __slots__ = ("buffer", "mapper", "sockets")
 
@@ -80,14 +91,16 @@ class Journals:
         limits: JournalLimits | None = None,
         directory: Path | None = None,
         keep: int = 100,
+        keep_bytes: int = 4 * 1024 * 1024,
         log: FilteringBoundLogger | None = None,
     ) -> None:
         self.limits = limits or JournalLimits()
         self.directory = directory
-        self.keep = keep
+        self.keep, self.keep_bytes = keep, keep_bytes
+        self._kept_bytes = 0
         self._log: FilteringBoundLogger = log or structlog.get_logger("voxpy.journal")
         self._live: dict[str, _Live] = {}
-        self._done: OrderedDict[str, JournalBuffer] = OrderedDict()
+        self._done: OrderedDict[str, _Done] = OrderedDict()
         self._writes: set[asyncio.Future[None]] = set()
 
     # -- fed by the engine -------------------------------------------------------------------
@@ -137,9 +150,11 @@ class Journals:
             return
         buffer = live.buffer
         buffer.close()
-        self._done[session_id] = buffer
-        while len(self._done) > self.keep:
-            self._done.popitem(last=False)
+        done = _Done(started=buffer.started, lines=tuple(buffer.lines), size=buffer.size)
+        self._done[session_id] = done
+        self._kept_bytes += done.size
+        while self._done and (len(self._done) > self.keep or self._kept_bytes > self.keep_bytes):
+            self._kept_bytes -= self._done.popitem(last=False)[1].size
         if self.directory is not None:
             self._write_later(journal_path(self.directory, session_id), buffer.text())
 
@@ -148,19 +163,24 @@ class Journals:
     def entries(self, session_id: str) -> list[Entry] | None:
         """A live or recently finished session's entries (None: not in memory)."""
         live = self._live.get(session_id)
-        buffer = live.buffer if live is not None else self._done.get(session_id)
-        return None if buffer is None else list(buffer.entries)
+        if live is not None:
+            return list(live.buffer.entries)
+        done = self._done.get(session_id)
+        return None if done is None else parse_journal("\n".join(done.lines))
 
     def lines(self, session_id: str) -> list[str] | None:
         """:meth:`entries` as the JSON lines they were kept as (no second serialisation)."""
         live = self._live.get(session_id)
-        buffer = live.buffer if live is not None else self._done.get(session_id)
-        return None if buffer is None else list(buffer.lines)
+        if live is not None:
+            return list(live.buffer.lines)
+        done = self._done.get(session_id)
+        return None if done is None else list(done.lines)
 
     def session_ids(self) -> list[str]:
         """The sessions whose journals are in memory, in the order they started."""
-        buffers = [*self._done.values(), *(live.buffer for live in self._live.values())]
-        return [b.session_id for b in sorted(buffers, key=lambda b: b.started)]
+        started = {i: done.started for i, done in self._done.items()}
+        started.update((i, live.buffer.started) for i, live in self._live.items())
+        return sorted(started, key=started.__getitem__)
 
     def is_live(self, session_id: str) -> bool:
         return session_id in self._live

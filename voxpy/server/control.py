@@ -290,6 +290,7 @@ class WorkerControl:
             try:
                 entries = await journals.read(session_id)
             except InvalidArgumentError as exc:  # not an id, or a file that is no journal
+                self._log.warning("journal_unreadable", session_id=session_id[:80], error=str(exc))
                 return error(404, f"no journal of this session: {exc}")
             if entries is None:
                 return error(404, "no journal of this session")

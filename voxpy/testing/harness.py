@@ -77,6 +77,7 @@ class ScenarioHarness:
             limits=journal.limits(),
             directory=Path(journal.dir) if journal.dir else None,
             keep=max(journal.keep, 1000),  # a test's sessions, all drawn if it fails
+            keep_bytes=1 << 30,
         )
         "Every session's journal (``h.journal()``); a failing test gets their diagrams."
         self.clock: VirtualClock | None = None

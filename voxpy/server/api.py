@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from voxpy.config import ServerSettings
-from voxpy.core.journal import flow_svg
+from voxpy.core.journal import SVG_HEADERS, flow_svg
 from voxpy.errors import InvalidArgumentError
 from voxpy.log import get_logger
 from voxpy.server.guard import (
@@ -44,10 +44,6 @@ _NOT_FORWARDED = frozenset(
     {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 )
 _SESSION_FIELDS = ("scenario", "custom_data")
-_SVG_HEADERS = {  # a diagram shows callers' texts: escaped, and no script may run if one slips
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 def custom_data_text(body: dict[str, Any]) -> str | None:
@@ -280,7 +276,7 @@ class PublicApi:
             svg = await loop.run_in_executor(None, flow_svg, data.get("entries") or [])
         except (InvalidArgumentError, AttributeError, TypeError) as exc:
             return error(502, f"worker {worker.index} sent a journal that is not one: {exc}")
-        return web.Response(text=svg, content_type="image/svg+xml", headers=_SVG_HEADERS)
+        return web.Response(text=svg, content_type="image/svg+xml", headers=SVG_HEADERS)
 
     def _unavailable(self, message: str) -> web.Response:
         response = error(503, message)

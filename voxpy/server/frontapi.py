@@ -23,6 +23,7 @@ from aiohttp import web
 
 from voxpy.config import ServerSettings
 from voxpy.core.hostreg import BadReport, HostRegistry, HostReport, parse_report
+from voxpy.core.journal import SVG_HEADERS
 from voxpy.log import get_logger
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
@@ -90,6 +91,8 @@ class FrontApi:
         app.router.add_get("/sessions", self._list)
         app.router.add_get("/sessions/{id}/websocket", self._websocket)
         app.router.add_route("GET", "/sessions/{id}", self._pass)
+        app.router.add_route("GET", "/sessions/{id}/journal", self._pass)
+        app.router.add_route("GET", "/sessions/{id}/flow.svg", self._pass)
         app.router.add_route("DELETE", "/sessions/{id}", self._pass)
         app.router.add_route("*", "/sessions/{id}/request", self._pass)
         app.router.add_route("*", "/sessions/{id}/request/{tail:.*}", self._pass)
@@ -273,7 +276,8 @@ class FrontApi:
         if isinstance(answer, dict) and "session_id" in answer:
             answer = {**answer, "session_id": request.match_info["id"], "host": host}
             return web.json_response(answer, status=status)
-        return web.Response(status=status, body=raw, headers={"Content-Type": content_type})
+        svg = SVG_HEADERS if content_type.startswith("image/svg") else {}
+        return web.Response(status=status, body=raw, headers={"Content-Type": content_type, **svg})
 
 
 class _HostSocket:

@@ -16,11 +16,12 @@ from voxpy.core.journal.entry import (
 )
 from voxpy.core.journal.notes import event_entry
 from voxpy.core.journal.sip import SipMapper
-from voxpy.core.journal.svg import flow_svg, xml_text
+from voxpy.core.journal.svg import SVG_HEADERS, flow_svg, xml_text
 from voxpy.core.journal.text import flow_text
 
 __all__ = [
     "SESSION_LANE",
+    "SVG_HEADERS",
     "Entry",
     "JournalBuffer",
     "JournalLimits",

@@ -30,6 +30,12 @@ DETAIL_H = 12
 CHAR_W = 6.6
 "Width of a 12 px sans-serif character, on average: sizes notes without a font engine."
 
+SVG_HEADERS = {  # a diagram shows callers' texts: escaped, and no script may run if one slips
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+"HTTP headers of a served diagram (serve's API, a front passing one on)."
+
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 STYLE = """

@@ -267,19 +267,20 @@ class Rig:
         raise RuntimeError("voxpy serve not ready:\n" + self._log.read_text()[-3000:])
 
     def _start_bare(self, n: int, wav: str, rate: int) -> None:
-        ports = [free_port() for _ in range(n)]
         self._stop = [
             subprocess.Popen(
-                [sys.executable, str(BARE), "--port", str(p), "--hold", "3600", "--rtp-port",
+                [sys.executable, str(BARE), "--port", "0", "--hold", "3600", "--rtp-port",
                  str(20000 + 100 * i), "--wav", wav, "--clock-rate", str(rate)],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
-            for i, p in enumerate(ports)
+            for i in range(n)
         ]  # fmt: skip
+        ports = []  # each binds a port the OS picks and reports it: no two can collide
         for proc in self._stop:
             assert proc.stdout is not None
             for line in proc.stdout:  # pjsua's banner comes first
-                if line.strip() == b"ready":
+                if line.startswith(b"ready "):
+                    ports.append(int(line.split()[1]))
                     break
             else:
                 raise RuntimeError("a bare pjsua2 process did not start")

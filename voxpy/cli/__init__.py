@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "recordings":
         return _repair(Path(args.directory), args.older_than)
-    if args.command == "serve":
-        return _serve_pool(args)
+    if args.command in ("serve", "dial"):
+        return _serve_pool(args) if args.command == "serve" else _dial(args)
     try:
         settings = load_settings(args.config, overrides=overrides(args))
         configure_logging(settings.log.level, settings.log.format)
@@ -222,6 +222,12 @@ def _serve_pool(args: Any) -> int:
     except (KamailioError, WorkersNotPlaced, OSError) as exc:
         log.error("serve_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
+
+
+def _dial(args: Any) -> int:
+    from voxpy.cli.dial_tty import dial_command  # a terminal tool: loaded only when asked
+
+    return dial_command(args)
 
 
 def _repair(directory: Path, older_than: float) -> int:

@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scenario
     try:
         control = getattr(args, "control_socket", None)  # `voxpy run` only
-        return asyncio.run(_serve(args.command, scenario, settings, log, control))
+        reload = bool(getattr(args, "reload", False))  # `voxpy run --reload` only
+        return asyncio.run(_serve(args.command, scenario, settings, log, control, reload))
     except BackendError as exc:
         log.error("backend_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
@@ -59,6 +60,7 @@ async def _serve(
     settings: Settings,
     log: FilteringBoundLogger,
     control_path: Path | None = None,
+    reload: bool = False,
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
@@ -98,6 +100,7 @@ async def _serve(
     if control_path is not None and control is None:
         await engine.shutdown()
         return EXIT_BACKEND
+    reloader = await _start_reloader(engine, settings, log) if reload else None
     status = 0
     waiters = [asyncio.ensure_future(stop.wait())]
     if command == "call":
@@ -119,8 +122,7 @@ async def _serve(
     if stop.is_set():
         log.info("signal_received", live_calls=engine.live_legs())
     await engine.shutdown()
-    if control is not None:
-        await control.stop()
+    await _stop_all(reloader, control)
     if directory is not None:
         await directory.close()
     return status
@@ -165,6 +167,21 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
         f"({transports}, {media}), at most {engine.backend.max_calls} calls at once; "
         "Ctrl-C stops"
     )
+
+
+async def _stop_all(*services: Any) -> None:
+    for service in services:
+        if service is not None:
+            await service.stop()
+
+
+async def _start_reloader(engine: Engine, settings: Settings, log: FilteringBoundLogger) -> Any:
+    """`voxpy run --reload`: watch the scenario file (voxpy.runtime.reload)."""
+    from voxpy.runtime.reload import ScenarioReloader
+
+    reloader = ScenarioReloader(engine, log, settings.scenario.custom_data)
+    await reloader.start()
+    return reloader
 
 
 def _directory() -> Any:

@@ -34,7 +34,10 @@ def dial_command(args: Any) -> int:
     raised, 2 for bad arguments or a broken scenario, 3 when a script's call outlived
     ``--timeout``."""
     try:
-        configure_logging(args.log_level or "error", args.log_format or "console")
+        # The engine's own log repeats what the softphone prints (a handler's error, with its
+        # traceback): it goes to stderr only when asked for with --log-level.
+        quiet = None if args.log_level else open(os.devnull, "w")  # noqa: SIM115 - for the run
+        configure_logging(args.log_level or "error", args.log_format or "console", quiet)
         script = parse_script(args.keys) if args.keys is not None else None
         uri = target_uri(args.sip, args.to) if args.sip is not None else None
         if uri is None:

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scenario
     try:
         control = getattr(args, "control_socket", None)  # `voxpy run` only
-        reload = bool(getattr(args, "reload", False))  # `voxpy run --reload` only
+        reload = settings.scenario.reload and args.command == "run"
         return asyncio.run(_serve(args.command, scenario, settings, log, control, reload))
     except BackendError as exc:
         log.error("backend_failed", error=str(exc))
@@ -231,6 +231,8 @@ def _serve_pool(args: Any) -> int:
     scenario = _load_scenario(args.scenario, settings, log)
     if isinstance(scenario, int):
         return scenario
+    if args.reload:  # the workers read settings from the config file and the environment
+        os.environ["VOXPY_SCENARIO__RELOAD"] = "true"
     try:
         supervisor = Supervisor(settings, scenario.path, config_file=args.config)
         return asyncio.run(supervisor.run())

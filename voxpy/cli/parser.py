@@ -117,12 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--custom-data", metavar="TEXT", help="custom data for the session(s)")
     # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
     run.add_argument("--control-socket", type=Path, help=argparse.SUPPRESS)
-    run.add_argument(
-        "--reload",
-        action="store_true",
-        help="load SCENARIO again when it changes, for new calls (live calls keep theirs); "
-        "a version that does not compile or raises at import is logged and not used",
-    )
+    for sub in (run, serve):
+        sub.add_argument(
+            "--reload",
+            action="store_const",
+            const=True,
+            help="load SCENARIO again when it changes, for new calls (live calls keep theirs); "
+            "a version that does not compile or raises at import is logged and not used "
+            "(scenario.reload)",
+        )
     serve.add_argument("--workers", type=int, metavar="N", help="worker processes, 4 calls each")
     serve.add_argument(
         "--http-host", metavar="ADDRESS", help="management API address (server.http_host)"
@@ -164,6 +167,7 @@ _OVERRIDES = (
     ("log.level", "log_level"),
     ("log.format", "log_format"),
     ("scenario.custom_data", "custom_data"),  # run and check
+    ("scenario.reload", "reload"),  # run and serve
     ("server.workers", "workers"),  # serve
     ("server.http_host", "http_host"),
     ("server.http_port", "http_port"),

@@ -19,6 +19,7 @@ The keys and the script language are in :mod:`voxpy.cli.dial_keys`, the lines in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -152,7 +153,10 @@ class Pacer:
         while True:
             await asyncio.sleep(TICK)
             now = loop.time()
-            await self.h.clock.advance(now - last)
+            # A scenario awaiting real I/O (an HTTP lookup) holds virtual time still; past the
+            # harness's 30 s limit advance() raises, and time simply goes on from here.
+            with contextlib.suppress(AssertionError):
+                await self.h.clock.advance(now - last)
             last = now
 
     async def stop(self) -> None:

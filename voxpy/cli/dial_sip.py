@@ -19,7 +19,7 @@ from typing import Any
 from voxpy.cli import dial_view as view
 from voxpy.core import commands as cmd
 from voxpy.core.ports import Backend
-from voxpy.core.signals import Answered, AudioFrames, Signal
+from voxpy.core.signals import Answered, AudioFrames, CommandFailed, Ended, Signal
 from voxpy.errors import InvalidArgumentError
 from voxpy.testing import PeerCall
 
@@ -114,14 +114,22 @@ class SipLine:
             return
         if isinstance(signal, AudioFrames):
             self._hear(signal.pcm)
+        elif isinstance(signal, CommandFailed) and signal.op == "Dial":
+            # The INVITE never left: end the call here, or the softphone would wait for an end
+            # that cannot come.
+            self._record(signal)
+            self._record(Ended(call_id=call.id, code=signal.status or 500, reason="not sent"))
         else:
-            call._on_signal(signal)
-            text = view.signal_line(self.now(), signal)
-            if text is not None:
-                self.out(text)
+            self._record(signal)
             if isinstance(signal, Answered):
                 call.listen()
         self._changed.set()
+
+    def _record(self, signal: Signal) -> None:
+        self.call._on_signal(signal)
+        text = view.signal_line(self.now(), signal)
+        if text is not None:
+            self.out(text)
 
     def _hear(self, pcm: bytes) -> None:
         """Level bars from the tapped audio (8 kHz 16-bit): a line per BARS_PER_LINE bars

@@ -84,3 +84,27 @@ def test_levels_and_meter() -> None:
     assert view.level_db(full) == pytest.approx(0.0, abs=0.01)
     assert view.meter([view.FLOOR_DB, view.FLOOR_DB]) == "   silence"
     assert view.meter([-60.0, -30.0, 0.0]) == " ▄█    0 dBFS"
+
+
+async def test_prompts_are_told_by_ear_over_sip() -> None:
+    import math
+
+    from voxpy.cli.dial_sip import SipLine
+
+    shown: list[str] = []
+    line = SipLine(shown.append, 0.02)
+    tone = b"".join(
+        int(10000 * math.sin(2 * math.pi * 440 * n / 8000)).to_bytes(2, "little", signed=True)
+        for n in range(8000)
+    )
+    quiet = b"\x00\x00" * 800  # 100 ms
+    line._hear(tone)  # 1 s of sound: a prompt starts, one line of bars
+    assert line.prompts() == (1, 0)
+    line._hear(quiet * 3 + tone[:1600] + quiet * 5)  # a 300 ms pause is within the prompt
+    assert line.prompts() == (1, 0)
+    line._hear(quiet)  # the 6th quiet bar in a row ends it
+    assert line.prompts() == (1, 1)
+    line._hear(tone[:1600])
+    assert line.prompts() == (2, 1)
+    assert len(shown) == 2
+    assert shown[0].endswith("heard  ▆▆▆▆▆▆▆▆▆▆  -13 dBFS"), shown

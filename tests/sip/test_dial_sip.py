@@ -34,7 +34,7 @@ async def dial(*args: str) -> tuple[int, str, str]:
 
 async def test_a_script_over_sip_sends_keys_hold_and_info(engine_factory: EngineFactory) -> None:
     engine = await engine_factory(TEST_SCENARIOS / "answer_and_wait.py")
-    # w is one second over SIP: re-INVITEs for hold and unhold do not cross.
+    # Nothing plays, so each w is 1 s: the re-INVITEs for hold and unhold do not cross.
     host_only = engine.contact_uri.replace("voxpy@", "")  # --to gives the user part
     status, out, err = await dial(
         "--sip", host_only, "--to", "200", "--keys", "1 w o w O w i w h"
@@ -46,6 +46,20 @@ async def test_a_script_over_sip_sends_keys_hold_and_info(engine_factory: Engine
         await engine.wait_event(name)
     dialled = engine.find(lambda line: line.get("event") == "call_incoming")
     assert dialled.get("destination") == "200", dialled
+
+
+async def test_a_script_over_sip_waits_for_prompts_by_ear(engine_factory: EngineFactory) -> None:
+    engine = await engine_factory(SCENARIOS / "ivr.py")
+    # w: the menu is heard out (sound, then 600 ms of quiet); 2: voicemail; w: its prompt.
+    status, out, err = await dial("--sip", engine.contact_uri, "--keys", "w 2 w h")
+    assert status == 0, out + err
+    said = [x for x in engine.lines if x.get("name") == "Call.PlaybackStarted"]
+    assert len(said) >= 2, engine.tail()  # the menu, then the voicemail prompt: 2 reached it
+    lines = out.splitlines()
+    pressed = lines.index(next(x for x in lines if "you    pressed 2" in x))
+    hung_up = lines.index(next(x for x in lines if "you    hangup" in x))
+    assert any("heard" in x for x in lines[:pressed])  # the menu, before the key
+    assert any("heard" in x for x in lines[pressed:hung_up])  # the voicemail prompt
 
 
 async def test_a_bad_uri_and_a_refused_call(engine_factory: EngineFactory) -> None:

@@ -10,8 +10,8 @@ h         hang up (Ctrl-D too, at the terminal)
 o / O     hold (re-INVITE sendonly) / take off hold
 i         send a SIP INFO (text/plain "voxpy dial")
 w         (script) wait until the prompt playing now, or one starting within 1 s,
-          has finished; 1 s when no prompt plays (over SIP, where prompts are not
-          seen, always 1 s)
+          has finished; 1 s when no prompt plays. Over SIP prompts are told by ear:
+          sound starts one, 600 ms of quiet ends it
 wN        (script) wait N seconds (``w2``, ``w0.5``)
 ========  =========================================================================
 

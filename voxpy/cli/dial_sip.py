@@ -4,7 +4,8 @@ The peer is :class:`~voxpy.backends.process.ProcessBackend` (a pjsua2 process of
 a loopback port the OS picks), as the test suite uses to call ``voxpy run``/``serve``, and the
 call is the test kit's :class:`~voxpy.testing.PeerCall`. What is said cannot be read from
 outside the server, so the softphone taps what it hears and prints its level: a line per
-second of audio, one bar per 100 ms.
+second of audio, one bar per 100 ms. Prompts are told by ear too (for a script's ``w``): sound
+starts one, QUIET_BARS of quiet end it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ _URI = re.compile(
 LEVEL_MS = 100
 "Audio per meter bar."
 BARS_PER_LINE = 10
+SOUND_DB = -45.0
+"A 100 ms bar above this is sound (G.711 silence measures -60 and below; speech -30 to -10)."
+QUIET_BARS = 6
+"""Bars of quiet that end a prompt: 600 ms, longer than espeak's pause between sentences
+(~400 ms), so a menu of three sentences counts as one prompt."""
 
 
 def target_uri(uri: str, to: str) -> str:
@@ -61,6 +67,9 @@ class SipLine:
         self._changed = asyncio.Event()
         self._pcm = bytearray()
         self._levels: list[float] = []
+        self._sounds = 0
+        self._sounding = 0
+        self._quiet = 0
 
     async def start(self, uri: str, caller: str) -> None:
         self._t0 = asyncio.get_running_loop().time()
@@ -76,7 +85,8 @@ class SipLine:
         return asyncio.get_running_loop().time() - self._t0
 
     def prompts(self) -> tuple[int, int]:
-        return 0, 0  # not visible over SIP: a bare `w` waits PROMPT_WAIT
+        """Prompts as heard: sound that starts, then QUIET_BARS of quiet that end it."""
+        return self._sounds, self._sounds - self._sounding
 
     def failed(self) -> bool:
         return False
@@ -131,6 +141,14 @@ class SipLine:
         if text is not None:
             self.out(text)
 
+    def _prompt(self, level: float) -> None:
+        if level > SOUND_DB:
+            self._sounds += 1 - self._sounding
+            self._sounding, self._quiet = 1, 0
+        elif self._sounding:
+            self._quiet += 1
+            self._sounding = int(self._quiet < QUIET_BARS)
+
     def _hear(self, pcm: bytes) -> None:
         """Level bars from the tapped audio (8 kHz 16-bit): a line per BARS_PER_LINE bars
         that are not all silence."""
@@ -139,6 +157,7 @@ class SipLine:
         while len(self._pcm) >= size:
             chunk, self._pcm[:size] = bytes(self._pcm[:size]), b""
             self._levels.append(view.level_db(chunk))
+            self._prompt(self._levels[-1])
             if len(self._levels) == BARS_PER_LINE:
                 if max(self._levels) > view.FLOOR_DB:
                     self.out(view.line(self.now(), "heard", view.meter(self._levels)))

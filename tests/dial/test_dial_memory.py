@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -94,6 +95,33 @@ def test_a_handler_that_raises_is_shown_and_exits_1_without_a_traceback() -> Non
         "a handler of Call.Connected raised ZeroDivisionError('scenario bug')"
     ]
     assert "the call ended; a scenario handler raised" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+STUCK = """\
+import asyncio
+from voxpy import AppEvents, CallEvents, VoxEngine
+
+async def on_connected(e):
+    await asyncio.Event().wait()  # real I/O that never ends
+
+def on_alerting(e):
+    e.call.add_event_listener(CallEvents.Connected, on_connected)
+    e.call.answer()
+
+VoxEngine.add_event_listener(AppEvents.CallAlerting, on_alerting)
+"""
+
+
+def test_a_script_stuck_on_real_io_says_so_and_exits_1(tmp_path: Path) -> None:
+    scenario = tmp_path / "stuck.py"
+    scenario.write_text(STUCK)
+    done = dial(str(scenario), "--keys", "1 w", "--timeout", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith(
+        "voxpy: virtual time cannot move on: scenario tasks still awaiting real I/O: "
+        "<coroutine object on_connected"
+    ), done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 
 

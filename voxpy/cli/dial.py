@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from voxpy.cli import dial_view as view
 from voxpy.cli.dial_keys import PROMPT_WAIT, Act, Action, Digit, Wait, describe
 from voxpy.core.signals import Signal
+from voxpy.errors import ScenarioError
 from voxpy.testing import PeerCall, ScenarioHarness
 
 EXIT_OK = 0
@@ -94,8 +95,7 @@ class MemoryLine:
 
     def pump(self) -> None:
         """Print what reached the peer since the last look."""
-        signals = getattr(self, "call", None)
-        if signals is None:
+        if getattr(self, "call", None) is None:
             return
         for signal in self.call.signals[self._seen :]:
             self._print(view.signal_line(self.now(), signal))
@@ -123,7 +123,12 @@ class MemoryLine:
             self.pump()
             return done() or self.now() >= until
 
-        await self.h.wait_until(over, seconds + 1, "wait")
+        try:
+            await self.h.wait_until(over, seconds + 1, "wait")
+        except AssertionError as exc:  # virtual time cannot move: a task awaits real I/O
+            lines = str(exc).splitlines() or ["virtual time cannot move"]
+            why = next((x for x in lines if "real I/O" in x), lines[0])
+            raise ScenarioError(f"virtual time cannot move on: {why}") from None
 
     def _on_event(self, _session: Any, event: Any) -> None:
         self.pump()  # what the peer saw first prints first

@@ -78,6 +78,7 @@ def test_a_refused_call_exits_1() -> None:
         ([str(TEST_SCENARIOS / "syntax_error.py")], 2, "voxpy: scenario error: "),
         (["--sip", "127.0.0.1:5060"], 2, "voxpy: bad --sip URI '127.0.0.1:5060'"),
         ([], 2, "voxpy: a SCENARIO file is needed without --sip"),
+        ([IVR, "--sip", "sip:h"], 2, "voxpy: --sip calls a running server: give no SCENARIO"),
     ],
 )
 def test_bad_input_is_one_line_and_no_call(args: list[str], status: int, message: str) -> None:

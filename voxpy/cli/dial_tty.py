@@ -40,6 +40,8 @@ def dial_command(args: Any) -> int:
         configure_logging(args.log_level or "error", args.log_format or "console", quiet)
         script = parse_script(args.keys) if args.keys is not None else None
         uri = target_uri(args.sip, args.to) if args.sip is not None else None
+        if uri is not None and args.scenario is not None:
+            raise InvalidArgumentError("--sip calls a running server: give no SCENARIO with it")
         if uri is None:
             if args.scenario is None:
                 raise InvalidArgumentError("a SCENARIO file is needed without --sip")

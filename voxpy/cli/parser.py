@@ -142,7 +142,9 @@ def _dial_arguments(dial: argparse.ArgumentParser) -> None:
     dial.add_argument(
         "--from", dest="caller", default="+15550100", metavar="CALLERID", help="caller id"
     )
-    dial.add_argument("--custom-data", metavar="TEXT", help="custom data for the session")
+    dial.add_argument(
+        "--custom-data", metavar="TEXT", help="custom data for the session (memory mode)"
+    )
     dial.add_argument(
         "--sip", metavar="URI", help="call a running voxpy at URI (sip:[USER@]HOST[:PORT])"
     )
@@ -154,7 +156,9 @@ def _dial_arguments(dial: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="with --keys: hang up (exit 3) if the call lasts this long after the script",
     )
-    dial.add_argument("--log-level", metavar="LEVEL", help="engine log level (default error)")
+    dial.add_argument(
+        "--log-level", metavar="LEVEL", help="show the engine's log from LEVEL on (default: none)"
+    )
     dial.add_argument("--log-format", metavar="FORMAT", help="auto, json or console")
 
 

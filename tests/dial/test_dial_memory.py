@@ -146,6 +146,8 @@ def test_typing_at_a_terminal_presses_keys_as_the_prompts_go_by() -> None:
         child.expect_exact("Call.PlaybackFinished")  # real time passed: 3.9 s of menu
         child.send("x")
         child.expect_exact("key 'x' does nothing (h hangs up)")
+        child.send("\x1b[A")  # arrow up: not the DTMF digit A
+        child.expect_exact("key '\\x1b[A' does nothing (h hangs up)")
         child.send("2")
         child.expect_exact("you    pressed 2")
         child.expect_exact("said   'Please leave a message after the tone, then press pound.'")

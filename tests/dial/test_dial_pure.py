@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from voxpy.cli import dial_view as view
-from voxpy.cli.dial_keys import Act, Digit, Wait, describe, key_action, parse_script
+from voxpy.cli.dial_keys import (
+    Act,
+    Digit,
+    Wait,
+    describe,
+    key_action,
+    parse_script,
+    split_keys,
+)
 from voxpy.cli.dial_sip import target_uri
 from voxpy.core.signals import Answered, AudioFrames, Ended, Progress
 from voxpy.errors import InvalidArgumentError
@@ -38,6 +46,19 @@ def test_keys_at_the_terminal() -> None:
     assert key_action("q") is None
     assert describe(Digit(digit="#")) == "pressed #"
     assert describe(Wait(seconds=None)) == "wait for the prompt"
+
+
+def test_typed_keys_keep_escape_sequences_whole() -> None:
+    assert split_keys("12#") == ["1", "2", "#"]
+    assert split_keys("\x1b[A1\x1bOP\x1b[15~h\x1b") == [
+        "\x1b[A",
+        "1",
+        "\x1bOP",
+        "\x1b[15~",
+        "h",
+        "\x1b",
+    ]
+    assert key_action("\x1b[A") is None  # not the DTMF digit A
 
 
 def test_sip_uris() -> None:

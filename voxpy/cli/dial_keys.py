@@ -40,6 +40,8 @@ COMMANDS: dict[str, Command] = {
 PROMPT_WAIT = 1.0
 "Seconds a bare ``w`` waits for a prompt to start, and waits in all when none does."
 _WAIT = re.compile(r"w(\d+(?:\.\d+)?)?")
+_TYPED = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?|.", re.S)
+"One key as typed: an escape sequence (an arrow is ESC [ A) or one character."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +70,12 @@ def key_action(key: str) -> Action | None:
         return Digit(digit=key)
     command = COMMANDS.get(key)
     return Act(command=command) if command is not None else None
+
+
+def split_keys(typed: str) -> list[str]:
+    """What the terminal sent, key by key: an arrow or function key stays one (unknown) key
+    rather than becoming ESC, ``[`` and the DTMF digit ``A``."""
+    return _TYPED.findall(typed)
 
 
 def parse_script(script: str) -> list[Action]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from voxpy.cli import dial
-from voxpy.cli.dial_keys import parse_script
+from voxpy.cli.dial_keys import parse_script, split_keys
 from voxpy.cli.dial_sip import SipLine, target_uri
 from voxpy.errors import InvalidArgumentError, ScenarioError, VoxpyError
 from voxpy.log import configure_logging, get_logger
@@ -121,7 +121,7 @@ def terminal_keys() -> Iterator[asyncio.Queue[str | None]]:
             loop.remove_reader(fd)
             keys.put_nowait(None)
             return
-        for key in data.decode("utf-8", "replace"):
+        for key in split_keys(data.decode("utf-8", "replace")):
             keys.put_nowait(key)
 
     if saved is not None:

@@ -45,6 +45,7 @@ def test_a_script_walks_the_ivr_to_voicemail_and_exits_0() -> None:
     assert "Call.PlaybackStarted 'tone:beep' duration=0.5" in events
     assert any(e.startswith("Call.RecordStopped") for e in events)
     assert lines_of(done.stdout, "end") == ["the call ended normally (200)"]
+    assert done.stdout.splitlines()[-1].endswith("end    the call ended normally (200)")
     # Virtual time: the menu (3.9 s of speech) and the beep passed without real waiting.
     assert "[   3.90] you    pressed 2" in done.stdout
     assert done.stderr == ""
@@ -61,7 +62,8 @@ def test_a_script_that_leaves_the_menu_unanswered_hears_it_three_times() -> None
 def test_a_call_that_outlives_the_script_is_hung_up_with_status_3() -> None:
     done = dial(str(TEST_SCENARIOS / "answer_and_wait.py"), "--keys", "1", "--timeout", "30")
     assert done.returncode == 3, done.stdout + done.stderr
-    assert "the call is still up after 30s: hanging up" in done.stdout
+    assert "you    hangup: the call is still up after 30s" in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("end    the call outlived --timeout 30")
 
 
 def test_a_refused_call_exits_1() -> None:

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voxpy.cli import dial_view as view
-from voxpy.cli.dial_keys import PROMPT_WAIT, Act, Action, Digit, Wait, describe
-from voxpy.core.signals import Signal
+from voxpy.cli.dial_keys import PROMPT_WAIT, Act, Action, Digit, Wait, describe, key_action
 from voxpy.errors import ScenarioError
 from voxpy.testing import PeerCall, ScenarioHarness
 
@@ -206,20 +205,23 @@ async def wait_key(line: Line, action: Wait) -> None:
         await line.wait(lambda: ended.code is not None or line.prompts()[1] >= started, 3600.0)
 
 
-def outcome(line: Line, out: Callable[[str], None]) -> int:
-    """The exit status of a finished call, said in one line."""
+Verdict = tuple[int, str]
+"The exit status and the last line to print (after the session's own last events)."
+
+
+def outcome(line: Line) -> Verdict:
+    """The exit status of a finished call and its ``end`` line."""
     call = line.call
     if not call.answered:
-        out(view.line(line.now(), "end", f"the call was not answered ({call.code})"))
-        return EXIT_FAILED
+        return EXIT_FAILED, view.line(line.now(), "end", f"the call was not answered ({call.code})")
     if line.failed():
-        out(view.line(line.now(), "end", "the call ended; a scenario handler raised"))
-        return EXIT_FAILED
-    out(view.line(line.now(), "end", f"the call ended normally ({call.code})"))
-    return EXIT_OK
+        return EXIT_FAILED, view.line(
+            line.now(), "end", "the call ended; a scenario handler raised"
+        )
+    return EXIT_OK, view.line(line.now(), "end", f"the call ended normally ({call.code})")
 
 
-async def run_script(line: Line, script: list[Action], timeout: float, out: Any) -> int:
+async def run_script(line: Line, script: list[Action], timeout: float, out: Any) -> Verdict:
     await line.wait(lambda: line.call.answered or line.call.code is not None, timeout)
     for action in script:
         if line.call.code is not None:
@@ -227,17 +229,17 @@ async def run_script(line: Line, script: list[Action], timeout: float, out: Any)
         await act(line, action, out)
     await line.wait(lambda: line.call.code is not None, timeout)
     if line.call.code is None:
-        out(view.line(line.now(), "end", f"the call is still up after {timeout:g}s: hanging up"))
+        out(view.line(line.now(), "you", f"hangup: the call is still up after {timeout:g}s"))
         line.call.hangup()
         await line.wait(lambda: line.call.code is not None, 5.0)
-        return EXIT_TIMEOUT
-    return outcome(line, out)
+        return EXIT_TIMEOUT, view.line(
+            line.now(), "end", f"the call outlived --timeout {timeout:g}"
+        )
+    return outcome(line)
 
 
-async def run_keys(line: Line, keys: asyncio.Queue[str | None], out: Any) -> int:
+async def run_keys(line: Line, keys: asyncio.Queue[str | None], out: Any) -> Verdict:
     """Interactive: act on keys until the call ends (a closed terminal hangs up)."""
-    from voxpy.cli.dial_keys import key_action
-
     while line.call.code is None:
         try:
             key = await asyncio.wait_for(keys.get(), TICK)
@@ -252,13 +254,4 @@ async def run_keys(line: Line, keys: asyncio.Queue[str | None], out: Any) -> int
             continue
         await act(line, action, out)
     await line.wait(lambda: False, 0)
-    return outcome(line, out)
-
-
-def signal_printer(line_now: Callable[[], float], out: Callable[[str], None]) -> Any:
-    def show(signal: Signal) -> None:
-        text = view.signal_line(line_now(), signal)
-        if text is not None:
-            out(text)
-
-    return show
+    return outcome(line)

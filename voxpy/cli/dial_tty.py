@@ -84,14 +84,17 @@ async def _dial(options: dial.DialOptions) -> int:
         line = dial.MemoryLine(harness, _out, real=options.script is None)
         await line.start(options.to, options.caller)
         if options.script is not None:
-            return await dial.run_script(line, options.script, options.timeout, _out)
-        pacer = dial.Pacer(harness)
-        pacer.start()
-        try:
-            with terminal_keys() as keys:
-                return await dial.run_keys(line, keys, _out)
-        finally:
-            await pacer.stop()
+            status, end = await dial.run_script(line, options.script, options.timeout, _out)
+        else:
+            pacer = dial.Pacer(harness)
+            pacer.start()
+            try:
+                with terminal_keys() as keys:
+                    status, end = await dial.run_keys(line, keys, _out)
+            finally:
+                await pacer.stop()
+    _out(end)  # after the session's last events (Terminating, Terminated at shutdown)
+    return status
 
 
 async def _dial_sip(options: dial.DialOptions) -> int:
@@ -100,11 +103,14 @@ async def _dial_sip(options: dial.DialOptions) -> int:
     try:
         await line.start(options.sip, options.caller)
         if options.script is not None:
-            return await dial.run_script(line, options.script, options.timeout, _out)
-        with terminal_keys() as keys:
-            return await dial.run_keys(line, keys, _out)
+            status, end = await dial.run_script(line, options.script, options.timeout, _out)
+        else:
+            with terminal_keys() as keys:
+                status, end = await dial.run_keys(line, keys, _out)
     finally:
         await line.stop()
+    _out(end)
+    return status
 
 
 @contextlib.contextmanager
@@ -126,7 +132,12 @@ def terminal_keys() -> Iterator[asyncio.Queue[str | None]]:
 
     if saved is not None:
         tty.setcbreak(fd)
-    loop.add_reader(fd, readable)
+    try:
+        loop.add_reader(fd, readable)
+    except PermissionError:  # a regular file (`< keys.txt`): epoll refuses it, and it is all there
+        for key in split_keys(sys.stdin.read()):
+            keys.put_nowait(key)
+        keys.put_nowait(None)
     try:
         yield keys
     finally:

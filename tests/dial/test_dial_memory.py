@@ -172,3 +172,17 @@ def test_ctrl_d_hangs_up() -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_ctrl_c_interrupts_cleanly() -> None:
+    child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
+    try:
+        child.expect_exact("sip    answered")
+        child.sendintr()
+        child.expect_exact("voxpy: interrupted")  # the engine hung up first: no call left
+        child.expect(pexpect.EOF)
+        shown = str(child.before)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 1
+    assert "Traceback" not in shown

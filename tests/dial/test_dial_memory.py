@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -137,6 +138,7 @@ def spawn(*args: str) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
     )
+    child.logfile_read = io.StringIO()  # the whole screen, for the checks after EOF
     child.expect_exact("voxpy dial: calling")
     return child
 
@@ -181,7 +183,7 @@ def test_ctrl_c_interrupts_cleanly() -> None:
         child.sendintr()
         child.expect_exact("voxpy: interrupted")  # the engine hung up first: no call left
         child.expect(pexpect.EOF)
-        shown = str(child.before)
+        shown = child.logfile_read.getvalue()
     finally:
         child.close(force=True)
     assert child.exitstatus == 1

@@ -13,6 +13,10 @@ Watching is event-driven: watchfiles (inotify through Rust's notify crate) watch
 folder - editors save by writing a temporary file and renaming it over the old one, which a
 watch on the file itself would lose - and reports changes to that one name. Modules the
 scenario imports from beside it are not reloaded (they stay in ``sys.modules``).
+
+Cost: one thread blocked in the Rust watcher, waking every 50 ms (watchfiles' ``step``) to
+see whether to stop. Measured idle, side by side on a busy 2-core machine: ``voxpy run
+--reload`` 0.24 s of CPU per 30 s, ``voxpy run`` 0.23 s; the watcher thread itself showed 0.
 """
 
 from __future__ import annotations

@@ -22,6 +22,11 @@ from pydantic_core import PydanticCustomError
 # Pure values, no pjsua2: the wheel's call cap and the SIP defaults have their owner there.
 from voxpy.backends.pjsua2.options import DEFAULTS as PJ
 from voxpy.backends.pjsua2.options import MAX_CALLS_LIMIT, MIN_SE_FLOOR, PjsuaOptions
+from voxpy.core.bridge_rate import (
+    DEFAULT_RESAMPLE_QUALITY,
+    ClockRateSetting,
+    resolve_clock_rate,
+)
 from voxpy.core.overload import OverloadThresholds
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
@@ -168,12 +173,25 @@ class ScenarioSettings(_Section):
 
 
 class MediaSettings(_Section):
-    """Speech, playback media and recordings."""
+    """Speech, playback media, recordings, and the conference bridge's clock."""
 
     tts_provider: Literal["espeak", "gtts"] = "espeak"
     cache_dir: str = Field(default=".voxpy-cache", min_length=1)
     recordings_dir: str = Field(default="recordings", min_length=1)
     fetch_timeout: PositiveSeconds = 12.0
+    clock_rate: ClockRateSetting = "auto"
+    """The bridge's clock (Hz), which prompts are prepared at: auto = 8000 when every codec in
+    sip.codecs is narrowband (G.711, GSM...), 16000 when a wideband one (G722...) is enabled."""
+    resample_quality: int = Field(default=DEFAULT_RESAMPLE_QUALITY, ge=1, le=10)
+    "pjsua's medConfig.quality: 1-2 linear resampling, 3-4 small filter, 5-10 large filter."
+
+    @field_validator("clock_rate", mode="before")
+    @classmethod
+    def _rate(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from an env var: "8000", "AUTO"
+            text = value.strip().lower()
+            return int(text) if text.isdigit() else text
+        return value
 
 
 class QualitySettings(_Section):
@@ -202,7 +220,12 @@ class QualitySettings(_Section):
 class ServerSettings(_Section):
     """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
 
-    workers: int = Field(default=2, ge=1, le=64)
+    workers: int | Literal["auto"] = 2
+    """A number, or auto: sized from cores and memory (voxpy.core.sizing); checked at start
+    against what the ports and file descriptors allow (no fixed cap)."""
+    spawn: Literal["fork", "exec"] = "fork"
+    """fork: workers are forked by a warm zygote (fast, shared memory); exec: one new
+    interpreter per worker (the old path)."""
     worker_host: str = "127.0.0.1"
     worker_port_base: int = Field(default=5071, ge=0, le=65535)
     http_host: str = "0.0.0.0"
@@ -225,6 +248,20 @@ class ServerSettings(_Section):
     "Seconds a finished session's results stay queryable over the API; 0 keeps none."
     session_results_max: int = Field(default=1000, ge=0, le=100_000)
     "Finished sessions' results kept per worker at most (the oldest go first); 0 keeps none."
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        """One clear message rather than one per member of the union."""
+        if value == "auto":
+            return value
+        try:
+            count = int(value) if not isinstance(value, bool | float) else 0
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            raise PydanticCustomError("workers", "should be greater than or equal to 1, or auto")
+        return count
 
     @field_validator("worker_host", "http_host")
     @classmethod
@@ -302,6 +339,12 @@ class Settings(_Section):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     overload: OverloadSettings = Field(default_factory=OverloadSettings)
 
+    def bridge_rate(self) -> int:
+        """The conference bridge's clock rate: ``media.clock_rate`` with ``auto`` resolved
+        from ``sip.codecs``. The endpoint runs at it and the media library prepares prompts
+        at it, so both read it here."""
+        return resolve_clock_rate(self.media.clock_rate, self.sip.codecs)
+
     def pjsua_options(self, **overrides: Any) -> PjsuaOptions:
         """The pjsua2 backend's options from these settings (``overrides`` win): one place
         for ``voxpy run`` and the test harness."""
@@ -322,6 +365,8 @@ class Settings(_Section):
             "session_expires": sip.session_expires,
             "min_se": sip.min_se,
             "overload": self.overload_thresholds(),
+            "clock_rate": self.bridge_rate(),
+            "resample_quality": self.media.resample_quality,
         }
         return PjsuaOptions(**{**values, **overrides})
 

@@ -180,6 +180,9 @@ class ServeProcess(JsonLogProcess):
         for line in self.find_all("worker_started"):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(line["pid"]), signal.SIGKILL)
+        for line in self.find_all("zygote_started"):  # its own group; its workers die with it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line["pid"]), signal.SIGKILL)
         for line in self.find_all("kamailio_started"):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(int(line["pid"]), signal.SIGKILL)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import LegMedia, MediaSim
-from voxpy.backends.memory_streams import StreamSim
+from voxpy.backends.memory_streams import WIRE_RATE, StreamSim
 from voxpy.backends.memory_units import UnitSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
@@ -80,12 +80,13 @@ class MemoryNetwork:
     """Connects exactly two :class:`MemoryBackend` endpoints.
 
     ``clock`` (the test kit's virtual clock) times playbacks; without one they end at once.
+    ``wire_rate`` is the rate fed audio travels at between legs (the harness: the bridge's).
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, wire_rate: int = WIRE_RATE) -> None:
         self.endpoints: list[MemoryBackend] = []
         self.media = MediaSim(clock)
-        self.streams = StreamSim(self.media)
+        self.streams = StreamSim(self.media, wire_rate)
         self.dialog = DialogSim(self.media)
         self.units = UnitSim(self.media)
         self._ids = itertools.count(1)

@@ -5,8 +5,9 @@ clock jumps through it). Each tick, every feed whose leg has media pops one fram
 its buffer is empty) and counts it as played, as the pjsua2 FeedPort does; every tap gets one
 frame of what its leg's far end sends: that leg's feed, or the audio of a leg bridged into it
 (SendMedia) when that leg's far end feeds, else silence. Playbacks carry no audio in memory
-mode, so a tap hears them as silence. Frames travel at 16 kHz and are resampled to each tap's
-rate. A feed is the leg's source like a playback: a Play or SendMedia replaces it silently, and
+mode, so a tap hears them as silence. Frames travel at the wire rate, the configured bridge
+clock (16 kHz unless the harness passes another), and are resampled to each tap's rate. A
+feed is the leg's source like a playback: a Play or SendMedia replaces it silently, and
 StartFeed replaces a playback. Without a clock, FeedAudio plays at once.
 """
 
@@ -25,8 +26,10 @@ from voxpy.errors import InvalidArgumentError
 
 TICK_S = FRAME_MS / 1000
 WIRE_RATE = 16000
-"The rate frames travel at between a feed and the taps that hear it."
-WIRE_FRAME = frame_bytes(WIRE_RATE)
+"""The default rate frames travel at between a feed and the taps that hear it. The harness
+passes the bridge's clock instead, so memory resamples where pjsua2's bridge would: with an
+8 kHz bridge an 8 kHz feed reaches an 8 kHz tap untouched, as over pjsua2 (the 16 kHz wire's
+linear resampling took 0.7 dB off a 1 kHz tone there)."""
 
 
 @dataclass(eq=False)
@@ -34,22 +37,25 @@ class MemoryFeedPort:
     """The memory stand-in for the pjsua2 FeedPort: a queue the tick pops, a played count."""
 
     sample_rate: int
+    wire_rate: int = WIRE_RATE
     frames: deque[tuple[bytes, int]] = field(default_factory=deque)
     played: int = 0
     to_wire: Resampler = field(init=False)
+    wire_frame: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.to_wire = Resampler(self.sample_rate, WIRE_RATE)
+        self.to_wire = Resampler(self.sample_rate, self.wire_rate)
+        self.wire_frame = frame_bytes(self.wire_rate)
 
     def pop(self) -> bytes:
         """One frame at the wire rate (silence when nothing is queued)."""
         try:
             pcm, real = self.frames.popleft()
         except IndexError:
-            return bytes(WIRE_FRAME)
+            return bytes(self.wire_frame)
         self.played += real
         out = self.to_wire.convert(pcm)
-        return out[:WIRE_FRAME].ljust(WIRE_FRAME, b"\0")
+        return out[: self.wire_frame].ljust(self.wire_frame, b"\0")
 
 
 @dataclass(eq=False)
@@ -57,11 +63,12 @@ class MemoryTap:
     call_id: str
     tap_id: str
     sample_rate: int
+    wire_rate: int = WIRE_RATE
     resampler: Resampler = field(init=False)
     chunker: FrameChunker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.resampler = Resampler(WIRE_RATE, self.sample_rate)
+        self.resampler = Resampler(self.wire_rate, self.sample_rate)
         self.chunker = FrameChunker(frame_bytes(self.sample_rate))
 
     def hear(self, wire_frame: bytes) -> sig.AudioFrames | None:
@@ -74,8 +81,10 @@ class MemoryTap:
 class StreamSim:
     """Taps and feeds of one memory network; see the module docstring."""
 
-    def __init__(self, media: MediaSim) -> None:
+    def __init__(self, media: MediaSim, wire_rate: int = WIRE_RATE) -> None:
         self.media = media
+        self.wire_rate = wire_rate
+        self._silence = bytes(frame_bytes(wire_rate))
         self.feeds: dict[str, Feed[MemoryFeedPort]] = {}
         "The feed that is each leg's source, by the leg's call id."
         self.taps: dict[str, dict[str, MemoryTap]] = {}
@@ -122,7 +131,7 @@ class StreamSim:
             if command.tap_id in taps:
                 self._failed(leg, command, f"tap {command.tap_id!r} is already running")
             else:
-                taps[command.tap_id] = MemoryTap(leg.call_id, command.tap_id, rate)
+                taps[command.tap_id] = MemoryTap(leg.call_id, command.tap_id, rate, self.wire_rate)
         elif isinstance(command, cmd.StopTap):
             if taps.pop(command.tap_id, None) is None:
                 self._failed(leg, command, f"no tap {command.tap_id!r} on this call")
@@ -132,7 +141,7 @@ class StreamSim:
                 self._failed(leg, command, f"feed {command.feed_id!r} is already running")
                 return
             self.media.clear_source(leg)
-            port = MemoryFeedPort(rate)
+            port = MemoryFeedPort(rate, self.wire_rate)
             self.feeds[leg.call_id] = Feed(leg.call_id, command.feed_id, port)
         else:
             assert isinstance(command, cmd.FeedAudio | cmd.ClearFeed | cmd.StopFeed)
@@ -197,19 +206,19 @@ class StreamSim:
         """What ``leg`` receives this tick: what its far end sends, fed or bridged."""
         far = leg.far
         if far is None:
-            return bytes(WIRE_FRAME)
+            return self._silence
         if far.mix is not None:  # a conference: the sum of the mixed legs' far ends' voices
             if far.muted:
-                return bytes(WIRE_FRAME)
+                return self._silence
             ends = [self.media.legs.get(s) for s in far.mix if s != far.call_id]
             voices = [sent[e.far.call_id] for e in ends if e and e.far and e.far.call_id in sent]
-            return mix(voices) or bytes(WIRE_FRAME)
+            return mix(voices) or self._silence
         if far.call_id in self.feeds:
-            return sent.get(far.call_id, bytes(WIRE_FRAME))
+            return sent.get(far.call_id, self._silence)
         for other in self.media.legs.values():  # a leg whose far end's audio goes into ``far``
             if far.call_id in other.sends_to and other.far is not None:
-                return sent.get(other.far.call_id, bytes(WIRE_FRAME))
-        return bytes(WIRE_FRAME)
+                return sent.get(other.far.call_id, self._silence)
+        return self._silence
 
     def _play_at_once(self, leg: LegMedia, feed: Feed[MemoryFeedPort]) -> None:
         """No clock: everything fed is played (and heard) now."""

@@ -126,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
             "a version that does not compile or raises at import is logged and not used "
             "(scenario.reload)",
         )
-    serve.add_argument("--workers", type=int, metavar="N", help="worker processes, 4 calls each")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="worker processes, 4 calls each, or auto (sized from cores and memory)",
+    )
     serve.add_argument(
         "--http-host", metavar="ADDRESS", help="management API address (server.http_host)"
     )
@@ -160,6 +165,18 @@ def _dial_arguments(dial: argparse.ArgumentParser) -> None:
         "--log-level", metavar="LEVEL", help="show the engine's log from LEVEL on (default: none)"
     )
     dial.add_argument("--log-format", metavar="FORMAT", help="auto, json or console")
+
+
+def _workers(value: str) -> int | str:
+    """``--workers``: a number (checked with the settings) or ``auto``."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of workers or auto, got {value!r}"
+        ) from None
 
 
 _OVERRIDES = (

@@ -101,9 +101,15 @@ def to_wav(src: Path, dst: Path, rate: int = 16000, *, tempo: float = 1.0) -> fl
 
 def wav_duration(path: Path) -> float:
     """Duration in seconds of a PCM WAV file; MediaError if it is not one."""
+    return wav_shape(path)[1]
+
+
+def wav_shape(path: Path) -> tuple[int, float]:
+    """``(sample_rate, seconds)`` of a PCM WAV file; MediaError if it is not one."""
     try:
         with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / wav.getframerate()
+            rate = wav.getframerate()
+            return rate, wav.getnframes() / rate
     except (OSError, EOFError, wave.Error) as exc:
         raise MediaError(f"cannot read WAV {path.name}: {exc}") from exc
 

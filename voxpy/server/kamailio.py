@@ -22,6 +22,7 @@ from typing import Any
 from voxpy.config import Settings
 from voxpy.core.edge import ALLOW, MAX_PKT_LEN
 from voxpy.core.edge import KNOWN_METHODS as EDGE_METHODS
+from voxpy.core.sizing import kamailio_shm_mb
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.log import get_logger
 from voxpy.server.procs import LineRelay, describe_exit, free_port, wait_exit
@@ -222,7 +223,8 @@ async def start(
     for attempt in range(1, PORT_TRIES + 1):
         cfg = write_config(settings, run_dir, sip_port, destinations)
         await check_config(server.kamailio_bin, cfg)
-        kamailio = Kamailio(server.kamailio_bin, cfg, run_dir, server.kamailio_shm_mb)
+        shm = kamailio_shm_mb(server.kamailio_shm_mb, len(destinations))
+        kamailio = Kamailio(server.kamailio_bin, cfg, run_dir, shm)
         try:
             await kamailio.start()
             return kamailio, sip_port

@@ -8,17 +8,24 @@ start sessions the supervisor never hears about).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import resource
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from voxpy.config import Settings
+from voxpy.core.sizing import Machine, auto_workers, check_workers
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.server.kamailio import free_sip_port
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 
 MIN_RTP_PORTS = 8
 "Four calls, an RTP and an RTCP port each."
+NO_RANGE_RTP_PORTS = 100
+"Without rtp.port_range, worker i starts at rtp.port + 100 i."
 OWNERS_KEPT = 10_000
 
 
@@ -46,7 +53,7 @@ class PortPlan:
     workers: list[tuple[int, int, int]]
 
 
-def plan_ports(settings: Settings) -> PortPlan:
+def plan_ports(settings: Settings, workers: int | None = None) -> PortPlan:
     """Fixed ports from the config; RTP split between workers.
 
     ``sip.port = 0`` picks a free port for Kamailio now, which cannot report one the OS chose
@@ -54,7 +61,9 @@ def plan_ports(settings: Settings) -> PortPlan:
     ``worker_port_base = 0`` stays 0 for the workers to bind and report.
     """
     server, rtp = settings.server, settings.rtp
-    n = server.workers
+    n = workers if workers is not None else server.workers
+    if not isinstance(n, int):
+        raise ConfigError("resolve auto first (resolve_workers)", field="server.workers")
     taken: set[int] = set()
 
     def pick(base: int, i: int) -> int:
@@ -77,28 +86,79 @@ def plan_ports(settings: Settings) -> PortPlan:
                 field="rtp.port_range",
             )
     else:
-        share = 100  # no range: pjsua scans upwards from each worker's own first port
+        share = NO_RANGE_RTP_PORTS  # no range: pjsua scans upwards from each worker's first
     plan = [(sip_ports[i], rtp.port + i * share, share if rtp.port_range else 0) for i in range(n)]
     return PortPlan(sip, plan)
 
 
-async def wait_placed(workers: list[Worker], stop: asyncio.Event, timeout: float) -> bool:
+def machine(settings: Settings) -> Machine:
+    """This machine's figures for :mod:`voxpy.core.sizing`, after raising the soft limit of
+    open files to the hard one (each worker costs the supervisor ~16 descriptors)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+    base, rtp = settings.server.worker_port_base, settings.rtp
+    return Machine(
+        cores=len(os.sched_getaffinity(0)),
+        memory_available=_mem_available(),
+        open_files=soft,
+        rtp_ports=rtp.port_range or 65536 - rtp.port,
+        rtp_ports_per_worker=MIN_RTP_PORTS if rtp.port_range else NO_RANGE_RTP_PORTS,
+        sip_ports=65536 - base if base else 0,
+    )
+
+
+def _mem_available() -> int:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def resolve_workers(settings: Settings) -> tuple[int, dict[str, Any]]:
+    """``server.workers`` as a number (``auto`` sized here), and what decided it (logged);
+    raises ConfigError for more workers than the ports or descriptors allow."""
+    facts = machine(settings)
+    wanted = settings.server.workers
+    sizing = auto_workers(facts)
+    why: dict[str, Any] = {
+        "cores": facts.cores,
+        "memory_available_mb": facts.memory_available >> 20,
+        "open_files": facts.open_files,
+        "most": sizing.most,
+    }
+    if wanted == "auto":
+        why |= {"by_cpu": sizing.by_cpu, "by_memory": sizing.by_memory,
+                "limited_by": sizing.limited_by}  # fmt: skip
+        return sizing.workers, {"auto": True, **why}
+    check_workers(wanted, facts)
+    return wanted, {"auto": False, **why}
+
+
+async def wait_placed(workers: list[Worker], stop: asyncio.Event, stall: float) -> bool:
     """Wait until every worker's SIP port is known (its first ready; a crash is retried by
-    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced on timeout."""
-    waits: list[asyncio.Future[Any]] = [
-        asyncio.ensure_future(asyncio.gather(*(w.placed.wait() for w in workers))),
-        asyncio.ensure_future(stop.wait()),
-    ]
-    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    for wait in waits:
-        wait.cancel()
-    if stop.is_set():
-        return False
-    missing = [w.index for w in workers if not w.placed.is_set()]
-    if missing:
-        raise WorkersNotPlaced(
-            f"worker(s) {missing} did not come up in {timeout:.0f} s (see their log)"
-        )
+    the worker's own loop). False if ``stop`` came first; raises WorkersNotPlaced when no
+    worker came up for ``stall`` seconds: a big pool starting slowly but steadily (starts
+    are bounded, :func:`~voxpy.server.spawn.start_slots`) never fails for its size."""
+    pending = [w for w in workers if not w.placed.is_set()]
+    while pending:
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        waits += [asyncio.ensure_future(w.placed.wait()) for w in pending]
+        done, _ = await asyncio.wait(waits, timeout=stall, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if stop.is_set():
+            return False
+        if not done:
+            missing = [w.index for w in pending]
+            raise WorkersNotPlaced(
+                f"worker(s) {missing} did not come up, none for {stall:.0f} s (see their log)"
+            )
+        pending = [w for w in pending if not w.placed.is_set()]
     return True
 
 

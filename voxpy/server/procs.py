@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import signal
 import socket
@@ -66,14 +67,61 @@ async def wait_exit(proc: asyncio.subprocess.Process, timeout: float | None = No
 
     Not ``proc.wait()``: on Python 3.11 that also waits until the child's pipes close, which
     never happens while a grandchild it left behind still holds them (Kamailio's processes).
+    Waits on a pidfd (readable once the process ended), so nothing polls while it runs: the
+    supervisor's idle CPU no longer grows with its children (it polled every 50 ms, ~0.03 %
+    of a core per child). The child watcher reaps in its own time: a few ticks after the exit.
     """
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    while proc.returncode is None:
-        if deadline is not None and loop.time() > deadline:
-            raise TimeoutError
-        await asyncio.sleep(0.05)
+    if proc.returncode is None:
+        await wait_pid(proc.pid, timeout)
+    while proc.returncode is None:  # exited: only the watcher's reaping is left
+        await asyncio.sleep(0.005)
     return proc.returncode
+
+
+async def wait_pid(pid: int, timeout: float | None = None) -> None:
+    """Return once process ``pid`` ended (any process, not only our children); raises
+    TimeoutError after ``timeout``. A pid that is already gone returns at once."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        await wait_pidfd(pidfd, timeout)
+    finally:
+        os.close(pidfd)
+
+
+async def wait_pidfd(pidfd: int, timeout: float | None = None) -> None:
+    """Return once the process behind ``pidfd`` ended; raises TimeoutError after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def exited() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_reader(pidfd, exited)
+    try:
+        await asyncio.wait_for(done, timeout)
+    finally:
+        loop.remove_reader(pidfd)
+
+
+READY_FD_ENV = "VOXPY_READY_FD"
+"The pipe a `voxpy serve` worker writes one line to once its control API listens."
+
+
+def notify_ready() -> None:
+    """Tell the supervisor this worker is ready (its control API answers), without it polling.
+
+    Nothing happens when the worker was not given a ready pipe (``voxpy run`` by hand)."""
+    value = os.environ.pop(READY_FD_ENV, "")
+    if not value.isdigit():
+        return
+    with contextlib.suppress(OSError):
+        os.write(int(value), b"ready\n")
+    with contextlib.suppress(OSError):
+        os.close(int(value))
 
 
 def describe_exit(returncode: int) -> dict[str, Any]:

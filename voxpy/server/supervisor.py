@@ -48,16 +48,18 @@ from voxpy.server.kamailio import (
 )
 from voxpy.server.kamailio import start as start_front
 from voxpy.server.metrics import WorkerSample, exposition
-from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, wait_placed
+from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, resolve_workers, wait_placed
 from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
+from voxpy.server.spawn import ExecLauncher, Launcher, launcher, start_slots
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker, WorkerSpec, worker_argv
 
 DRAIN_POLL_S = 0.25
 DRAIN_REPORT_S = 5.0
 INSTALL_HINT = "apt-get install kamailio"
 PLACE_TIMEOUT_S = 60.0
-"How long start-up waits for every worker's first ready (each try has READY_TIMEOUT_S)."
+"""Start-up fails when no worker came up for this long (each try has READY_TIMEOUT_S); a big
+pool that keeps coming up takes as long as it needs."""
 
 
 def kamailio_missing(binary: str) -> str | None:
@@ -82,13 +84,17 @@ class Supervisor:
         self._token = secrets.token_urlsafe(24)
         self._stop = asyncio.Event()
         self._hurry = asyncio.Event()
-        self.ports = plan_ports(settings)  # may raise ConfigError: before the temp dir exists
+        # May raise ConfigError (too many workers for the ports or descriptors): before the
+        # temp dir exists.
+        self.workers, self._sizing = resolve_workers(settings)
+        self.ports = plan_ports(settings, self.workers)
         self._own_run_dir = not settings.server.run_dir
         self.run_dir = Path(
             settings.server.run_dir or tempfile.mkdtemp(prefix="voxpy-serve-", dir="/tmp")
         )
         self.kamailio: Kamailio | None = None
         self.pool: Pool | None = None
+        self.launcher: Launcher = ExecLauncher()
         self.api = PublicApi(self, settings.server)
         self.conferences = ConferenceService(self._token, self._worker_sip_uri, self._log)
         "Where each named conference's pieces run (workers ask over a unix socket)."
@@ -109,6 +115,10 @@ class Supervisor:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             check_socket_dir(self.run_dir)  # before any worker binds its control socket there
             await self.conferences.start(self.run_dir / "conferences.sock")
+            self._log.info("workers_sized", workers=self.workers, spawn=server.spawn,
+                           **self._sizing)  # fmt: skip
+            self.launcher = launcher(server.spawn, self.run_dir / "zygote.sock")
+            starts = asyncio.Semaphore(start_slots())
             self.pool = Pool(
                 [
                     Worker(
@@ -117,6 +127,8 @@ class Supervisor:
                         backoff=(server.restart_backoff, server.restart_backoff_max),
                         on_up=self._worker_up,
                         on_down=self._worker_down,
+                        launcher=self.launcher,
+                        starts=starts,
                     )
                     for spec in self._specs()
                 ]
@@ -327,6 +339,7 @@ class Supervisor:
         if self.pool is not None:
             wait = self.settings.timeouts.shutdown + 5
             await asyncio.gather(*(w.stop(wait) for w in self.pool.workers))
+        await self.launcher.close()
         if self.kamailio is not None:
             await self.kamailio.stop()
         for task in self._tasks:

@@ -1,13 +1,16 @@
 """Worker slots: each keeps one ``voxpy run --control-socket`` process alive.
 
-A slot starts its worker, waits until the control API (a unix socket in the run directory)
-answers, then waits for the process to end. A worker asked for SIP port 0 binds one the OS
-picks and reports it in ``/status``; the slot keeps that port for later starts, because
-Kamailio's dispatcher list names it (see :attr:`Worker.placed`). An exit it did not ask for
-is logged with the exit code or signal and the last stderr lines, and the worker is started
-again after a backoff that doubles with each crash in a row
-(:func:`~voxpy.server.procs.backoff_delay`) and resets once a worker stayed up for
-:data:`STABLE_S`. ``on_up``/``on_down`` let the supervisor steer Kamailio.
+A slot starts its worker through a launcher (forked by the zygote, or exec'd:
+:mod:`voxpy.server.spawn`), waits for the line the worker writes on its ready pipe once its
+control API (a unix socket in the run directory) listens, asks ``/status`` once, then waits
+for the process to end; nothing polls. At most ``starts`` workers start at once. A worker
+asked for SIP port 0 binds one the OS picks and reports it in ``/status``; the slot keeps
+that port for later starts, because Kamailio's dispatcher list names it (see
+:attr:`Worker.placed`). An exit it did not ask for is logged with the exit code or signal
+and the last stderr lines, and the worker is started again after a backoff that doubles
+with each crash in a row (:func:`~voxpy.server.procs.backoff_delay`) and resets once a
+worker stayed up for :data:`STABLE_S`. ``on_up``/``on_down`` let the supervisor steer
+Kamailio.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,9 +29,12 @@ from typing import Any
 import aiohttp
 
 from voxpy.log import get_logger
-from voxpy.server.procs import LineRelay, backoff_delay, describe_exit, wait_exit
+from voxpy.server.procs import LineRelay, backoff_delay, describe_exit
+from voxpy.server.spawn import Child, Launcher
 
 READY_TIMEOUT_S = 30.0
+"""From the start of one worker (it holds a start slot) to its ready line; starts beyond the
+slots wait their turn without this clock running, so a slow but progressing pool never fails."""
 STABLE_S = 10.0
 CONTROL_TIMEOUT_S = 5.0
 
@@ -69,6 +77,8 @@ class Worker:
         backoff: tuple[float, float],
         on_up: Callable[[Worker], Awaitable[None]],
         on_down: Callable[[Worker], Awaitable[None]],
+        launcher: Launcher,
+        starts: asyncio.Semaphore,
     ) -> None:
         self.spec = spec
         self.index = spec.index
@@ -93,7 +103,9 @@ class Worker:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._backoff = backoff
         self._on_up, self._on_down = on_up, on_down
-        self._proc: asyncio.subprocess.Process | None = None
+        self._launcher, self._starts = launcher, starts
+        self._child: Child | None = None
+        self._ready_fd = -1
         self._stopping = asyncio.Event()
         self._log = get_logger("voxpy.supervisor").bind(worker=spec.index)
 
@@ -106,50 +118,34 @@ class Worker:
         while not self._stopping.is_set():
             started = loop.time()
             relay = LineRelay("worker", {"worker": self.index})
-            try:
-                proc = await asyncio.create_subprocess_exec(
-                    *self.spec.argv,
-                    "--sip-port",
-                    str(self.sip_port),
-                    env=dict(self.spec.env),
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                    process_group=0,  # signals to our group (Ctrl-C) must not skip the drain
-                )
-            except OSError as exc:  # out of processes or file descriptors: try again later
-                self._log.error("worker_spawn_failed", error=str(exc))
+            async with self._starts:  # bounded: 100 at once on 2 cores is slower than in turn
+                child = await self._spawn()
+                if child is not None:
+                    reader = asyncio.create_task(relay.run(child.stderr))
+                    status = await self._wait_ready(child)
+            if child is None:
                 failures += 1
                 await self._pause(failures)
                 continue
-            self._proc, self.pid = proc, proc.pid
-            assert proc.stderr is not None
-            reader = asyncio.create_task(relay.run(proc.stderr))
-            self._log.info(
-                "worker_started",
-                pid=proc.pid,
-                sip_port=self.sip_port,
-                control_socket=str(self.spec.control_socket),
-                restarts=self.restarts,
-            )
-            status = await self._wait_ready(proc)
             if status is not None:
                 self._place(status)
                 self.ready = True
-                self._log.info("worker_ready", pid=proc.pid, uri=self.sip_uri)
+                self._log.info("worker_ready", pid=child.pid, uri=self.sip_uri,
+                               forked=self._launcher.forked)  # fmt: skip
                 await self._on_up(self)
-            code = await wait_exit(proc)
+            code = await child.wait()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(reader, CONTROL_TIMEOUT_S)
+            child.close()
             uptime = loop.time() - started
             was_ready, self.ready = self.ready, False
             self.last_exit = describe_exit(code)
             if self._stopping.is_set():
-                self._log.info("worker_stopped", pid=proc.pid, **self.last_exit)
+                self._log.info("worker_stopped", pid=child.pid, **self.last_exit)
                 break
             self._log.error(
                 "worker_exited",
-                pid=proc.pid,
+                pid=child.pid,
                 uptime=round(uptime, 1),
                 stderr_tail=list(relay.tail)[-8:],
                 **self.last_exit,
@@ -157,7 +153,32 @@ class Worker:
             await self._on_down(self)
             failures = 1 if was_ready and uptime >= STABLE_S else failures + 1
             await self._pause(failures)
-        self._proc = None
+        self._child = None
+
+    async def _spawn(self) -> Child | None:
+        """Start one worker process with a fresh ready pipe; None if the system refused."""
+        if self._stopping.is_set():
+            return None
+        ready_r, ready_w = os.pipe()
+        try:
+            child = await self._launcher.start_child(
+                (*self.spec.argv, "--sip-port", str(self.sip_port)), self.spec.env, ready_w
+            )
+        except OSError as exc:  # out of processes or file descriptors: try again later
+            os.close(ready_r)
+            self._log.error("worker_spawn_failed", error=str(exc))
+            return None
+        finally:
+            os.close(ready_w)  # the child has its copy: EOF once it is gone
+        self._child, self.pid, self._ready_fd = child, child.pid, ready_r
+        self._log.info(
+            "worker_started",
+            pid=child.pid,
+            sip_port=self.sip_port,
+            control_socket=str(self.spec.control_socket),
+            restarts=self.restarts,
+        )
+        return child
 
     @property
     def sip_uri(self) -> str:
@@ -184,35 +205,57 @@ class Worker:
         if not self._stopping.is_set():
             self.restarts += 1
 
-    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> dict[str, Any] | None:
-        """The worker's first ``/status``, or None if it died, hung or we were stopped."""
-        deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
-        while proc.returncode is None and not self._stopping.is_set():
-            with contextlib.suppress(ControlError, aiohttp.ClientError, TimeoutError):
-                return await self.status()
-            if asyncio.get_running_loop().time() > deadline:
-                self._log.error("worker_not_ready", pid=proc.pid, timeout=READY_TIMEOUT_S)
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                return None
-            await asyncio.sleep(0.1)
-        return None
+    async def _wait_ready(self, child: Child) -> dict[str, Any] | None:
+        """The worker's first ``/status`` once it wrote its ready line, or None if it died,
+        hung or we were stopped. Nothing polls: the ready pipe's line (or EOF) wakes us."""
+        loop = asyncio.get_running_loop()
+        line: asyncio.Future[bytes] = loop.create_future()
+        fd = self._ready_fd
+
+        def readable() -> None:
+            if not line.done():
+                try:
+                    line.set_result(os.read(fd, 64))
+                except OSError:
+                    line.set_result(b"")
+
+        loop.add_reader(fd, readable)
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
+        waits: list[asyncio.Future[Any]] = [line, stopping]
+        try:
+            done, _ = await asyncio.wait(
+                waits, timeout=READY_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+            stopping.cancel()
+        if not done:
+            self._log.error("worker_not_ready", pid=child.pid, timeout=READY_TIMEOUT_S)
+            child.send_signal(signal.SIGKILL)
+            return None
+        if line not in done or not line.result():
+            return None  # stopped, or it died before it was ready (its exit is logged)
+        try:
+            return await self.status()
+        except CONTROL_ERRORS as exc:
+            self._log.error("worker_status_failed", pid=child.pid, error=str(exc))
+            child.send_signal(signal.SIGKILL)
+            return None
 
     async def stop(self, timeout: float) -> None:
         """SIGTERM the worker (it hangs up its calls and exits); SIGKILL after ``timeout``."""
         self._stopping.set()
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
+        child = self._child
+        if child is None or child.returncode is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
+        child.send_signal(signal.SIGTERM)
         try:
-            await wait_exit(proc, timeout)
+            await child.wait(timeout)
         except TimeoutError:
-            self._log.warning("worker_kill", pid=proc.pid, after=timeout)
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await wait_exit(proc)
+            self._log.warning("worker_kill", pid=child.pid, after=timeout)
+            child.send_signal(signal.SIGKILL)
+            await child.wait()
 
     async def close(self) -> None:
         """Release the control connection (after :meth:`stop` and the end of :meth:`run`)."""

@@ -89,7 +89,8 @@ class ScenarioHarness:
             self.clock = VirtualClock()
             self.clock.idle = self._idle_before_tick
             self._scenario_tasks.install()
-            network = MemoryNetwork(self.clock)
+            # Audio moves at the bridge's clock, where a pjsua2 worker's bridge would run.
+            network = MemoryNetwork(self.clock, wire_rate=self.settings.bridge_rate())
             engine_backend: Backend = network.endpoint(
                 "voxpy", self.settings.sip.max_calls, overload=self._overload
             )

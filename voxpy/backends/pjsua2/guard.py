@@ -3,13 +3,11 @@
 pjsua2's asserts are compiled in, so input that would reach one must never reach pjsua. This
 module is registered through ctypes at priority 12 (after the transport layer's 8, before the
 transaction layer's 16): it sees every parsed request first, asks the pure policy
-(:func:`voxpy.core.edge.inspect_request`), the overload gate (:mod:`voxpy.core.overload`:
-503 + Retry-After while the CPU or the media clock is late) and
-:class:`voxpy.core.admission.KeyBudget`, and answers a refusal statelessly so nothing of it is
-kept. On the way out it renames pjsua's
-``User-Agent`` in responses to ``Server`` and drops ``Warning`` (pjsua puts pjmedia's error
-names and our host name there), and logs every error response pjsua sends, which pjsua itself
-never does.
+(:func:`voxpy.core.edge.inspect_request`), the overload gate (:mod:`voxpy.core.overload`: 503
++ Retry-After while the CPU or the media clock is late) and the key budget
+(:class:`voxpy.core.admission.KeyBudget`), and refuses statelessly so nothing is kept. On the
+way out it renames pjsua's ``User-Agent`` to ``Server``, drops ``Warning`` (pjmedia's error
+names, our host name) and logs every error response pjsua sends, which pjsua never does.
 
 The struct offsets (``pjsip_abi.py``) are those of this wheel. They are checked on every
 message against what pjsip reports through its own accessors (``pjsip_rx_data_get_info``,
@@ -289,14 +287,9 @@ class EdgeGuard:
         skipped = self._lines.take(time.monotonic())
         if skipped is None:
             return
-        self._log.warning(
-            "edge_refused",
-            code=refusal.code,
-            reason=refusal.why,
-            source=source,
-            method=method,
-            **({"suppressed": skipped} if skipped else {}),
-        )
+        extra = {"suppressed": skipped} if skipped else {}
+        self._log.warning("edge_refused", code=refusal.code, reason=refusal.why, source=source,
+                          method=method, **extra)  # fmt: skip
 
     # -- TCP connections -----------------------------------------------------------------------
 
@@ -306,6 +299,12 @@ class EdgeGuard:
             self.tcp.poll(now)
         if self.overload is not None and self.enabled:
             self.overload.poll(now, self._lib.pjsua_call_get_count)
+
+    @property
+    def gate_closed(self) -> bool:
+        """Only :meth:`poll` reopens the TCP gate (closed connections age out), so the
+        owner keeps its short poll meanwhile."""
+        return self.tcp is not None and self.tcp.gate.closed
 
     def release(self) -> None:
         """Before libDestroy: no more kernel filtering once pjsip stops reading."""

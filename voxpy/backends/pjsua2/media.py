@@ -305,6 +305,12 @@ class Media:
                 self._emit_report(lm.source)
         self._graves.reap()
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing here needs the owner's short poll: no leg, unit or object awaiting its end."""
+        units = self._units.units
+        return not (self._legs or self._graves or units.players or units.recorders)
+
     def release(self) -> None:
         """Drop every media object (legs are ended or abandoned); blocks up to a few seconds."""
         legs, self._legs = list(self._legs.values()), {}

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voxpy.core.bridge_rate import (
+    CLOCK_RATES,
+    DEFAULT_RESAMPLE_QUALITY,
+    WIDEBAND,
+)
 from voxpy.core.limits import MAX_CALLS
 from voxpy.core.overload import OverloadThresholds
 from voxpy.errors import ConfigError
@@ -32,7 +37,11 @@ class PjsuaOptions:
     ``rtp_port_range=0`` lets pjsua use any port above ``rtp_port``. ``sip_log_level`` (1-6)
     forwards pjsip's own log lines to the logger; 0 keeps pjsip quiet. ``measure_rx_audio``
     counts the seconds of non-silent audio each leg receives, for ``ReportAudio`` (the test
-    peer turns it on; it costs a Python callback per leg every 20 ms).
+    peer turns it on; it costs a Python callback per leg every 20 ms). ``clock_rate`` is the
+    conference bridge's (and the null sound device's) clock, already resolved from
+    ``media.clock_rate`` (:func:`voxpy.core.bridge_rate.resolve_clock_rate`);
+    ``resample_quality`` is pjsua's medConfig.quality (1-2 linear, 3-4 small filter, 5-10
+    large filter).
     """
 
     host: str = "127.0.0.1"
@@ -48,7 +57,11 @@ class PjsuaOptions:
     sip_log_level: int = 0
     tcp: bool = True
     poll_ms: int = 20
-    "How long one libHandleEvents() may block; SIP traffic and send() wake it earlier."
+    "How long one libHandleEvents() may block while calls, players or deferred work exist."
+    idle_poll_ms: int = 1000
+    """How long it may block while nothing of ours is due (no call, player, probe or closed
+    TCP gate). pjsip clamps the wait to its next timer, and every producer of work (SIP
+    traffic, send(), a player's end, stop()) wakes it; 20 ms polls cost 0.5 % of a core idle."""
     measure_rx_audio: bool = False
     edge_guard: bool = True
     "Refuse hostile requests before pjsua sees them (``guard.py``); off only to study pjsua."
@@ -60,6 +73,9 @@ class PjsuaOptions:
     min_se: int = MIN_SE_FLOOR
     overload: OverloadThresholds | None = None
     "Refuse new INVITEs (503 + Retry-After) while overloaded (``core.overload``); needs edge_guard."
+    clock_rate: int = WIDEBAND
+    "The bridge's clock (Hz): prompts are prepared at it, ports at other rates are resampled."
+    resample_quality: int = DEFAULT_RESAMPLE_QUALITY
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.
@@ -72,6 +88,13 @@ class PjsuaOptions:
         _check_range("max_calls", self.max_calls, 1, MAX_CALLS_LIMIT)
         _check_range("sip_log_level", self.sip_log_level, 0, 6)
         _check_range("poll_ms", self.poll_ms, 1, 1000)
+        if self.clock_rate not in CLOCK_RATES or isinstance(self.clock_rate, bool):
+            raise ConfigError(
+                f"must be one of {', '.join(map(str, CLOCK_RATES))}, got {self.clock_rate!r}",
+                field="clock_rate",
+            )
+        _check_range("resample_quality", self.resample_quality, 1, 10)
+        _check_range("idle_poll_ms", self.idle_poll_ms, self.poll_ms, 10000)
         if self.session_timer not in SESSION_TIMER_USES:
             raise ConfigError(
                 f"must be one of {', '.join(SESSION_TIMER_USES)}, got {self.session_timer!r}",

@@ -1,4 +1,5 @@
-"""`voxpy serve --reload`: the workers (``voxpy run`` processes) watch and reload too."""
+"""`voxpy serve --reload`: the workers (``voxpy run`` processes) watch and reload too; and
+`voxpy dial --sip` calls through the Kamailio front."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from tests.server.serve_process import ServeProcess
 from tests.sip.conftest import Peer
+from tests.sip.test_dial_sip import dial
 from tests.sip.test_reload import SCENARIO
 from voxpy.core.signals import Answered
 
@@ -24,6 +26,10 @@ async def test_serve_passes_reload_to_its_workers(tmp_path: Path) -> None:
         await server.wait_log(lambda line: line.get("event") == "scenario_reloaded")
         call_id = peer.dial(server.uri())
         assert (await peer.next(Answered, call_id)).headers.get("X-Version") == "two"
+        # The terminal softphone through the Kamailio front: it asks by INFO, hears the answer.
+        status, out, err = await dial("--sip", server.sip_uri, "--keys", "i w h")
+        assert status == 0, out + err
+        assert "sip    INFO text/plain: 'two'" in out
     finally:
         await peer.backend.stop()
         await server.close()

@@ -34,10 +34,10 @@ async def dial(*args: str) -> tuple[int, str, str]:
 
 async def test_a_script_over_sip_sends_keys_hold_and_info(engine_factory: EngineFactory) -> None:
     engine = await engine_factory(TEST_SCENARIOS / "answer_and_wait.py")
-    # Nothing plays, so each w is 1 s: the re-INVITEs for hold and unhold do not cross.
+    # A second between keys: the re-INVITEs for hold and unhold do not cross.
     host_only = engine.contact_uri.replace("voxpy@", "")  # --to gives the user part
     status, out, err = await dial(
-        "--sip", host_only, "--to", "200", "--keys", "1 w o w O w i w h"
+        "--sip", host_only, "--to", "200", "--keys", "1 w1 o w1 O w1 i w1 h"
     )
     assert status == 0, out + err
     assert "sip    answered" in out

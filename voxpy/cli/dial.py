@@ -56,6 +56,8 @@ class Line(Protocol):
     """One call placed by the softphone, in memory or over SIP."""
 
     call: PeerCall
+    prompt_wait: float
+    "Seconds a bare ``w`` gives a prompt to start."
 
     def now(self) -> float: ...
 
@@ -80,6 +82,7 @@ class MemoryLine:
         self.out = out
         self.real = real
         self.call: PeerCall
+        self.prompt_wait = PROMPT_WAIT
         self._seen = 0
         self._errors = 0
         harness.engine.observers.append(self._on_event)
@@ -199,7 +202,9 @@ async def wait_key(line: Line, action: Wait) -> None:
         return
     started, finished = line.prompts()
     if started == finished:  # nothing plays: give one a second to start
-        await line.wait(lambda: ended.code is not None or line.prompts()[0] > started, PROMPT_WAIT)
+        await line.wait(
+            lambda: ended.code is not None or line.prompts()[0] > started, line.prompt_wait
+        )
     started = line.prompts()[0]
     if started > finished:
         await line.wait(lambda: ended.code is not None or line.prompts()[1] >= started, 3600.0)

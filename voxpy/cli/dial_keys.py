@@ -10,8 +10,8 @@ h         hang up (Ctrl-D too, at the terminal)
 o / O     hold (re-INVITE sendonly) / take off hold
 i         send a SIP INFO (text/plain "voxpy dial")
 w         (script) wait until the prompt playing now, or one starting within 1 s,
-          has finished; 1 s when no prompt plays. Over SIP prompts are told by ear:
-          sound starts one, 600 ms of quiet ends it
+          has finished; 1 s when no prompt plays. Over SIP prompts are told by ear
+          (sound starts one, 600 ms of quiet ends it) and given 3 s to start
 wN        (script) wait N seconds (``w2``, ``w0.5``)
 ========  =========================================================================
 
@@ -38,7 +38,7 @@ COMMANDS: dict[str, Command] = {
     "i": "info",
 }
 PROMPT_WAIT = 1.0
-"Seconds a bare ``w`` waits for a prompt to start, and waits in all when none does."
+"Seconds a bare ``w`` waits for a prompt to start, and waits in all when none does (memory)."
 _WAIT = re.compile(r"w(\d+(?:\.\d+)?)?")
 _TYPED = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?|.", re.S)
 "One key as typed: an escape sequence (an arrow is ESC [ A) or one character."

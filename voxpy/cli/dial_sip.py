@@ -33,6 +33,9 @@ LEVEL_MS = 100
 BARS_PER_LINE = 10
 SOUND_DB = -45.0
 "A 100 ms bar above this is sound (G.711 silence measures -60 and below; speech -30 to -10)."
+PROMPT_WAIT_SIP = 3.0
+"""Seconds a bare ``w`` gives a prompt to start over SIP, where the server synthesizes it and
+RTP carries it first (0.1-0.2 s on loopback when idle; a busy 2-core machine is slower)."""
 QUIET_BARS = 6
 """Bars of quiet that end a prompt: 600 ms, longer than espeak's pause between sentences
 (~400 ms), so a menu of three sentences counts as one prompt."""
@@ -63,6 +66,7 @@ class SipLine:
         self.out = out
         self.tick = tick
         self.call: PeerCall
+        self.prompt_wait = PROMPT_WAIT_SIP
         self._t0 = 0.0
         self._changed = asyncio.Event()
         self._pcm = bytearray()

@@ -143,6 +143,7 @@ def spawn(*args: str) -> pexpect.spawn:
     return child
 
 
+@pytest.mark.realtime  # the terminal's clock is the wall clock
 def test_typing_at_a_terminal_presses_keys_as_the_prompts_go_by() -> None:
     child = spawn(IVR)
     try:
@@ -164,6 +165,7 @@ def test_typing_at_a_terminal_presses_keys_as_the_prompts_go_by() -> None:
     assert child.exitstatus == 0
 
 
+@pytest.mark.realtime  # the terminal's clock is the wall clock
 def test_ctrl_d_hangs_up() -> None:
     child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
     try:
@@ -176,6 +178,7 @@ def test_ctrl_d_hangs_up() -> None:
     assert child.exitstatus == 0
 
 
+@pytest.mark.realtime  # the terminal's clock is the wall clock
 def test_ctrl_c_interrupts_cleanly() -> None:
     child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
     try:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.server.serve_process import ServeProcess
 from tests.sip.conftest import Peer
 from tests.sip.test_dial_sip import dial
 from tests.sip.test_reload import SCENARIO
 from voxpy.core.signals import Answered
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 
 async def test_serve_passes_reload_to_its_workers(tmp_path: Path) -> None:

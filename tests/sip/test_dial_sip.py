@@ -8,9 +8,12 @@ import sys
 from collections.abc import Awaitable, Callable
 
 import pexpect
+import pytest
 
 from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
 from tests.sip.engine_process import EngineProcess
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 EngineFactory = Callable[..., Awaitable[EngineProcess]]
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from tests.sip.conftest import Peer
 from tests.sip.engine_process import EngineProcess
 from voxpy.core import commands as cmd
 from voxpy.core.signals import Answered, SipInfoReceived
+
+pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 EngineFactory = Callable[..., Awaitable[EngineProcess]]
 

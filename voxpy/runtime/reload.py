@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from structlog.typing import FilteringBoundLogger
 from watchfiles import Change, awatch
@@ -35,11 +35,18 @@ DEBOUNCE_MS = 200
 "Changes within this long are one reload: an editor's save is several writes and a rename."
 
 
+class Serving(Protocol):
+    """What the reloader changes: the Engine's scenario (named here, not imported: the engine
+    sits beside this module, not below it)."""
+
+    scenario: Scenario
+
+
 class ScenarioReloader:
     """Keeps ``engine.scenario`` on the newest version of its file that works."""
 
     def __init__(
-        self, engine: Any, log: FilteringBoundLogger, custom_data: str | None = None
+        self, engine: Serving, log: FilteringBoundLogger, custom_data: str | None = None
     ) -> None:
         self.engine = engine
         self.log = log

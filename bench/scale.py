@@ -13,9 +13,9 @@ packet in the kernel and echo it, which gives the gaps between the packets the c
 
 Per N and system: ready (start to every worker answering), idle CPU of the pool (% of one
 core, 10 s) and of the supervisor, PSS per worker (MB, idle), CPU per call (pool CPU over the
-steady window minus idle, divided by the calls), the machine's busy share, RTP inter-packet
-p99/max and share of gaps over 40 ms, failed calls, INVITE->200 p50/p99, and the time SIGTERM
-took to stop everything (and workers killed, which must be 0).
+steady window divided by the calls, so each worker's own cost is in it), the machine's busy
+share, RTP inter-packet p99/max and share of gaps over 40 ms, failed calls, INVITE->200
+p50/p99, and the time SIGTERM took to stop everything (and workers killed, which must be 0).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def measure(rig: Rig, n: int, hold: float, cps: float, probes: int) -> Row:
         bulk, sampled = bulk_run.finish(), probe_run.finish()
     finally:
         probe.close()
-    row.per_call = (row.load_pool - row.idle_pool) / calls
+    row.per_call = row.load_pool / calls  # with each worker's own share: what a call costs
     row.calls = bulk.ok + sampled.ok
     row.failed = bulk.failed + sampled.failed + (calls - bulk.ok - sampled.ok - bulk.failed
                                                  - sampled.failed)  # fmt: skip
@@ -143,10 +143,10 @@ def main() -> None:
             report(row)
             rows.append(row)
     out(
-        "\n| N / calls | ready s | idle pool % | CPU per call % | PSS MB | RTP p99 / max ms, >40 ms"
-        " | failed | INVITE->200 p50/p99 ms | stop s (killed) |"
+        "\n| N / calls | ready s | idle pool % | CPU per call % | machine busy % | PSS MB "
+        "| RTP p99 / max ms, >40 ms | failed | INVITE->200 p50/p99 ms | stop s (killed) |"
     )
-    out("|---|---|---|---|---|---|---|---|---|")
+    out("|---|---|---|---|---|---|---|---|---|---|")
     for n in sorted({r.n for r in rows}):
         pair = [r for r in rows if r.n == n]
 
@@ -156,6 +156,7 @@ def main() -> None:
         out(
             f"| {n} / {CALLS_PER_WORKER * n} | {col('{:.1f}', lambda r: r.ready_s)} | "
             f"{col('{:.1f}', lambda r: r.idle_pool)} | {col('{:.2f}', lambda r: r.per_call)} | "
+            f"{col('{:.0f}', lambda r: r.machine)} | "
             f"{col('{:.1f}', lambda r: r.pss)} | "
             f"{col('{}', lambda r: _rtp(r.gaps or Gaps()))} | {col('{}', lambda r: r.failed)} | "
             f"{col('{}', lambda r: f'{r.rtt_p50:.0f}/{r.rtt_p99:.0f}')} | "

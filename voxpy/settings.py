@@ -248,6 +248,12 @@ class ServerSettings(_Section):
     "Seconds a finished session's results stay queryable over the API; 0 keeps none."
     session_results_max: int = Field(default=1000, ge=0, le=100_000)
     "Finished sessions' results kept per worker at most (the oldest go first); 0 keeps none."
+    role: Literal["all", "front", "workers"] = "all"
+    "all: Kamailio, API and workers here; front: Kamailio and API; workers: join ``front``."
+    front: OptionalStr = None
+    "A worker host's front: the management API's ``host:port`` (role = workers)."
+    host_id: OptionalStr = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    "A worker host's name at the front, and its session ids' prefix; default: its address."
 
     @field_validator("workers", mode="before")
     @classmethod

@@ -237,7 +237,7 @@ async def _start_control(
 
 def _serve_pool(args: Any) -> int:
     """`voxpy serve`: check config, Kamailio and the scenario, then run the supervisor."""
-    from voxpy.server import Supervisor, kamailio_missing
+    from voxpy.server import kamailio_missing
     from voxpy.server.kamailio import KamailioError
     from voxpy.server.pool import WorkersNotPlaced
 
@@ -247,7 +247,7 @@ def _serve_pool(args: Any) -> int:
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     missing = kamailio_missing(settings.server.kamailio_bin)
-    if missing is not None:
+    if missing is not None and settings.server.role != "workers":  # a worker host has none
         return _fail(missing)
     log = get_logger("voxpy")
     scenario = _load_scenario(args.scenario, settings, log)
@@ -256,13 +256,25 @@ def _serve_pool(args: Any) -> int:
     if args.reload:  # the workers read settings from the config file and the environment
         os.environ["VOXPY_SCENARIO__RELOAD"] = "true"
     try:
-        supervisor = Supervisor(settings, scenario.path, config_file=args.config)
-        return asyncio.run(supervisor.run())
+        return asyncio.run(_serve_role(settings, scenario.path, args.config))
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     except (KamailioError, WorkersNotPlaced, OSError) as exc:
         log.error("serve_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
+
+
+async def _serve_role(settings: Settings, scenario: Path, config_file: str | None) -> int:
+    """Run ``voxpy serve`` in its server.role: one host, a front, or a worker host."""
+    from voxpy.server import Supervisor
+    from voxpy.server.front import Front
+    from voxpy.server.hostagent import check_workers_role
+
+    if settings.server.role == "front":
+        return await Front(settings).run()
+    if settings.server.role == "workers":
+        check_workers_role(settings)
+    return await Supervisor(settings, scenario, config_file=config_file).run()
 
 
 def _dial(args: Any) -> int:

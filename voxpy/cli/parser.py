@@ -138,6 +138,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--http-port", type=int, metavar="PORT", help="management API port (server.http_port)"
     )
+    serve.add_argument(
+        "--role",
+        choices=("all", "front", "workers"),
+        help="all: one host (default); front: Kamailio and the API, worker hosts join it; "
+        "workers: this host's workers join --front (server.role)",
+    )
+    serve.add_argument(
+        "--front", metavar="HOST:PORT", help="the front's management API (server.front)"
+    )
+    serve.add_argument(
+        "--worker-host",
+        metavar="ADDRESS",
+        help="address the workers listen on, reachable by the front (server.worker_host)",
+    )
+    serve.add_argument(
+        "--host-id", metavar="NAME", help="this worker host's name at the front (server.host_id)"
+    )
     return parser
 
 
@@ -192,6 +209,10 @@ _OVERRIDES = (
     ("server.workers", "workers"),  # serve
     ("server.http_host", "http_host"),
     ("server.http_port", "http_port"),
+    ("server.role", "role"),
+    ("server.front", "front"),
+    ("server.worker_host", "worker_host"),
+    ("server.host_id", "host_id"),
 )
 "Setting <- command-line flag. A flag the command lacks, or one not given, is None: skipped."
 

@@ -41,6 +41,9 @@ its Via and Record-Route (about 200 bytes) before relaying."""
 KNOWN_METHODS = "|".join(sorted(EDGE_METHODS))
 "The methods the front knows (a regex alternation): the workers' edge guard's list."
 "Methods answered 405 out of dialog rather than 501 Not Implemented."
+REMOTE_WORKERS = 'ds_is_from_list("1", "2")'
+"""A front's workers run on other hosts and join at run time: a source is a worker when it is
+one of the dispatcher's destinations (address and port; any transport, mode 2)."""
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 PORT_TRIES = 5
@@ -107,8 +110,9 @@ def config_values(
         "ping_interval": server.probe_interval,
         "hash_initexpire": int(settings.timeouts.no_answer + 30),
         "hash_expire": HASH_EXPIRE_S,
-        "worker_ip": worker_ip,
-        "worker_port_test": ports,
+        "from_worker": (
+            REMOTE_WORKERS if server.role == "front" else f'$si == "{worker_ip}" && ({ports})'
+        ),
         "scanner_user_agents": SCANNER_USER_AGENTS,
         "retry_after": server.retry_after,
     }

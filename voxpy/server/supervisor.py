@@ -37,6 +37,7 @@ from voxpy.server.conferences import SOCKET_ENV as CONFERENCES_SOCKET_ENV
 from voxpy.server.conferences import WORKER_ENV as WORKER_ID_ENV
 from voxpy.server.conferences import ConferenceService
 from voxpy.server.control import SUPERVISOR_PID_ENV, TOKEN_ENV
+from voxpy.server.hostagent import join_front
 from voxpy.server.kamailio import (
     Destination,
     Kamailio,
@@ -136,18 +137,21 @@ class Supervisor:
             self._tasks = [asyncio.create_task(w.run()) for w in self.pool.workers]
             if not await wait_placed(self.pool.workers, self._stop, PLACE_TIMEOUT_S):
                 return 0  # a signal during start: nothing to drain
-            destinations = [
-                Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
-            ]
-            self.kamailio, sip_port = await start_front(
-                self.settings, self.run_dir, self.ports.sip, destinations
-            )
-            self.ports = dataclasses.replace(self.ports, sip=sip_port)
-            for worker in self.pool.workers:  # those that came up before Kamailio ran
-                if worker.ready:
-                    await self._worker_up(worker)
-            await self.api.start()
-            self._tasks.append(asyncio.create_task(self._watch_kamailio()))
+            if server.role == "workers":  # no Kamailio here: the host agent joins the front
+                self._tasks.append(await join_front(self, self.settings))
+            else:
+                destinations = [
+                    Destination(w.sip_uri, f"w{w.index}", w.sip_port) for w in self.pool.workers
+                ]
+                self.kamailio, sip_port = await start_front(
+                    self.settings, self.run_dir, self.ports.sip, destinations
+                )
+                self.ports = dataclasses.replace(self.ports, sip=sip_port)
+                for worker in self.pool.workers:  # those that came up before Kamailio ran
+                    if worker.ready:
+                        await self._worker_up(worker)
+                await self.api.start()
+                self._tasks.append(asyncio.create_task(self._watch_kamailio()))
             self._log.info(
                 "serve_ready",
                 scenario=str(self.scenario),
@@ -360,7 +364,7 @@ class Supervisor:
         up = sum(1 for w in workers if w.ready)
         kamailio = self.kamailio is not None and self.kamailio.running
         return {
-            "ok": kamailio and up > 0,
+            "ok": (kamailio or self.settings.server.role == "workers") and up > 0,
             "kamailio": kamailio,
             "workers_up": up,
             "workers": len(workers),

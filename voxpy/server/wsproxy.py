@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -23,7 +25,7 @@ from structlog.typing import FilteringBoundLogger
 
 from voxpy.runtime.websocket import MAX_MESSAGE_BYTES
 from voxpy.server.guard import error
-from voxpy.server.workers import CONTROL_ERRORS, Worker
+from voxpy.server.workers import CONTROL_ERRORS
 
 Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
@@ -88,8 +90,20 @@ async def _pipe(source: Socket, target: Socket, gone: tuple[int, str]) -> None:
         # PING and PONG are answered by aiohttp (autoping)
 
 
+class Upstream(Protocol):
+    """Where a WebSocket is relayed: a worker's control API (voxpy.server.workers.Worker), or
+    at a front, the API of the worker host that runs the session (voxpy.server.frontapi)."""
+
+    @property
+    def index(self) -> int | str: ...
+
+    async def websocket(
+        self, path: str, headers: Mapping[str, str], protocols: Sequence[str], max_msg_size: int
+    ) -> aiohttp.ClientWebSocketResponse: ...
+
+
 async def relay(
-    request: web.Request, worker: Worker, session_id: str, log: FilteringBoundLogger
+    request: web.Request, worker: Upstream, session_id: str, log: FilteringBoundLogger
 ) -> web.StreamResponse:
     """Serve the client's WebSocket by relaying it to ``worker``'s control API."""
     if not web.WebSocketResponse().can_prepare(request).ok:  # before the scenario hears of it

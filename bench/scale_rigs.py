@@ -200,6 +200,8 @@ class Rig:
     def __init__(self, name: str, sip_port: int, ulaw: str) -> None:
         self.name, self.sip_port, self.ulaw = name, sip_port, ulaw
         self.ready_s = float("nan")
+        self.refused: dict[str, int] = {}
+        "INVITEs a worker refused as overloaded, by reason (from the serve log, voxpy only)."
         self._workers: list[int] = []
         self._front: list[int] = []
         self._stop: list[subprocess.Popen[bytes]] = []
@@ -207,6 +209,7 @@ class Rig:
         self._kamailio: Kamailio | None = None
         self._run_dir: Path | None = None
         self._loop = asyncio.new_event_loop()
+        self._api: tuple[str, str] | None = None
 
     @classmethod
     def start(cls, system: str, n: int, wav: str, ulaw: str, rate: int) -> Rig:
@@ -258,6 +261,7 @@ class Rig:
                     with urllib.request.urlopen(request, timeout=5) as response:
                         workers = json.load(response)["workers"]
                     if len(workers) == n and all(w["ready"] for w in workers):
+                        self._api = (url, token)
                         self._workers = [int(w["pid"]) for w in workers]
                         pids = set(self._workers)
                         self._front = [p for p in group_pids(proc.pid) if p not in pids]
@@ -307,6 +311,8 @@ class Rig:
 
     def stop(self) -> int:
         """Stop everything (SIGTERM); the number of workers the supervisor had to kill."""
+        if self._api:
+            self.refused = self._refused()
         for proc in self._stop:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
@@ -326,3 +332,20 @@ class Rig:
             killed = self._log.read_text().count('"worker_kill"')
             self._log.unlink()
         return killed
+
+    def _refused(self) -> dict[str, int]:
+        """``voxpy_invites_refused_total`` from the supervisor's /metrics, by reason."""
+        assert self._api is not None
+        url, token = self._api
+        request = urllib.request.Request(
+            f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        totals: dict[str, int] = {}
+        with contextlib.suppress(OSError, ValueError):
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read().decode()
+            for line in text.splitlines():
+                if line.startswith("voxpy_invites_refused_total{"):
+                    reason = line.split('reason="', 1)[1].split('"', 1)[0]
+                    totals[reason] = totals.get(reason, 0) + int(float(line.rsplit(" ", 1)[1]))
+        return totals

@@ -9,9 +9,12 @@ that are not its workers apply to them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import signal
 import subprocess
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -22,6 +25,7 @@ from tests.conftest import TEST_SCENARIOS
 from tests.server.netns import HostProcess, Hosts, netns_unavailable
 from tests.server.serve_process import TOKEN
 from tests.server.sip_dialog import Caller, Dialog
+from tests.server.test_overload_serve import OVERLOADED
 
 pytestmark = [
     pytest.mark.realtime,
@@ -69,35 +73,49 @@ def front_args(address: str) -> list[str]:
     return ["--role", "front", *sip, "--http-host", address, "--http-port", str(API)]
 
 
-def worker_args(front: str, address: str) -> list[str]:
+def worker_args(front: str, address: str, workers: int = 1) -> list[str]:
     joins = ["--role", "workers", "--front", f"{front}:{API}", "--worker-host", address]
-    return [*joins, "--workers", "1", "--http-host", address, "--http-port", str(API)]
+    return [*joins, "--workers", str(workers), "--http-host", address, "--http-port", str(API)]
 
 
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    with Hosts() as hosts:
-        a, b, c = hosts.addresses
+@contextlib.asynccontextmanager
+async def running_cluster(
+    hosts_count: int = 2, workers: int = 1, overloaded: int = 0
+) -> AsyncIterator[Cluster]:
+    """A front and ``hosts_count`` worker hosts of ``workers`` workers each, joined; the last
+    ``overloaded`` hosts refuse every INVITE with 503 + Retry-After (their overload gate)."""
+    with Hosts(count=1 + hosts_count) as hosts:
+        a, *addresses = hosts.addresses
         front = HostProcess(hosts.names[0], SCENARIO, front_args(a))
-        workers = {
-            address.replace(".", "-"): HostProcess(ns, SCENARIO, worker_args(a, address), workers=1)
-            for ns, address in zip(hosts.names[1:], (b, c), strict=True)
+        pool = {
+            address.replace(".", "-"): HostProcess(
+                ns, SCENARIO, worker_args(a, address, workers), workers=workers
+            )
+            for ns, address in zip(hosts.names[1:], addresses, strict=True)
         }
-        started = [front, *workers.values()]
+        for process in list(pool.values())[hosts_count - overloaded :]:
+            process.env = {**process.env, **OVERLOADED}
+        started = [front, *pool.values()]
         caller: Caller | None = None
         try:
             await front.start()
-            for process in workers.values():
+            for process in pool.values():
                 await process.start()
             caller = await Caller.open(hosts.client, (a, FRONT_SIP))
-            cluster = Cluster(hosts, front, workers, caller)
-            await cluster.joined(set(workers))
+            cluster = Cluster(hosts, front, pool, caller)
+            await cluster.joined(set(pool), timeout=20 + 10 * hosts_count * workers)
             yield cluster
         finally:
             if caller is not None:
                 caller.close()
             for process in started:
                 await process.close()
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    async with running_cluster() as joined:
+        yield joined
 
 
 async def call(cluster: Cluster, user: str) -> Dialog:
@@ -144,6 +162,32 @@ async def test_calls_and_sessions_reach_both_hosts(cluster: Cluster) -> None:
 
     for dialog in dialogs:
         assert (await cluster.caller.bye(dialog)).code == 200
+
+
+async def test_calls_go_to_the_least_loaded_worker_of_every_host() -> None:
+    """Two hosts of 2 workers, and a third whose 2 workers refuse every INVITE as overloaded
+    (503 + Retry-After): each call goes to a worker with the fewest calls, so 4 calls land one
+    per worker of the two hosts and 4 more make it two each. The refused INVITEs move to the
+    least-loaded worker left, not to the busy worker's neighbour in Kamailio's list (which
+    filled one worker to its maxload of 4 while the others had 1 or none)."""
+    async with running_cluster(hosts_count=3, workers=2, overloaded=1) as cluster:
+        pool = list(cluster.workers)
+        busy = cluster.workers[pool[-1]]
+        listed = await cluster.front.rpc().destinations()
+        free = sorted(uri for uri in listed if uri.split(":")[1].replace(".", "-") in pool[:2])
+        assert len(free) == 4, listed
+        dialogs = []
+        for round_ in (1, 2):
+            dialogs += [await call(cluster, str(100 + len(dialogs) + i)) for i in range(4)]
+            per_worker = Counter(re.sub(r"^sip:[^@]*@", "sip:", d.target) for d in dialogs)
+            assert per_worker == dict.fromkeys(free, round_), per_worker
+            loads = {u: d["load"] for u, d in (await cluster.front.rpc().destinations()).items()}
+            assert {u: loads[u] for u in free} == dict.fromkeys(free, round_), loads
+        assert busy.find_all("edge_refused"), "the overloaded host was never tried"
+        assert {busy.find_all("edge_refused")[0]["code"]} == {503}
+        for dialog in dialogs:
+            assert (await cluster.caller.bye(dialog)).code == 200
+        await cluster.joined(set(pool))  # its answered probes made the busy workers active
 
 
 async def test_a_dead_host_loses_only_its_calls(cluster: Cluster) -> None:

@@ -73,6 +73,25 @@ class TestCapacity:
         await wait_live_calls(server, {"0": 0, "1": 0})
 
 
+class TestSpread:
+    """Each call goes to a worker with the fewest calls (algorithm 10): one per worker first."""
+
+    async def test_calls_land_one_per_worker(
+        self, serve_factory: ServeFactory, peer_factory: PeerFactory
+    ) -> None:
+        server = await serve_factory(ANSWER_AND_WAIT, workers=3)
+        peer = await peer_factory()
+        legs = []
+        for i in range(3):  # one after the other: each sees the loads the previous left
+            legs.append(peer.dial(server.uri(str(100 + i))))
+            await peer.next(Answered, legs[-1])
+        await wait_live_calls(server, {"0": 1, "1": 1, "2": 1})
+        loads = {d["duid"]: d["load"] for d in (await server.rpc().destinations()).values()}
+        assert loads == {"w0": 1, "w1": 1, "w2": 1}
+        await hang_up_all(peer, legs)
+        await wait_live_calls(server, {"0": 0, "1": 0, "2": 0})
+
+
 class TestFailover:
     """A worker that is fuller than Kamailio believes answers 486; the call moves on."""
 

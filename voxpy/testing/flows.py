@@ -20,6 +20,8 @@ from voxpy.core.journal import flow_svg, flow_text
 
 MAX_TEXT_LINES = 80
 "Lines of text flow per session in the report (the SVG has them all)."
+MAX_SESSIONS = 20
+"Sessions drawn per harness (the first ones): a load test failing must not write thousands."
 
 
 def flow_dir(config: Any) -> Path:
@@ -37,7 +39,7 @@ def attach_flows(nodeid: str, harnesses: Sequence[Any], directory: Path) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-120:]
     parts = []
     for n, harness in enumerate(harnesses):
-        for session_id in harness.journals.session_ids():
+        for session_id in harness.journals.session_ids()[:MAX_SESSIONS]:
             entries = harness.journals.entries(session_id) or []
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / f"{stem}-{n}-{session_id}.svg"

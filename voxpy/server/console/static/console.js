@@ -122,15 +122,17 @@ async function poll(url, onData) {
 function sessionPage() {
   const flow = document.getElementById("flow");
   const noJournal = document.getElementById("no-journal");
-  const missing = () => {
-    flow.hidden = true;
-    noJournal.hidden = false;
-    document.getElementById("diagram").dataset.state = "missing";
-  };
-  flow.addEventListener("error", missing);
-  flow.addEventListener("load", () => (document.getElementById("diagram").dataset.state = "shown"));
-  if (flow.complete && flow.naturalWidth === 0) missing(); // failed before this module ran
-  else if (flow.complete) document.getElementById("diagram").dataset.state = "shown";
+  const diagram = document.getElementById("diagram");
+  // decode() settles whether the image loaded before or after this module ran, and rejects on
+  // a 404 (no journal) or a body that is not an image.
+  flow.decode().then(
+    () => (diagram.dataset.state = "shown"),
+    () => {
+      flow.hidden = true;
+      noJournal.hidden = false;
+      diagram.dataset.state = "missing";
+    },
+  );
   const facts = document.getElementById("facts");
   if (facts.dataset.state === "finished") return;
   const url = `/console/sessions/${encodeURIComponent(facts.dataset.session)}/state.json`;

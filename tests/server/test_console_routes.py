@@ -8,14 +8,17 @@ these run in a fraction of a second; tests/server/test_console_browser.py drives
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.server.rawhttp import LogCapture, send
 from voxpy.config import ServerSettings
 from voxpy.server.api import PublicApi
 from voxpy.server.console.auth import COOKIE, cookie_value
@@ -91,6 +94,11 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    yield from LogCapture.installed()
+
+
 class TestAuth:
     async def test_token_in_url_sets_cookie_and_leaves_the_url(self, client: TestClient) -> None:
         reply = await client.get(f"/console?token={TOKEN}&x=1", allow_redirects=False)
@@ -125,6 +133,38 @@ class TestAuth:
     async def test_forged_cookie_refused(self, client: TestClient) -> None:
         client.session.cookie_jar.update_cookies({COOKIE: cookie_value("other")})
         assert (await client.get("/console")).status == 401
+
+
+class TestHostile:
+    """Bytes no browser sends: a refusal and a log line, never a 500 or an error line."""
+
+    @pytest.mark.parametrize(
+        ("path", "headers"),
+        [
+            (b"/console?token=%ff%fe", {}),
+            (b"/console?token=" + b"x" * 4000, {}),
+            (f"/console?token={TOKEN}&token={TOKEN}".encode(), {}),  # two: refused
+            (b"/console", {"Cookie": b"voxpy_console=\xff\xfe\xe2\x82"}),
+            (b"/console", {"Cookie": b"voxpy_console=" + b"a" * 64}),
+            (b"/recordings/abc123-c1-1.mp3", {"Authorization": b"Bearer caf\xc3\xa9"}),
+        ],
+    )
+    async def test_refused_and_logged(
+        self, client: TestClient, logs: LogCapture, path: bytes, headers: dict[str, bytes]
+    ) -> None:
+        assert client.server.port is not None
+        connect = partial(asyncio.open_connection, "127.0.0.1", client.server.port)
+        reply = await send(connect, "GET", path.decode("latin-1"), headers=headers)
+        assert reply.status == 401, reply
+        assert TOKEN.encode() not in reply.body and b"\xff" not in reply.body
+        assert [line["event"] for line in logs.lines()].count("console_refused") == 1
+        assert logs.errors() == []
+
+    async def test_traversal_is_logged(self, client: TestClient, logs: LogCapture) -> None:
+        reply = await client.get("/recordings/..%2F..%2Fetc%2Fpasswd.mp3", headers=BEARER)
+        assert reply.status == 404
+        refused = [line for line in logs.lines() if line["event"] == "recording_refused"]
+        assert len(refused) == 1 and logs.errors() == []
 
 
 class TestPages:

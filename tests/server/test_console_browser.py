@@ -138,22 +138,28 @@ async def test_session_appears_live_then_finished_as_text(
     console: Console, server: ServeProcess
 ) -> None:
     """Started over the API: it shows up in the live list; its custom data, a script tag,
-    is shown as text and never runs; ended, it moves to finished with its outcome."""
+    is shown as text and never runs; its page, open while it ends, reloads as finished; the
+    overview lists it as finished with its outcome."""
     page = console.page
     status, body = await server.api("POST", "/sessions", json_body={"custom_data": XSS})
     assert status == 201, body
-    row = f'#live tr[data-session="{body["session_id"]}"]'
+    session_id = body["session_id"]
+    row = f'#live tr[data-session="{session_id}"]'
     await page.wait_for_selector(row)
     assert XSS in await page.inner_text(row)
-    status, _ = await server.api("DELETE", f"/sessions/{body['session_id']}")
+    await page.click(f"{row} a")
+    await page.wait_for_selector('#facts[data-state="live"]')
+    assert await page.inner_text("#custom-data") == XSS
+    status, _ = await server.api("DELETE", f"/sessions/{session_id}")
     assert status == 202
-    done = f'#finished tr[data-session="{body["session_id"]}"]'
+    await page.wait_for_selector('#facts[data-state="finished"]')  # the page reloaded itself
+    assert await page.inner_text("#outcome") == "no_calls"
+    assert "Application.Terminated" in await page.inner_text("#timeline")
+    await page.goto(f"{server.url}/console")
+    done = f'#finished tr[data-session="{session_id}"]'
     await page.wait_for_selector(done)
     assert "no_calls" in await page.inner_text(f"{done} .outcome")
-    await page.click(f"{done} a")
-    await page.wait_for_selector("#timeline")
-    assert await page.inner_text("#custom-data") == XSS
-    assert "Application.Terminated" in await page.inner_text("#timeline")
+    assert XSS in await page.inner_text(done)
     assert console.dialogs == []
 
 

@@ -75,7 +75,7 @@ class AnswerAccount(pj.Account):  # type: ignore[misc]
 def main() -> None:  # noqa: PLR0915 - a baseline reads best as one straight script
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True, help="SIP port; 0: the OS picks one")
     parser.add_argument("--rtp-port", type=int, default=30000)
     parser.add_argument("--hold", type=float, default=1.5)
     parser.add_argument("--wav", default="", help="WAV to play into each answered call")
@@ -104,16 +104,17 @@ def main() -> None:  # noqa: PLR0915 - a baseline reads best as one straight scr
     tcfg = pj.TransportConfig()
     tcfg.port = args.port
     tcfg.boundAddress = args.host
-    ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+    transport = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+    port = int(str(ep.transportGetInfo(transport).localName).rsplit(":", 1)[1])
     ep.libStart()
     acfg = pj.AccountConfig()
-    acfg.idUri = f"sip:bare@{args.host}:{args.port}"
+    acfg.idUri = f"sip:bare@{args.host}:{port}"
     acfg.mediaConfig.transportConfig.port = args.rtp_port
     acfg.mediaConfig.transportConfig.boundAddress = args.host
     account = AnswerAccount(args.wav)
     calls = account.calls
     account.create(acfg)
-    print("ready", flush=True)  # noqa: T201 - the bench waits for this line
+    print("ready", port, flush=True)  # noqa: T201 - the bench waits for this line (--port 0: ours)
     while not stop:
         ep.libHandleEvents(POLL_MS)
         hang_up(calls, time.monotonic() - args.hold)

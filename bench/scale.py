@@ -56,6 +56,8 @@ class Row:
     gaps: Gaps | None = None
     stop_s: float = float("nan")
     killed: int = 0
+    refused: int = 0
+    "INVITEs refused as overloaded (503): part of ``failed``."
 
 
 def measure(rig: Rig, n: int, hold: float, cps: float, probes: int) -> Row:
@@ -104,7 +106,8 @@ def report(row: Row) -> None:
     out(
         f"  {row.system:5s} N={row.n:3d}: ready {row.ready_s:5.1f} s | idle pool "
         f"{row.idle_pool:5.1f}% front {row.idle_front:4.1f}% | PSS {row.pss:5.1f} MB | "
-        f"{row.calls}/{CALLS_PER_WORKER * row.n} calls, failed {row.failed} | pool "
+        f"{row.calls}/{CALLS_PER_WORKER * row.n} calls, failed {row.failed} "
+        f"(overload 503: {row.refused}) | pool "
         f"{row.load_pool:5.1f}%, per call {row.per_call:.2f}%, machine {row.machine:4.0f}% | "
         f"RTP p99 {g.pct(0.99):4.1f} max {g.max:5.1f} ms >40ms {g.late_share:.2f}% "
         f"({g.packets} pkts) | INVITE->200 p50 {row.rtt_p50:.0f} p99 {row.rtt_p99:.0f} ms | "
@@ -140,6 +143,7 @@ def main() -> None:
                 killed = rig.stop()
                 with contextlib.suppress(UnboundLocalError):
                     row.stop_s, row.killed = time.monotonic() - t0, killed
+                    row.refused = sum(rig.refused.values())
             report(row)
             rows.append(row)
     out(

@@ -200,6 +200,8 @@ class Rig:
     def __init__(self, name: str, sip_port: int, ulaw: str) -> None:
         self.name, self.sip_port, self.ulaw = name, sip_port, ulaw
         self.ready_s = float("nan")
+        self.refused: dict[str, int] = {}
+        "INVITEs a worker refused as overloaded, by reason (from the serve log, voxpy only)."
         self._workers: list[int] = []
         self._front: list[int] = []
         self._stop: list[subprocess.Popen[bytes]] = []
@@ -207,6 +209,7 @@ class Rig:
         self._kamailio: Kamailio | None = None
         self._run_dir: Path | None = None
         self._loop = asyncio.new_event_loop()
+        self._api: tuple[str, str] | None = None
 
     @classmethod
     def start(cls, system: str, n: int, wav: str, ulaw: str, rate: int) -> Rig:
@@ -258,6 +261,7 @@ class Rig:
                     with urllib.request.urlopen(request, timeout=5) as response:
                         workers = json.load(response)["workers"]
                     if len(workers) == n and all(w["ready"] for w in workers):
+                        self._api = (url, token)
                         self._workers = [int(w["pid"]) for w in workers]
                         pids = set(self._workers)
                         self._front = [p for p in group_pids(proc.pid) if p not in pids]
@@ -267,19 +271,20 @@ class Rig:
         raise RuntimeError("voxpy serve not ready:\n" + self._log.read_text()[-3000:])
 
     def _start_bare(self, n: int, wav: str, rate: int) -> None:
-        ports = [free_port() for _ in range(n)]
         self._stop = [
             subprocess.Popen(
-                [sys.executable, str(BARE), "--port", str(p), "--hold", "3600", "--rtp-port",
+                [sys.executable, str(BARE), "--port", "0", "--hold", "3600", "--rtp-port",
                  str(20000 + 100 * i), "--wav", wav, "--clock-rate", str(rate)],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
-            for i, p in enumerate(ports)
+            for i in range(n)
         ]  # fmt: skip
+        ports = []  # each binds a port the OS picks and reports it: no two can collide
         for proc in self._stop:
             assert proc.stdout is not None
             for line in proc.stdout:  # pjsua's banner comes first
-                if line.strip() == b"ready":
+                if line.startswith(b"ready "):
+                    ports.append(int(line.split()[1]))
                     break
             else:
                 raise RuntimeError("a bare pjsua2 process did not start")
@@ -306,6 +311,8 @@ class Rig:
 
     def stop(self) -> int:
         """Stop everything (SIGTERM); the number of workers the supervisor had to kill."""
+        if self._api:
+            self.refused = self._refused()
         for proc in self._stop:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
@@ -325,3 +332,20 @@ class Rig:
             killed = self._log.read_text().count('"worker_kill"')
             self._log.unlink()
         return killed
+
+    def _refused(self) -> dict[str, int]:
+        """``voxpy_invites_refused_total`` from the supervisor's /metrics, by reason."""
+        assert self._api is not None
+        url, token = self._api
+        request = urllib.request.Request(
+            f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        totals: dict[str, int] = {}
+        with contextlib.suppress(OSError, ValueError):
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read().decode()
+            for line in text.splitlines():
+                if line.startswith("voxpy_invites_refused_total{"):
+                    reason = line.split('reason="', 1)[1].split('"', 1)[0]
+                    totals[reason] = totals.get(reason, 0) + int(float(line.rsplit(" ", 1)[1]))
+        return totals

@@ -168,6 +168,8 @@ class ScenarioSettings(_Section):
     """Scenario defaults."""
 
     custom_data: OptionalStr = None
+    reload: bool = False
+    "Load the scenario file again when it changes, for new sessions (`voxpy run --reload`)."
 
 
 class MediaSettings(_Section):

@@ -36,8 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "recordings":
         return _repair(Path(args.directory), args.older_than)
-    if args.command == "serve":
-        return _serve_pool(args)
+    if args.command in ("serve", "dial"):
+        return _serve_pool(args) if args.command == "serve" else _dial(args)
     try:
         settings = load_settings(args.config, overrides=overrides(args))
         configure_logging(settings.log.level, settings.log.format)
@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scenario
     try:
         control = getattr(args, "control_socket", None)  # `voxpy run` only
-        status = asyncio.run(_serve(args.command, scenario, settings, log, control))
+        reload = settings.scenario.reload and args.command == "run"
+        status = asyncio.run(_serve(args.command, scenario, settings, log, control, reload))
     except BackendError as exc:
         log.error("backend_failed", error=str(exc))
         return _fail(f"cannot start: {exc}", EXIT_BACKEND)
@@ -79,6 +80,7 @@ async def _serve(
     settings: Settings,
     log: FilteringBoundLogger,
     control_path: Path | None = None,
+    reload: bool = False,
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
@@ -118,6 +120,7 @@ async def _serve(
     if control_path is not None and control is None:
         await engine.shutdown()
         return EXIT_BACKEND
+    reloader = await _start_reloader(engine, settings, log) if reload else None
     status = 0
     waiters = [asyncio.ensure_future(stop.wait())]
     if command == "call":
@@ -139,8 +142,7 @@ async def _serve(
     if stop.is_set():
         log.info("signal_received", live_calls=engine.live_legs())
     await engine.shutdown()
-    if control is not None:
-        await control.stop()
+    await _stop_all(reloader, control)
     if directory is not None:
         await directory.close()
     return status
@@ -185,6 +187,21 @@ def _startup_line(command: str, scenario: Scenario, settings: Settings, engine: 
         f"({transports}, {media}), at most {engine.backend.max_calls} calls at once; "
         "Ctrl-C stops"
     )
+
+
+async def _stop_all(*services: Any) -> None:
+    for service in services:
+        if service is not None:
+            await service.stop()
+
+
+async def _start_reloader(engine: Engine, settings: Settings, log: FilteringBoundLogger) -> Any:
+    """`voxpy run --reload`: watch the scenario file (voxpy.runtime.reload)."""
+    from voxpy.runtime.reload import ScenarioReloader
+
+    reloader = ScenarioReloader(engine, log, settings.scenario.custom_data)
+    await reloader.start()
+    return reloader
 
 
 def _directory() -> Any:
@@ -236,6 +253,8 @@ def _serve_pool(args: Any) -> int:
     scenario = _load_scenario(args.scenario, settings, log)
     if isinstance(scenario, int):
         return scenario
+    if args.reload:  # the workers read settings from the config file and the environment
+        os.environ["VOXPY_SCENARIO__RELOAD"] = "true"
     try:
         return asyncio.run(_serve_role(settings, scenario.path, args.config))
     except ConfigError as exc:
@@ -256,6 +275,12 @@ async def _serve_role(settings: Settings, scenario: Path, config_file: str | Non
     if settings.server.role == "workers":
         check_workers_role(settings)
     return await Supervisor(settings, scenario, config_file=config_file).run()
+
+
+def _dial(args: Any) -> int:
+    from voxpy.cli.dial_tty import dial_command  # a terminal tool: loaded only when asked
+
+    return dial_command(args)
 
 
 def _repair(directory: Path, older_than: float) -> int:

@@ -39,6 +39,17 @@ _COMMANDS = {  # name: (one line for `voxpy --help`, the paragraph of `voxpy NAM
         "spreads calls by load, restarts workers that die, drains on SIGTERM, and serves the "
         "HTTP management API (start sessions, query results, metrics). Needs Kamailio.",
     ),
+    "dial": (
+        "call a scenario from the terminal: see its events, hear its prompts, press keys",
+        "A terminal softphone. Without --sip it runs SCENARIO in-process on the in-memory "
+        "backend and shows every engine event and the text of each prompt as it happens; "
+        "with --sip URI it calls a running voxpy over real SIP and shows SIP signals and the "
+        "level of the audio heard. Keys: 0-9 * # A-D send DTMF, h or Ctrl-D hang up, o hold, "
+        "O unhold, i send INFO. --keys runs a script instead (words: keys, 'w' waits for the "
+        "prompt to end, 'wN' waits N seconds), on virtual time in memory mode. Exit status: 0 "
+        "the call was answered and ended, 1 it failed or a handler raised, 2 bad arguments or "
+        "scenario, 3 the call outlived --timeout after the script.",
+    ),
     "recordings": (
         "maintain recording files",
         "Maintenance of the MP3 recordings under media.recordings_dir.",
@@ -67,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     run, call, serve, recordings = (command(n) for n in ("run", "call", "serve", "recordings"))
+    _dial_arguments(command("dial"))
     actions = recordings.add_subparsers(dest="action", required=True, metavar="ACTION")
     repair = actions.add_parser(
         "repair", help="finish recordings a crashed worker left as .mp3.part files"
@@ -105,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--custom-data", metavar="TEXT", help="custom data for the session(s)")
     # Internal: `voxpy serve` starts its workers as `voxpy run ... --control-socket PATH`.
     run.add_argument("--control-socket", type=Path, help=argparse.SUPPRESS)
+    for sub in (run, serve):
+        sub.add_argument(
+            "--reload",
+            action="store_const",
+            const=True,
+            help="load SCENARIO again when it changes, for new calls (live calls keep theirs); "
+            "a version that does not compile or raises at import is logged and not used "
+            "(scenario.reload)",
+        )
     serve.add_argument(
         "--workers",
         type=_workers,
@@ -137,6 +158,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dial_arguments(dial: argparse.ArgumentParser) -> None:
+    dial.add_argument("scenario", nargs="?", help="path to the scenario .py file (not with --sip)")
+    dial.add_argument("--to", default="100", metavar="USER", help="number dialled (default 100)")
+    dial.add_argument(
+        "--from", dest="caller", default="+15550100", metavar="CALLERID", help="caller id"
+    )
+    dial.add_argument(
+        "--custom-data", metavar="TEXT", help="custom data for the session (memory mode)"
+    )
+    dial.add_argument(
+        "--sip", metavar="URI", help="call a running voxpy at URI (sip:[USER@]HOST[:PORT])"
+    )
+    dial.add_argument("--keys", metavar="SCRIPT", help='keys to press, e.g. "w 1 w2 #"')
+    dial.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="with --keys: hang up (exit 3) if the call lasts this long after the script",
+    )
+    dial.add_argument(
+        "--log-level", metavar="LEVEL", help="show the engine's log from LEVEL on (default: none)"
+    )
+    dial.add_argument("--log-format", metavar="FORMAT", help="auto, json or console")
+
+
 def _workers(value: str) -> int | str:
     """``--workers``: a number (checked with the settings) or ``auto``."""
     if value == "auto":
@@ -158,6 +205,7 @@ _OVERRIDES = (
     ("log.level", "log_level"),
     ("log.format", "log_format"),
     ("scenario.custom_data", "custom_data"),  # run and check
+    ("scenario.reload", "reload"),  # run and serve
     ("server.workers", "workers"),  # serve
     ("server.http_host", "http_host"),
     ("server.http_port", "http_port"),

@@ -1,0 +1,193 @@
+"""`voxpy dial` on the memory backend, as users run it: a script, a terminal (pty), bad input."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
+
+IVR = str(SCENARIOS / "ivr.py")
+
+
+def dial(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "voxpy", "dial", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def lines_of(out: str, kind: str) -> list[str]:
+    return [line[17:] for line in out.splitlines() if line[10:16].strip() == kind]
+
+
+def test_a_script_walks_the_ivr_to_voicemail_and_exits_0() -> None:
+    # w: the menu plays out; 2: voicemail; w w: its prompt, then the beep; #: message done.
+    done = dial(IVR, "--keys", "w 2 w w #")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert lines_of(done.stdout, "said") == [
+        "'Welcome to voxpy. Press 1 for sales. Press 2 to leave a message.'",
+        "'Please leave a message after the tone, then press pound.'",
+        "'Thank you. Goodbye.'",
+    ]
+    assert lines_of(done.stdout, "you") == ["pressed 2", "pressed #"]
+    events = lines_of(done.stdout, "event")
+    assert events[:3] == ["Application.Started", "Application.CallAlerting", "Call.Connected"]
+    assert "Call.PlaybackStarted 'tone:beep' duration=0.5" in events
+    assert any(e.startswith("Call.RecordStopped") for e in events)
+    assert lines_of(done.stdout, "end") == ["the call ended normally (200)"]
+    assert done.stdout.splitlines()[-1].endswith("end    the call ended normally (200)")
+    # Virtual time: the menu (3.9 s of speech) and the beep passed without real waiting.
+    assert "[   3.90] you    pressed 2" in done.stdout
+    assert done.stderr == ""
+
+
+def test_a_script_that_leaves_the_menu_unanswered_hears_it_three_times() -> None:
+    done = dial(IVR, "--keys", "")
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = lines_of(done.stdout, "said")
+    assert said.count("'Welcome to voxpy. Press 1 for sales. Press 2 to leave a message.'") == 3
+    assert said[-1] == "'Goodbye.'"
+
+
+def test_a_call_that_outlives_the_script_is_hung_up_with_status_3() -> None:
+    done = dial(str(TEST_SCENARIOS / "answer_and_wait.py"), "--keys", "1", "--timeout", "30")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "you    hangup: the call is still up after 30s" in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("end    the call outlived --timeout 30")
+
+
+def test_a_refused_call_exits_1() -> None:
+    done = dial(str(SCENARIOS / "reject_busy.py"), "--keys", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the call was not answered (486)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        ([IVR, "--keys", "1 x"], 2, "voxpy: unknown key 'x' in --keys word 'x'"),
+        ([str(TEST_SCENARIOS / "top_level_raises.py")], 2, "voxpy: scenario error: "),
+        ([str(TEST_SCENARIOS / "syntax_error.py")], 2, "voxpy: scenario error: "),
+        (["--sip", "127.0.0.1:5060"], 2, "voxpy: bad --sip URI '127.0.0.1:5060'"),
+        ([], 2, "voxpy: a SCENARIO file is needed without --sip"),
+        ([IVR, "--sip", "sip:h"], 2, "voxpy: --sip calls a running server: give no SCENARIO"),
+    ],
+)
+def test_bad_input_is_one_line_and_no_call(args: list[str], status: int, message: str) -> None:
+    done = dial(*args)
+    assert done.returncode == status
+    assert done.stderr.startswith(message), done.stderr
+    assert done.stderr.count("\n") == 1
+    assert done.stdout == ""
+
+
+def test_a_handler_that_raises_is_shown_and_exits_1_without_a_traceback() -> None:
+    done = dial(str(TEST_SCENARIOS / "raising_handler.py"), "--keys", "")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert lines_of(done.stdout, "error") == [
+        "a handler of Call.Connected raised ZeroDivisionError('scenario bug')"
+    ]
+    assert "the call ended; a scenario handler raised" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+STUCK = """\
+import asyncio
+from voxpy import AppEvents, CallEvents, VoxEngine
+
+async def on_connected(e):
+    await asyncio.Event().wait()  # real I/O that never ends
+
+def on_alerting(e):
+    e.call.add_event_listener(CallEvents.Connected, on_connected)
+    e.call.answer()
+
+VoxEngine.add_event_listener(AppEvents.CallAlerting, on_alerting)
+"""
+
+
+def test_a_script_stuck_on_real_io_says_so_and_exits_1(tmp_path: Path) -> None:
+    scenario = tmp_path / "stuck.py"
+    scenario.write_text(STUCK)
+    done = dial(str(scenario), "--keys", "1 w", "--timeout", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith(
+        "voxpy: virtual time cannot move on: scenario tasks still awaiting real I/O: "
+        "<coroutine object on_connected"
+    ), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "voxpy", "dial", *args],
+        cwd=str(ROOT),
+        env={**os.environ, "TERM": "dumb"},
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.logfile_read = io.StringIO()  # the whole screen, for the checks after EOF
+    child.expect_exact("voxpy dial: calling")
+    return child
+
+
+@pytest.mark.realtime  # the terminal's clock is the wall clock
+def test_typing_at_a_terminal_presses_keys_as_the_prompts_go_by() -> None:
+    child = spawn(IVR)
+    try:
+        child.expect_exact("said   'Welcome to voxpy. Press 1 for sales.")
+        child.expect_exact("Call.PlaybackFinished")  # real time passed: 3.9 s of menu
+        child.send("x")
+        child.expect_exact("key 'x' does nothing (h hangs up)")
+        child.send("\x1b[A")  # arrow up: not the DTMF digit A
+        child.expect_exact("key '\\x1b[A' does nothing (h hangs up)")
+        child.send("2")
+        child.expect_exact("you    pressed 2")
+        child.expect_exact("said   'Please leave a message after the tone, then press pound.'")
+        child.send("h")
+        child.expect_exact("you    hangup")
+        child.expect_exact("end    the call ended normally (200)")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+@pytest.mark.realtime  # the terminal's clock is the wall clock
+def test_ctrl_d_hangs_up() -> None:
+    child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
+    try:
+        child.expect_exact("sip    answered")
+        child.sendcontrol("d")
+        child.expect_exact("end    the call ended normally (200)")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+@pytest.mark.realtime  # the terminal's clock is the wall clock
+def test_ctrl_c_interrupts_cleanly() -> None:
+    child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
+    try:
+        child.expect_exact("sip    answered")
+        child.sendintr()
+        child.expect_exact("voxpy: interrupted")  # the engine hung up first: no call left
+        child.expect(pexpect.EOF)
+        shown = child.logfile_read.getvalue()
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 1
+    assert "Traceback" not in shown

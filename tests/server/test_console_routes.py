@@ -238,3 +238,37 @@ def test_parse_metrics_skips_what_is_not_a_sample() -> None:
     totals, per_worker = parse_metrics(METRICS + "garbage line\nvoxpy_x NaN\nvoxpy_y{} nope\n")
     assert totals["voxpy_invites_refused_total"] == 7 and "voxpy_x" not in totals
     assert per_worker[0]["voxpy_live_calls"] == 2
+
+
+async def test_overview_lists_the_newest_finished_only(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overview's JSON stays small however many records the workers keep."""
+    from voxpy.server.console import data
+
+    finished = [
+        {"session_id": f"s{i}", "state": "finished", "ended_at": f"2026-01-31T12:00:0{i}Z"}
+        for i in range(3)
+    ]
+
+    async def sessions() -> list[dict[str, Any]]:
+        return [{**LIVE, "worker": 0}, *finished]
+
+    monkeypatch.setattr(data, "FINISHED_SHOWN", 2)
+    monkeypatch.setattr(_Pool, "sessions", lambda self: sessions())
+    state = await (await client.get("/console/state.json", headers=BEARER)).json()
+    assert [s["session_id"] for s in state["finished"]] == ["s2", "s1"]
+    assert state["finished_total"] == 3 and len(state["live"]) == 1
+    text = await (await client.get("/console", headers=BEARER)).text()
+    assert "(newest 2 of 3)" in text
+
+
+async def test_without_a_token_the_console_is_open(tmp_path: Path) -> None:
+    """No server.token: the API listens on loopback only and asks no one (as the rest of it)."""
+    settings = ServerSettings(token=None, http_host="127.0.0.1", http_port=0)
+    api = PublicApi(cast(Any, _Host()), settings, recordings_dir=tmp_path)
+    async with TestClient(TestServer(api.app)) as open_client:
+        assert (await open_client.get("/console")).status == 200
+        reply = await open_client.get("/console?token=x", allow_redirects=False)
+        assert reply.status == 303 and reply.headers["Location"] == "/console"
+        assert "Set-Cookie" not in reply.headers

@@ -9,6 +9,7 @@ whose name holds ``{session_id}-``; nothing is read from a worker to list them.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
@@ -35,6 +36,9 @@ CHARTED = {
     "handler_errors": "voxpy_handler_errors_total",
 }
 "The figures the overview charts: summed over workers (and over codes and reasons)."
+FINISHED_SHOWN = 100
+"""Finished sessions the overview lists, newest first: each worker keeps up to 1000 records
+(server.session_results_max), and 100 workers' worth every 1.5 s would be megabytes a poll."""
 
 
 class ConsoleHost(Protocol):
@@ -70,8 +74,11 @@ def parse_metrics(text: str) -> tuple[dict[str, float], dict[int, dict[str, floa
 
 async def overview(host: ConsoleHost) -> dict[str, Any]:
     """Everything the overview page shows, as JSON for its poller."""
-    totals, per_worker = parse_metrics(await host.metrics())
     pool = host.pool
+    text, sessions = await asyncio.gather(
+        host.metrics(), pool.sessions() if pool is not None else _no_sessions()
+    )
+    totals, per_worker = parse_metrics(text)
     workers = []
     for w in pool.workers if pool is not None else []:
         figures = per_worker.get(w.index, {})
@@ -88,7 +95,6 @@ async def overview(host: ConsoleHost) -> dict[str, Any]:
                 "last_exit": w.last_exit,
             }
         )
-    sessions = await pool.sessions() if pool is not None else []
     live = [s for s in sessions if s.get("state") != "finished"]
     finished = [s for s in sessions if s.get("state") == "finished"]
     finished.sort(key=lambda s: str(s.get("ended_at", "")), reverse=True)
@@ -98,8 +104,13 @@ async def overview(host: ConsoleHost) -> dict[str, Any]:
         "workers": workers,
         "figures": {key: totals.get(name, 0.0) for key, name in CHARTED.items()},
         "live": sorted(live, key=lambda s: str(s.get("started_at", ""))),
-        "finished": finished,
+        "finished": finished[:FINISHED_SHOWN],
+        "finished_total": len(finished),
     }
+
+
+async def _no_sessions() -> list[dict[str, Any]]:
+    return []
 
 
 def session_recordings(home: Path | None, session_id: str) -> list[str]:

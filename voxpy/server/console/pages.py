@@ -40,7 +40,7 @@ _OVERVIEW = Template("""<h1>Overview</h1>
 <section><h2>Live sessions</h2>
 <table id="live"><thead><tr><th>Session</th><th>Worker</th><th>Started</th><th>State</th>
 <th>Custom data</th><th>Calls</th></tr></thead><tbody>$live</tbody></table></section>
-<section><h2>Finished sessions</h2>
+<section><h2>Finished sessions <small id="finished-count">$finished_count</small></h2>
 <table id="finished"><thead><tr><th>Session</th><th>Worker</th><th>Ended</th>
 <th>Outcome</th><th>Duration, s</th><th>Custom data</th><th>Calls</th></tr></thead>
 <tbody>$finished</tbody></table></section>""")
@@ -144,12 +144,19 @@ def _chart(key: str, label: str, value: float) -> str:
     )
 
 
+def finished_count(state: Mapping[str, Any]) -> str:
+    """``(newest 100 of 2345)`` when the list is cut, else empty."""
+    shown, total = len(state["finished"]), int(state.get("finished_total", 0))
+    return f"(newest {shown} of {total})" if total > shown else ""
+
+
 def overview_body(state: Mapping[str, Any]) -> str:
     figures = state["figures"]
     return _OVERVIEW.substitute(
         workers="".join(map(_worker_row, state["workers"])) or _empty(8, "no workers"),
         charts="".join(_chart(key, label, figures.get(key, 0)) for key, label in CHARTS),
         live="".join(map(_live_row, state["live"])) or _empty(6, "no live sessions"),
+        finished_count=finished_count(state),
         finished="".join(map(_finished_row, state["finished"]))
         or _empty(7, "no finished sessions kept"),
     )

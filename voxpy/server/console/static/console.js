@@ -92,6 +92,9 @@ function render(state) {
     row.append(td);
     for (const v of [s.duration, s.custom_data, callsText(s.calls)]) cell(row, v);
   }, "no finished sessions kept");
+  const shown = state.finished.length;
+  document.getElementById("finished-count").textContent =
+    state.finished_total > shown ? `(newest ${shown} of ${state.finished_total})` : "";
   for (const figure of document.querySelectorAll("figure.chart")) {
     drawChart(figure, Number(state.figures[figure.dataset.figure] || 0));
   }

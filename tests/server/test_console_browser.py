@@ -191,9 +191,14 @@ async def test_call_recorded_diagram_and_player(console: Console, server: ServeP
     await page.wait_for_selector(f"{done} .outcome.connected")
     await page.screenshot(path=str(shots() / "console-overview.png"), full_page=True)
     await page.click(f"{done} a")
-    await page.wait_for_selector('#diagram[data-state="missing"], #diagram[data-state="shown"]')
-    if await page.get_attribute("#diagram", "data-state") == "missing":
-        assert await page.is_visible("#no-journal")  # until the journal lands on main
+    # The diagram as the API serves it: drawn (200) once the server keeps journals, else the
+    # page's "no journal" state; the browser must agree with the API either way.
+    status, _, _ = await server.api_raw("GET", f"/sessions/{session_id}/flow.svg")
+    if status == 200:
+        await page.wait_for_selector('#diagram[data-state="shown"] #flow')
+    else:
+        await page.wait_for_selector('#diagram[data-state="missing"] #no-journal')
+        assert await page.is_hidden("#flow")
     audio = page.locator("#recordings audio").first
     await audio.wait_for()
     await page.wait_for_function("() => document.querySelector('#recordings audio').duration > 0")

@@ -216,3 +216,25 @@ async def test_call_recorded_diagram_and_player(console: Console, server: ServeP
         30,
     )
     assert played["duration"] > 1 and played["at"] >= played["duration"] - 0.1, played
+
+
+async def test_diagram_shown_when_served(console: Console, server: ServeProcess) -> None:
+    """The page shows a diagram it gets: the browser is handed one for flow.svg (what the
+    journal's route serves), whether or not this server keeps journals."""
+    page = console.page
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80">'
+        '<text x="10" y="40">caller → engine: INVITE</text></svg>'
+    )
+
+    async def fulfil(route: Any) -> None:
+        await route.fulfill(status=200, body=svg, content_type="image/svg+xml")
+
+    await page.route("**/flow.svg", fulfil)
+    status, body = await server.api("POST", "/sessions", json_body={"custom_data": "diagram"})
+    assert status == 201, body
+    await page.goto(f"{server.url}/console/sessions/{body['session_id']}")
+    await page.wait_for_selector('#diagram[data-state="shown"] #flow')
+    assert await page.is_hidden("#no-journal")
+    assert await page.evaluate("document.getElementById('flow').naturalWidth") == 200
+    await server.api("DELETE", f"/sessions/{body['session_id']}")

@@ -79,10 +79,14 @@ async def browser() -> AsyncIterator[Any]:
 
 
 class Console:
-    """One browser context signed in to the console, and the dialogs it saw (none, we hope)."""
+    """One browser context signed in to the console, and the dialogs it saw (none, we hope)
+    and its console messages (a CSP violation would show there)."""
 
-    def __init__(self, page: Any, dialogs: list[str]) -> None:
-        self.page, self.dialogs = page, dialogs
+    def __init__(self, page: Any, dialogs: list[str], messages: list[str]) -> None:
+        self.page, self.dialogs, self.messages = page, dialogs, messages
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.messages if "Content Security Policy" in m]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -97,10 +101,12 @@ async def console(browser: Any, server: ServeProcess) -> AsyncIterator[Console]:
         await dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
     reply = await page.goto(f"{server.url}/console?token={TOKEN}")
     assert reply is not None and reply.status == 200
     try:
-        yield Console(page, dialogs)
+        yield Console(page, dialogs, messages)
     finally:
         await context.close()
 
@@ -160,7 +166,7 @@ async def test_session_appears_live_then_finished_as_text(
     await page.wait_for_selector(done)
     assert "no_calls" in await page.inner_text(f"{done} .outcome")
     assert XSS in await page.inner_text(done)
-    assert console.dialogs == []
+    assert console.dialogs == [] and console.csp_violations() == []
 
 
 async def test_charts_get_points(console: Console) -> None:
@@ -203,6 +209,7 @@ async def test_call_recorded_diagram_and_player(console: Console, server: ServeP
     await audio.wait_for()
     await page.wait_for_function("() => document.querySelector('#recordings audio').duration > 0")
     await page.screenshot(path=str(shots() / "console-session.png"), full_page=True)
+    assert console.csp_violations() == []
     played = await asyncio.wait_for(
         audio.evaluate(
             """async (a) => {

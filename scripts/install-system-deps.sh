@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # System packages voxpy needs beyond its Python wheels, from Debian (bookworm: kamailio 5.6).
 #
-#   scripts/install-system-deps.sh           kamailio (the SIP front of `voxpy serve`) and
-#                                            sip-tester (SIPp: tests/edge bursts, bench/)
+#   scripts/install-system-deps.sh           kamailio (the SIP front of `voxpy serve`),
+#                                            sip-tester (SIPp: tests/edge bursts, bench/) and
+#                                            chromium (the web console's browser tests, driven
+#                                            by Playwright with executable_path=/usr/bin/chromium)
 #   scripts/install-system-deps.sh --bench   the same (kept for old callers)
 #
 # Run as root. Idempotent: installs only what is missing, and does nothing (not even
@@ -12,7 +14,8 @@
 set -euo pipefail
 
 # sip-tester is installed by default: tests/edge/test_burst.py drives SIPp bursts in CI.
-packages=(kamailio sip-tester)
+# chromium too: tests/server/test_console_browser.py runs the console in it (CI fails without).
+packages=(kamailio sip-tester chromium)
 if [[ $# -gt 0 && "${1:-}" != "--bench" ]]; then
   echo "usage: $0 [--bench]" >&2
   exit 2

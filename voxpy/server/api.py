@@ -23,6 +23,7 @@ from voxpy.config import ServerSettings
 from voxpy.core.journal import SVG_HEADERS, flow_svg
 from voxpy.errors import InvalidArgumentError
 from voxpy.log import get_logger
+from voxpy.server.console import Console
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
     BadRequest,
@@ -84,7 +85,9 @@ class ApiHost(Protocol):
 class PublicApi:
     """Routes of the management API, served by an aiohttp AppRunner."""
 
-    def __init__(self, supervisor: ApiHost, settings: ServerSettings) -> None:
+    def __init__(
+        self, supervisor: ApiHost, settings: ServerSettings, *, recordings_dir: Path | None = None
+    ) -> None:
         self._sup = supervisor
         self._token = settings.token
         self._timeout = settings.request_timeout
@@ -101,9 +104,15 @@ class PublicApi:
             "missing or wrong bearer token (Authorization: Bearer ...)",
             open_paths=frozenset({"/healthz"}),
         )
+        # The web console (/console, /recordings): its pages also take a cookie set once from
+        # ?token= (voxpy.server.console.auth); every other route is checked by `auth`.
+        console = Console(supervisor, recordings_dir=recordings_dir)
+        auth = console.middleware(settings.token, auth)
         app = web.Application(
-            middlewares=[json_errors, self._worker_errors, auth], client_max_size=MAX_BODY_BYTES
+            middlewares=[json_errors, self._worker_errors, auth],
+            client_max_size=MAX_BODY_BYTES,
         )
+        console.add_routes(app.router)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/workers", self._workers)

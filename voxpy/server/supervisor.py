@@ -96,7 +96,8 @@ class Supervisor:
         self.kamailio: Kamailio | None = None
         self.pool: Pool | None = None
         self.launcher: Launcher = ExecLauncher()
-        self.api = PublicApi(self, settings.server)
+        recordings = Path(settings.media.recordings_dir).expanduser().resolve()
+        self.api = PublicApi(self, settings.server, recordings_dir=recordings)
         self.conferences = ConferenceService(self._token, self._worker_sip_uri, self._log)
         "Where each named conference's pieces run (workers ask over a unix socket)."
         self._tasks: list[asyncio.Task[None]] = []

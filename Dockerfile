@@ -9,7 +9,7 @@ WORKDIR /app
 # Kamailio from Debian, by the same script .ci/run executes (so CI proves these steps).
 # No Debian ffmpeg: voxpy uses the static one the imageio-ffmpeg wheel ships.
 COPY scripts/install-system-deps.sh /usr/local/bin/install-system-deps.sh
-RUN install-system-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN install-system-deps.sh --runtime && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY voxpy ./voxpy

@@ -6,6 +6,8 @@
 #                                            chromium (the web console's browser tests, driven
 #                                            by Playwright with executable_path=/usr/bin/chromium)
 #   scripts/install-system-deps.sh --bench   the same (kept for old callers)
+#   scripts/install-system-deps.sh --runtime kamailio only: what `voxpy serve` needs to run
+#                                            (the Dockerfile: no test tools in the image)
 #
 # Run as root. Idempotent: installs only what is missing, and does nothing (not even
 # `apt-get update`) when everything is there. The Dockerfile and .ci/run both run it, so CI
@@ -16,10 +18,11 @@ set -euo pipefail
 # sip-tester is installed by default: tests/edge/test_burst.py drives SIPp bursts in CI.
 # chromium too: tests/server/test_console_browser.py runs the console in it (CI fails without).
 packages=(kamailio sip-tester chromium)
-if [[ $# -gt 0 && "${1:-}" != "--bench" ]]; then
-  echo "usage: $0 [--bench]" >&2
-  exit 2
-fi
+case "${1:-}" in
+  "" | --bench) ;;
+  --runtime) packages=(kamailio) ;;  # chromium alone is several hundred MB the image never uses
+  *) echo "usage: $0 [--bench | --runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

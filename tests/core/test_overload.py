@@ -116,3 +116,14 @@ def test_samples_going_back_in_time_raise_and_change_nothing() -> None:
     with pytest.raises(InvalidArgumentError):
         gate.feed(Sample(start=2.0, end=1.0, cpu=1.0))
     assert gate.last is last
+
+
+def test_media_overload_ends_when_the_clock_thread_is_gone() -> None:
+    """A worker in media overload refuses every call; once its calls end pjsua stops the clock
+    thread and samples carry no media figure. That must read as 'nothing late', or the worker
+    would refuse for good (no clock thread ever comes back to report it is on time)."""
+    gate = OverloadGate(T)
+    feed(gate, (0.3, 0.2), step=3.0)
+    assert not gate.decide().admitted
+    feed(gate, *[(0.1, None)] * 4)  # 2 s with no clock thread
+    assert gate.decide().admitted

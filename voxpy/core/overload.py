@@ -146,8 +146,10 @@ class OverloadGate:
             raise InvalidArgumentError("samples must move forward in time")
         span = sample.end - sample.start
         self._cpu.feed(sample.cpu, span)
-        if sample.media is not None:
-            self._media.feed(sample.media, span)
+        # No media figure means no clock thread (pjsua stops it ~1 s after the last media):
+        # nothing is late. Skipping such samples left a worker that had refused every call
+        # into silence in media overload for good (its clock never came back to say so).
+        self._media.feed(0.0 if sample.media is None else sample.media, span)
         self.last = sample
 
     def decide(self) -> Decision:

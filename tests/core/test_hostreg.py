@@ -52,7 +52,7 @@ class TestParse:
             ({"draining": "no"}, "draining"),
             ({"workers": "sip:h:1"}, "workers"),
             ({"workers": [1]}, "workers"),
-            ({"workers": [{"uri": "sip:h:1"}] * 65}, "workers"),
+            ({"workers": [{"uri": "sip:h:1"}] * 4097}, "workers"),
         ],
     )
     def test_malformed_reports_are_refused(self, change: dict[str, Any], says: str) -> None:
@@ -171,3 +171,13 @@ class TestPlan:
         old = Destination(uri="sip:10.1.0.3:5071", duid="c-w0", state="ap")
         steps = plan({old.uri: old}, {self.dest().uri: self.dest()})
         assert [s.op for s in steps] == ["remove", "add"]
+
+
+def test_a_host_with_a_hundred_workers_can_report() -> None:
+    """Issue 15 asks for 100-worker hosts: the report's bound must not refuse them (it was 64)."""
+    data = report()
+    w = data["workers"][0]
+    data["workers"] = [
+        {**w, "uri": f"sip:10.1.0.2:{5071 + i}", "duid": f"b-w{i}"} for i in range(100)
+    ]
+    assert len(parse_report(data).workers) == 100

@@ -186,6 +186,9 @@ class Zygote:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 listener.bind(str(self.path))
+                # The zygote runs whatever module and environment it is asked to: only our uid
+                # may ask (a configured server.run_dir may be readable by others).
+                os.chmod(self.path, 0o600)
                 listener.listen(1024)
                 self._proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "voxpy.server.zygote",

@@ -45,6 +45,9 @@ async def test_reload_is_for_new_sessions_only(tmp_path: Path, voxpy_harness: An
     [failed] = [line for line in logs if line["event"] == "scenario_reload_failed"]
     assert (failed["log_level"], failed["line"]) == ("error", 1)
     assert "syntax error" in failed["error"]
+    scenario.write_text("")  # an in-place save between its truncate and its write
+    assert reloader.reload() is False
+    assert h.engine.scenario is serving
     third = await h.dial()
     await third.wait_answered()
     assert await version_of(h, third) == "two"

@@ -58,6 +58,14 @@ class ScenarioReloader:
     def reload(self) -> bool:
         """Load the file again; True when the new version now serves new sessions."""
         try:
+            if Path(self.engine.scenario.path).stat().st_size == 0:
+                # An in-place save truncates, then writes: the write's own event follows.
+                # An empty file would compile and serve no handler at all.
+                self.log.debug("scenario_reload_skipped", why="the file is empty (mid-save)")
+                return False
+        except OSError:
+            pass  # gone (a save by rename): Scenario.load says so below
+        try:
             scenario = Scenario.load(self.engine.scenario.path)
             check(scenario, self.log, self.custom_data)
         except ScenarioError as exc:

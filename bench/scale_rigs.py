@@ -215,10 +215,14 @@ class Rig:
     def start(cls, system: str, n: int, wav: str, ulaw: str, rate: int) -> Rig:
         rig = cls(system, free_port(), ulaw)
         t0 = time.monotonic()
-        if system == "voxpy":
-            rig._start_voxpy(n, wav, rate)
-        else:
-            rig._start_bare(n, wav, rate)
+        try:
+            if system == "voxpy":
+                rig._start_voxpy(n, wav, rate)
+            else:
+                rig._start_bare(n, wav, rate)
+        except BaseException:
+            rig.stop()  # a failed start must not leave N processes polling beside the next run
+            raise
         rig.ready_s = time.monotonic() - t0
         return rig
 

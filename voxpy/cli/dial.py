@@ -247,7 +247,11 @@ async def run_keys(line: Line, keys: asyncio.Queue[str | None], out: Any) -> Ver
     """Interactive: act on keys until the call ends (a closed terminal hangs up)."""
     while line.call.code is None:
         try:
-            key = await asyncio.wait_for(keys.get(), TICK)
+            # Not wait_for: on 3.11 it can swallow a cancel (Ctrl-C) that lands as its inner
+            # get() times out, and this loop then outlives the interrupt (the likely cause of a
+            # Ctrl-C test that hung once in CI, under load; not reproduced since).
+            async with asyncio.timeout(TICK):
+                key = await keys.get()
         except TimeoutError:
             await line.wait(lambda: False, 0)
             continue

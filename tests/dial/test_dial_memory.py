@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,9 @@ def spawn(*args: str) -> pexpect.spawn:
         env={**os.environ, "TERM": "dumb"},
         encoding="utf-8",
         timeout=30,
+        # As a terminal's foreground job has it: a suite started in the background by a
+        # non-interactive shell (`cmd &`) inherits SIGINT ignored, and so would the softphone.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.logfile_read = io.StringIO()  # the whole screen, for the checks after EOF
     child.expect_exact("voxpy dial: calling")

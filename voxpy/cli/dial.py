@@ -248,8 +248,7 @@ async def run_keys(line: Line, keys: asyncio.Queue[str | None], out: Any) -> Ver
     while line.call.code is None:
         try:
             # Not wait_for: on 3.11 it can swallow a cancel (Ctrl-C) that lands as its inner
-            # get() times out, and this loop then outlives the interrupt (the likely cause of a
-            # Ctrl-C test that hung once in CI, under load; not reproduced since).
+            # get() times out, and this loop would then outlive the interrupt.
             async with asyncio.timeout(TICK):
                 key = await keys.get()
         except TimeoutError:

@@ -20,8 +20,8 @@ from voxpy.server.procs import free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
-UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="voxpy-bench">
+CALL_SETUP = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="SCENARIO_NAME">
   <send retrans="500" start_rtd="1"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -40,7 +40,7 @@ o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [media_port] RTP/AVP 0
+m=audio MEDIA_PORT RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>
   <recv response="100" optional="true"/>
@@ -60,7 +60,13 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-  <recv request="BYE"/>
+"""
+"""A UAC's INVITE (SDP offering PCMU on ``MEDIA_PORT``) and its ACK, up to where the call is
+up; each bench adds what the call does then and how it ends (bench/scale_rigs.py too)."""
+
+UAC = (
+    CALL_SETUP.replace("SCENARIO_NAME", "voxpy-bench").replace("MEDIA_PORT", "[media_port]")
+    + """  <recv request="BYE"/>
   <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -73,6 +79,7 @@ Content-Length: 0
 ]]></send>
 </scenario>
 """
+)
 
 
 @dataclass

@@ -23,74 +23,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's tests/
 
-from tests.server.netns import HostProcess, Hosts, netns_unavailable
-from tests.server.sip_dialog import Caller, Dialog
-from tests.server.test_hosts_netns import (
-    API,
-    FRONT_SIP,
-    SCENARIO,
-    Cluster,
-    front_args,
-)
-
-
-def worker_args(front: str, address: str, workers: int) -> list[str]:
-    joins = ["--role", "workers", "--front", f"{front}:{API}", "--worker-host", address]
-    return [*joins, "--workers", str(workers), "--http-host", address, "--http-port", str(API)]
+from tests.server.netns import netns_unavailable
+from tests.server.sip_dialog import Dialog
+from tests.server.test_hosts_netns import running_cluster
 
 
 async def one_round(workers: int, calls: int) -> tuple[Counter[str], float, int, int, float]:
     """(calls per host, list updated after s, calls answered / failed meanwhile, slowest
     answer meanwhile in s)."""
-    with Hosts() as hosts:
-        a, b, c = hosts.addresses
-        front = HostProcess(hosts.names[0], SCENARIO, front_args(a))
-        pool = {
-            address.replace(".", "-"): HostProcess(
-                ns, SCENARIO, worker_args(a, address, workers), workers=workers
-            )
-            for ns, address in zip(hosts.names[1:], (b, c), strict=True)
-        }
-        caller: Caller | None = None
-        try:
-            await front.start()
-            for process in pool.values():
-                await process.start()
-            caller = await Caller.open(hosts.client, (a, FRONT_SIP))
-            cluster = Cluster(hosts, front, pool, caller)
-            await cluster.joined(set(pool), timeout=60)
-            dialogs = [await caller.invite(str(100 + i)) for i in range(calls)]
-            spread = Counter(cluster.host_of(d) for d in dialogs if isinstance(d, Dialog))
-            dead, alive = sorted(pool)
-            victim = pool[dead]
-            assert victim.proc is not None
-            loop = asyncio.get_running_loop()
-            os.killpg(victim.proc.pid, signal.SIGKILL)
-            for line in victim.find_all("worker_started"):
-                os.kill(int(line["pid"]), signal.SIGKILL)
-            killed = loop.time()
-            listed = asyncio.create_task(cluster.joined({alive}, timeout=30))
-            ok = failed = 0
-            slowest = 0.0
-            n = 0
-            while not listed.done():
-                n += 1
-                started = loop.time()
-                dialog = await caller.invite(str(500 + n), timeout=10)
-                slowest = max(slowest, loop.time() - started)
-                if isinstance(dialog, Dialog) and cluster.host_of(dialog) == alive:
-                    ok += 1
-                    await caller.bye(dialog)
-                else:
-                    failed += 1
-                await asyncio.sleep(0.1)
-            await listed
-            return spread, loop.time() - killed, ok, failed, slowest
-        finally:
-            if caller is not None:
-                caller.close()
-            for process in [front, *pool.values()]:
-                await process.close()
+    async with running_cluster(hosts_count=2, workers=workers) as cluster:
+        caller = cluster.caller
+        dialogs = [await caller.invite(str(100 + i)) for i in range(calls)]
+        spread = Counter(cluster.host_of(d) for d in dialogs if isinstance(d, Dialog))
+        dead, alive = sorted(cluster.workers)
+        victim = cluster.workers[dead]
+        assert victim.proc is not None
+        loop = asyncio.get_running_loop()
+        os.killpg(victim.proc.pid, signal.SIGKILL)  # no goodbye: its supervisor, agent, API
+        for line in victim.find_all("worker_started"):
+            os.kill(int(line["pid"]), signal.SIGKILL)
+        listed = asyncio.create_task(cluster.joined({alive}, timeout=30))
+        ok = failed = n = 0
+        slowest = 0.0
+        while not listed.done():
+            n += 1
+            started = loop.time()
+            dialog = await caller.invite(str(500 + n), timeout=10)
+            slowest = max(slowest, loop.time() - started)
+            if isinstance(dialog, Dialog) and cluster.host_of(dialog) == alive:
+                ok += 1
+                await caller.bye(dialog)
+            else:
+                failed += 1
+            await asyncio.sleep(0.1)  # the bench's own call rate, not a wait for an event
+        gone_after = await listed
+        for dialog in dialogs:  # the live host's calls: hung up, so its drain does not wait
+            if isinstance(dialog, Dialog) and cluster.host_of(dialog) == alive:
+                await caller.bye(dialog)
+        return spread, gone_after, ok, failed, slowest
 
 
 def main() -> None:

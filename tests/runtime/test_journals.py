@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.conftest import TEST_SCENARIOS, Harness
 from tests.runtime.wsbot import Bot, bot_server
@@ -53,9 +54,12 @@ async def test_a_failed_write_is_logged(tmp_path: Path) -> None:
     blocker.write_text("")
     journals = Journals(directory=blocker / "sub", limits=JournalLimits(max_entries=10))
     fill(journals, "s1")
-    journals.close("s1")
-    await journals.drain()  # no exception: the session's end must not fail for a disk
+    with capture_logs() as logs:
+        journals.close("s1")
+        await journals.drain()  # no exception: the session's end must not fail for a disk
     assert journals.entries("s1") is not None
+    [failed] = [line for line in logs if line["event"] == "journal_write_failed"]
+    assert failed["log_level"] == "warning"
 
 
 async def test_engine_journals_events_and_handler_errors(voxpy_harness: Harness) -> None:

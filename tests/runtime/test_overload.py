@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.backends.rawsip import RawUac, header
 from tests.conftest import Harness
 from voxpy.server.metrics import overload_status
@@ -45,11 +47,10 @@ async def test_overload_off_answers(voxpy_harness: Harness) -> None:
     assert overload_status(h.engine.backend)["refused_total"] == {}
 
 
+@pytest.mark.voxpy_backend("sip")  # memory mode has no wire; the 503 itself is checked above
 async def test_refusal_carries_retry_after_on_the_wire(voxpy_harness: Harness) -> None:
     """The raw 503 a SIP caller (Kamailio) sees: Retry-After from server.retry_after."""
     h = await voxpy_harness(SCENARIO, config=OVERLOADED)
-    if h.backend != "sip":
-        return  # memory mode has no wire; the 503 itself is checked above
     host, _, port = h.engine.backend.contact_uri.split("@", 1)[1].partition(":")
     uac = RawUac((host, int(port)))
     try:

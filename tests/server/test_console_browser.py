@@ -197,14 +197,10 @@ async def test_call_recorded_diagram_and_player(console: Console, server: ServeP
     await page.wait_for_selector(f"{done} .outcome.connected")
     await page.screenshot(path=str(shots() / "console-overview.png"), full_page=True)
     await page.click(f"{done} a")
-    # The diagram as the API serves it: drawn (200) once the server keeps journals, else the
-    # page's "no journal" state; the browser must agree with the API either way.
+    # Journals are on by default: the session's ladder diagram is drawn and shown.
     status, _, _ = await server.api_raw("GET", f"/sessions/{session_id}/flow.svg")
-    if status == 200:
-        await page.wait_for_selector('#diagram[data-state="shown"] #flow')
-    else:
-        await page.wait_for_selector('#diagram[data-state="missing"] #no-journal')
-        assert await page.is_hidden("#flow")
+    assert status == 200
+    await page.wait_for_selector('#diagram[data-state="shown"] #flow')
     audio = page.locator("#recordings audio").first
     await audio.wait_for()
     await page.wait_for_function("() => document.querySelector('#recordings audio').duration > 0")

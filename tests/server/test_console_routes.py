@@ -51,6 +51,8 @@ class _Worker:
     index, pid, ready, draining, restarts, last_exit = 0, 4242, True, False, 1, None
 
     async def call_json(self, method: str, path: str, payload: Any = None) -> Any:
+        if (method, path) == ("GET", "/sessions/abc123/journal"):
+            return {"session_id": "abc123", "live": True, "entries": []}
         assert (method, path) == ("GET", "/sessions/abc123")
         return LIVE
 
@@ -125,7 +127,8 @@ class TestAuth:
     async def test_cookie_opens_only_the_console(self, client: TestClient) -> None:
         client.session.cookie_jar.update_cookies({COOKIE: cookie_value(TOKEN)})
         assert (await client.get("/console")).status == 200
-        assert (await client.get("/sessions/abc123/flow.svg")).status != 401  # the diagram
+        diagram = await client.get("/sessions/abc123/flow.svg")
+        assert diagram.status == 200 and diagram.content_type == "image/svg+xml"
         assert (await client.get("/workers")).status == 401  # the API wants its header
         assert (await client.post("/sessions", json={})).status == 401
         assert (await client.delete("/sessions/abc123")).status == 401

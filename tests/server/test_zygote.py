@@ -20,8 +20,8 @@ CHILD = ("python", "-m", "tests.server.ready_child")
 
 
 @pytest.fixture
-async def zygote(tmp_path: Path) -> AsyncIterator[Zygote]:
-    os.chdir(ROOT)  # the zygote finds tests.server.ready_child from its working directory
+async def zygote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Zygote]:
+    monkeypatch.chdir(ROOT)  # the zygote finds tests.server.ready_child from its cwd
     zygote = Zygote(tmp_path / "zygote.sock", dict(os.environ), preload=("json",))
     yield zygote
     await zygote.close()

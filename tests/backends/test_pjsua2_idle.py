@@ -8,6 +8,7 @@ measuring latency.
 
 from __future__ import annotations
 
+import gc
 import math
 import wave
 from array import array
@@ -123,3 +124,14 @@ def test_idle_poll_ms_is_checked(value: object) -> None:
 
     with pytest.raises(ConfigError, match="idle_poll_ms"):
         PjsuaOptions(poll_ms=20, idle_poll_ms=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.voxpy_backend("sip")
+async def test_a_library_endpoint_leaves_the_heap_unfrozen(voxpy_harness: Any) -> None:
+    """Only `voxpy run`, which ends by os._exit, freezes its boot heap: a test process or a
+    peer that starts endpoints would otherwise never free a cycle that existed at a start."""
+    before = gc.get_freeze_count()
+    h = await voxpy_harness("scenarios/hello_hangup.py")
+    call = await h.dial()
+    await call.wait_answered()
+    assert gc.get_freeze_count() == before

@@ -86,7 +86,9 @@ async def _serve(
 ) -> int:
     from voxpy.backends.pjsua2 import PjsuaBackend  # only the server needs pjsua2 loaded
 
-    backend = PjsuaBackend(settings.pjsua_options(), logger=get_logger("voxpy.pjsua2"))
+    # `voxpy run` lives and dies with its endpoint (it ends by os._exit): freeze its boot heap.
+    options = settings.pjsua_options(freeze_heap=command == "run")
+    backend = PjsuaBackend(options, logger=get_logger("voxpy.pjsua2"))
     timeouts = settings.timeouts.timeouts()
     from voxpy.media.library import FileMediaLibrary
 

@@ -58,6 +58,10 @@ class PjsuaOptions:
     tcp: bool = True
     poll_ms: int = 20
     "How long one libHandleEvents() may block while calls, players or deferred work exist."
+    freeze_heap: bool = False
+    """Freeze what exists once the stack listens (``gc.freeze``), for a process that lives and
+    dies with its endpoint (``voxpy run`` ends by ``os._exit``): later full collections skip it.
+    Off for a library user (tests, peers): frozen cycles would never be freed."""
     idle_poll_ms: int = 1000
     """How long it may block while nothing of ours is due (no call, player, probe or closed
     TCP gate). pjsip clamps the wait to its next timer, and every producer of work (SIP

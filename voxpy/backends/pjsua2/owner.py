@@ -130,15 +130,15 @@ class Owner(threading.Thread):
             self._close_queue()
             self.ready.set()
             return
-        # What exists now (imports, the scenario, the stack) lives as long as the process:
-        # freezing it keeps every later full collection to what came after. Measured on an
-        # idle worker: each full gc.collect() 43 -> ~1 ms CPU (two run at shutdown; 100
-        # workers stopping at once on 2 cores waited on each other's CPU). The young
-        # generations are collected first, here, so boot's garbage is freed on this thread;
-        # the old one is not walked, so pages a forking parent shares stay clean (a full
-        # collection here found 97 garbage objects of 80 000, most of them young).
-        gc.collect(1)
-        gc.freeze()
+        if self.options.freeze_heap:
+            # In a worker what exists now (imports, the scenario, the stack) lives as long as
+            # the process: freezing it keeps every later full collection to what came after.
+            # Measured on an idle worker: each full gc.collect() 43 -> ~1 ms CPU (two run at
+            # shutdown; 100 workers stopping at once on 2 cores waited on each other's CPU).
+            # The young generations are collected first, so boot's garbage is freed here; the
+            # old one is not walked, so pages a forking parent shares stay clean.
+            gc.collect(1)
+            gc.freeze()
         self.ready.set()
         try:
             self._loop(stack)

@@ -31,9 +31,9 @@ def machine(**changes: int) -> Machine:
 
 class TestAuto:
     def test_two_cores_are_bound_by_cpu(self) -> None:
-        # 2 cores x 0.75 / (0.6 % idle + 4 x 0.42 %) = 65 workers, 260 calls.
+        # 2 cores x 0.75 / (0.15 % idle + 4 x 0.44 %) = 78 workers, 312 calls (16 kHz bridge).
         sizing = auto_workers(machine())
-        assert (sizing.workers, sizing.limited_by) == (65, "cpu")
+        assert (sizing.workers, sizing.limited_by) == (78, "cpu")
         assert sizing.by_memory == int(22 * GIB * 0.75 / (16 * MIB))
 
     def test_little_memory_bounds_it(self) -> None:
@@ -41,7 +41,12 @@ class TestAuto:
         assert (sizing.workers, sizing.limited_by) == (48, "memory")
 
     def test_scales_with_cores(self) -> None:
-        assert auto_workers(machine(cores=8)).workers == int(8 * 0.75 / (0.006 + 4 * 0.0042))
+        assert auto_workers(machine(cores=8)).workers == int(8 * 0.75 / (0.0015 + 4 * 0.0044))
+
+    def test_an_8khz_bridge_holds_more(self) -> None:
+        # 2 x 0.75 / (0.15 % + 4 x 0.30 %) = 111 workers: bench/scale.py kept 400 calls on time.
+        assert auto_workers(machine(), Costs.for_bridge(8000)).workers == 111
+        assert Costs.for_bridge(16000) == Costs() == Costs.for_bridge(48000)
 
     def test_port_range_bounds_it(self) -> None:
         sizing = auto_workers(machine(rtp_ports=200))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voxpy.core.bridge_rate import NARROWBAND
 from voxpy.errors import ConfigError
 
 MIB = 1 << 20
@@ -35,10 +36,12 @@ class Machine:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Costs:
-    cpu_per_call: float = 0.0042
-    "Share of one core per call (0.42 %)."
-    cpu_idle_worker: float = 0.006
-    "Share of one core per idle worker (0.4-0.6 % measured; the upper end)."
+    cpu_per_call: float = 0.0044
+    """Share of one core per call on a 16 kHz bridge (the default codecs'). bench/scale.py on
+    an 8 kHz bridge: 0.24-0.36 %, 0.30 % at 500 calls (a worker's own share included);
+    bench/bridge_rate.py: 16 kHz costs ~1.45x that (0.51 vs 0.35 % in one run)."""
+    cpu_idle_worker: float = 0.0015
+    "Share of one core per idle worker (bench/idle.py: 0.15 %, the owner's long poll)."
     calls_per_worker: int = 4
     pss_per_worker: int = 16 * MIB
     headroom: float = 0.25
@@ -49,6 +52,12 @@ class Costs:
     "Kamailio's RPC, the API's clients, logs."
     rtp_ports_per_worker: int = 8
     "The least RTP ports a worker needs: four calls, an RTP and an RTCP port each."
+
+
+    @classmethod
+    def for_bridge(cls, rate: int) -> Costs:
+        """The costs at a bridge clock of ``rate`` Hz: 8 kHz resamples nothing for G.711."""
+        return cls(cpu_per_call=0.0030) if rate <= NARROWBAND else cls()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

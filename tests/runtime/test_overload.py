@@ -39,6 +39,16 @@ async def test_overloaded_worker_refuses_with_503(voxpy_harness: Harness) -> Non
     assert status == {"enabled": True, "overloaded": True, "refused_total": {"overload_cpu": 1}}
 
 
+async def test_overload_is_refused_first_even_when_draining(voxpy_harness: Harness) -> None:
+    """Both backends put the overload gate ahead of the draining/full refusals (pjsua2's edge
+    guard answers before pjsua or the engine see the INVITE), so the refusal is counted."""
+    h = await voxpy_harness(SCENARIO, config=OVERLOADED)
+    h.engine.backend.stop_accepting()
+    call = await h.dial()
+    assert await call.wait_hangup() == 503
+    assert overload_status(h.engine.backend)["refused_total"] == {"overload_cpu": 1}
+
+
 async def test_overload_off_answers(voxpy_harness: Harness) -> None:
     h = await voxpy_harness(SCENARIO, config={**OVERLOADED, "overload.enabled": False})
     call = await h.dial()

@@ -256,13 +256,14 @@ class MemoryBackend:
             self._end(dialog, 486, reason="Too many calls in this process")
             return
         far = self.network.far_end(self)
+        if far._overloaded():
+            # First, as the pjsua2 edge guard answers (and counts) its stateless 503 before
+            # pjsua or the engine see a draining or full worker; its Retry-After is not a
+            # custom header, so neither backend's Ended carries it.
+            self._end(dialog, 503)
+            return
         if not far._accepting or far.live_legs() >= far.max_calls:
             self._end(dialog, 503 if not far._accepting else 486)
-            return
-        if far._overloaded():
-            # As the pjsua2 edge guard's stateless 503 (its Retry-After is not a custom
-            # header, so neither backend's Ended carries it).
-            self._end(dialog, 503)
             return
         callee = _Leg(far, self.network.next_id(far.user), False, dialog)
         dialog.legs.append(callee)

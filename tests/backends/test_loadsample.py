@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxpy.backends.pjsua2.loadsample import LoadSampler, find_clock_thread
+import structlog
+
+from voxpy.backends.pjsua2.loadsample import LoadSampler, OverloadWatch, find_clock_thread
+from voxpy.core.overload import OverloadThresholds
 
 
 def fake_proc(
@@ -67,3 +70,23 @@ def test_real_proc_reads() -> None:
     sampler.start(0.0)
     sample = sampler.sample(1.0)
     assert sample is not None and 0.0 <= sample.cpu <= 1.0
+
+
+def test_an_overloaded_worker_without_calls_still_samples_until_it_recovers(tmp_path: Path) -> None:
+    """Calls end, no INVITE comes: the poll keeps sampling while overloaded, so the gauge falls
+    when the load does; once recovered (and idle) it reads nothing again."""
+    thresholds = OverloadThresholds(
+        cpu_enter=0.5, cpu_leave=0.4, media_enter=1.0, media_leave=1.0, window_s=0.0
+    )
+    watch = OverloadWatch(thresholds, structlog.get_logger())
+    watch._sampler = LoadSampler(fake_proc(tmp_path, busy=0, idle=0, clock_wait=None))
+    watch.start(0.0)
+    fake_proc(tmp_path, busy=90, idle=10, clock_wait=None)
+    watch.poll(1.0, lambda: 1)
+    assert watch.gate.overloaded
+    fake_proc(tmp_path, busy=91, idle=109, clock_wait=None)  # the load is gone, so are the calls
+    watch.poll(2.0, lambda: 0)
+    assert not watch.gate.overloaded
+    fake_proc(tmp_path, busy=191, idle=109, clock_wait=None)
+    watch.poll(3.0, lambda: 0)  # idle and not overloaded: no reading
+    assert not watch.gate.overloaded

@@ -139,9 +139,11 @@ class OverloadWatch:
             )
 
     def poll(self, now: float, calls: Callable[[], int]) -> None:
-        """Sample while calls are up only (an idle worker reads nothing): a burst of INVITEs
-        after a busy spell then meets a recent sample, not one averaged since the last call."""
-        if self.gate.due(now) and calls():
+        """Sample while calls are up (a burst of INVITEs after a busy spell then meets a recent
+        sample, not one averaged since the last call) or while overloaded (so a worker whose
+        calls ended says when it has recovered: ``voxpy_overloaded`` falls without waiting for
+        an INVITE); an idle worker that is not overloaded reads nothing."""
+        if self.gate.due(now) and (self.gate.overloaded or calls()):
             self.sample(now)
 
     def refusal(self, now: float) -> Refusal | None:

@@ -57,7 +57,7 @@ assert ports._vec_bytes_safe(vector) == b"\\x00\\x07\\xff"
 # A lost end of file is recorded (once) for the owner thread to log.
 def broken(token):
     raise RuntimeError(f"queue gone ({token})")
-player = ports.FilePlayer(41, False, broken)
+player = ports.FilePlayer(41, broken)
 player.onEof2(); player.onEof2()
 assert ports.FAULTS.take() == [("player 41 end of file", "RuntimeError('queue gone (41)')")]
 print("ok")

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 from voxpy.backends.memory_dialog import DialogSim
 from voxpy.backends.memory_media import LegMedia, MediaSim
-from voxpy.backends.memory_streams import WIRE_RATE, StreamSim
+from voxpy.backends.memory_streams import StreamSim
 from voxpy.backends.memory_units import UnitSim
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core import units as u
+from voxpy.core.bridge_rate import WIDEBAND
 from voxpy.core.clock import Clock
 from voxpy.core.headers import Headers
 from voxpy.core.limits import MAX_CALLS
@@ -83,7 +84,7 @@ class MemoryNetwork:
     ``wire_rate`` is the rate fed audio travels at between legs (the harness: the bridge's).
     """
 
-    def __init__(self, clock: Clock | None = None, wire_rate: int = WIRE_RATE) -> None:
+    def __init__(self, clock: Clock | None = None, wire_rate: int = WIDEBAND) -> None:
         self.endpoints: list[MemoryBackend] = []
         self.media = MediaSim(clock)
         self.streams = StreamSim(self.media, wire_rate)

@@ -21,15 +21,15 @@ from voxpy.backends.streams import Feed, check_pcm, check_stream_id, check_strea
 from voxpy.core import commands as cmd
 from voxpy.core import signals as sig
 from voxpy.core.audio import FRAME_MS, FrameChunker, Resampler, frame_bytes, mix
+from voxpy.core.bridge_rate import WIDEBAND
 from voxpy.core.clock import Timer
 from voxpy.errors import InvalidArgumentError
 
 TICK_S = FRAME_MS / 1000
-WIRE_RATE = 16000
-"""The default rate frames travel at between a feed and the taps that hear it. The harness
-passes the bridge's clock instead, so memory resamples where pjsua2's bridge would: with an
-8 kHz bridge an 8 kHz feed reaches an 8 kHz tap untouched, as over pjsua2 (the 16 kHz wire's
-linear resampling took 0.7 dB off a 1 kHz tone there)."""
+# Frames travel between a feed and the taps that hear it at ``wire_rate``: the default bridge
+# clock (WIDEBAND) unless the harness passes the configured one, so memory resamples where
+# pjsua2's bridge would: with an 8 kHz bridge an 8 kHz feed reaches an 8 kHz tap untouched, as
+# over pjsua2 (the 16 kHz wire's linear resampling took 0.7 dB off a 1 kHz tone there).
 
 
 @dataclass(eq=False)
@@ -37,7 +37,7 @@ class MemoryFeedPort:
     """The memory stand-in for the pjsua2 FeedPort: a queue the tick pops, a played count."""
 
     sample_rate: int
-    wire_rate: int = WIRE_RATE
+    wire_rate: int = WIDEBAND
     frames: deque[tuple[bytes, int]] = field(default_factory=deque)
     played: int = 0
     to_wire: Resampler = field(init=False)
@@ -63,7 +63,7 @@ class MemoryTap:
     call_id: str
     tap_id: str
     sample_rate: int
-    wire_rate: int = WIRE_RATE
+    wire_rate: int = WIDEBAND
     resampler: Resampler = field(init=False)
     chunker: FrameChunker = field(init=False)
 
@@ -81,7 +81,7 @@ class MemoryTap:
 class StreamSim:
     """Taps and feeds of one memory network; see the module docstring."""
 
-    def __init__(self, media: MediaSim, wire_rate: int = WIRE_RATE) -> None:
+    def __init__(self, media: MediaSim, wire_rate: int = WIDEBAND) -> None:
         self.media = media
         self.wire_rate = wire_rate
         self._silence = bytes(frame_bytes(wire_rate))

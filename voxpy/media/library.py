@@ -18,10 +18,6 @@ from voxpy.media.convert import MediaCache, wav_duration, wav_shape
 from voxpy.media.tones import BEEP, beep_wav, progress_tone_wav
 from voxpy.media.tts import Tts, make_tts
 
-BRIDGE_RATE = WIDEBAND
-"""The conference bridge's default clock; a library is built for its endpoint's
-(``Settings.bridge_rate()``), and every WAV it hands out is at that rate."""
-
 
 class FileMediaLibrary:
     """Media prepared as WAV files under ``cache_dir`` at ``rate`` (the bridge's clock: the
@@ -38,7 +34,7 @@ class FileMediaLibrary:
         recordings_dir: Path,
         fetch_timeout: float = 12.0,
         *,
-        rate: int = BRIDGE_RATE,
+        rate: int = WIDEBAND,
     ) -> None:
         if rate not in CLOCK_RATES:
             raise InvalidArgumentError(f"bridge rate must be one of {CLOCK_RATES}, got {rate!r}")

@@ -106,7 +106,7 @@ def open_playback(
     duration = wav_duration(path)
     token = eofs.next_token()
     # A loop never ends: no Python EOF callback on the clock thread (see the module doc).
-    player = pj.AudioMediaPlayer() if loop else FilePlayer(token, False, eofs.put)
+    player = pj.AudioMediaPlayer() if loop else FilePlayer(token, eofs.put)
     try:
         player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
     except pj.Error as exc:

@@ -98,28 +98,27 @@ vec_bytes = _frame_reader()
 
 
 def audio_format(sample_rate: int) -> Any:
-    """Mono 16-bit PCM in 20 ms frames; the bridge resamples from its own clock (16 kHz)."""
+    """Mono 16-bit PCM in 20 ms frames; the bridge resamples to its own clock (media.clock_rate)."""
     fmt = pj.MediaFormatAudio()
     fmt.init(pj.PJMEDIA_FORMAT_PCM, sample_rate, 1, 20000, 16)
     return fmt
 
 
 class FilePlayer(pj.AudioMediaPlayer):  # type: ignore[misc]
-    """A WAV player that reports its end once through ``on_eof(token)``.
+    """A WAV player played once that reports its end once through ``on_eof(token)``.
 
-    ``onEof2`` runs on the media thread and also fires at each wrap of a looping player,
-    which never finishes: only the first end of a non-looping player is reported.
+    ``onEof2`` runs on the media thread (with the GIL). A looping prompt is a plain
+    ``pj.AudioMediaPlayer`` instead (playback.py): pjmedia loops it without calling Python.
     """
 
-    def __init__(self, token: int, loop: bool, on_eof: Callable[[int], None]) -> None:
+    def __init__(self, token: int, on_eof: Callable[[int], None]) -> None:
         super().__init__()
         self.token = token
-        self.loop = loop
         self._on_eof = on_eof
         self._reported = False
 
     def onEof2(self) -> None:  # name fixed by pjsua2; media thread
-        if self.loop or self._reported:
+        if self._reported:
             return
         self._reported = True
         try:

@@ -228,6 +228,11 @@ def journal(*extra: Entry) -> list[Entry]:
     return b.entries
 
 
+def texts_of(entry: Entry) -> list[str]:
+    root = ET.fromstring(flow_svg(journal(entry)))
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
 class TestDiagram:
     def test_lanes_caller_left_callee_right(self) -> None:
         lanes = [lane.label for lane in lanes_of(journal())]
@@ -257,6 +262,16 @@ class TestDiagram:
                         "line"}  # fmt: skip
         assert "<script" not in text and "&lt;script&gt;" in text
         assert "\x00" not in text and "\x1b" not in text
+
+    def test_short_field_values_are_shown(self) -> None:
+        """A one-character INFO body or a status digit is a detail line, not dropped as if the
+        label said it (the check clipped the value's last character off, leaving "")."""
+        info = Entry(kind="sip", label="INFO", src="caller", dst="leg:a",
+                     fields=(("body", "1"), ("status", "4")))  # fmt: skip
+        assert "body: 1  status: 4" in texts_of(info)
+        said = Entry(kind="event", label="Call.PlaybackStarted say hello", src="leg:a",
+                     fields=(("text", "hello"),))  # fmt: skip
+        assert not any("text: hello" in t for t in texts_of(said))
 
     def test_diagram_of_json_objects_and_text(self) -> None:
         entries = journal()

@@ -144,7 +144,7 @@ def _details(entry: Entry) -> str:
     shown = [
         f"{k}: {v}"
         for k, v in entry.fields
-        if k != "side" and not k.endswith("_id") and clip(v, 30)[:-1] not in entry.label
+        if k != "side" and not k.endswith("_id") and v[:30] not in entry.label
     ]
     return "  ".join(shown[:2])
 

@@ -285,16 +285,13 @@ class WorkerControl:
         journals, session_id = self.engine.journals, request.match_info["id"]
         if journals is None:
             return error(404, "journals are off on this worker (journal.enabled = false)")
-        lines = journals.lines(session_id)
+        try:
+            lines = await journals.read_lines(session_id)
+        except InvalidArgumentError as exc:  # not an id, or a file that is no journal
+            self._log.warning("journal_unreadable", session_id=session_id[:80], error=str(exc))
+            return error(404, f"no journal of this session: {exc}")
         if lines is None:
-            try:
-                entries = await journals.read(session_id)
-            except InvalidArgumentError as exc:  # not an id, or a file that is no journal
-                self._log.warning("journal_unreadable", session_id=session_id[:80], error=str(exc))
-                return error(404, f"no journal of this session: {exc}")
-            if entries is None:
-                return error(404, "no journal of this session")
-            lines = [entry.to_json() for entry in entries]
+            return error(404, "no journal of this session")
         head = json.dumps({"session_id": session_id, "live": journals.is_live(session_id)})
         text = f'{head[:-1]}, "entries": [{",".join(lines)}]}}'
         return web.Response(text=text, content_type="application/json")

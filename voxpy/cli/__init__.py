@@ -265,8 +265,6 @@ def _serve_pool(args: Any) -> int:
         configure_logging(settings.log.level, settings.log.format)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
-    if settings.journal.dir:  # the workers read their settings from the file and environment
-        os.environ["VOXPY_JOURNAL__DIR"] = str(Path(settings.journal.dir).resolve())
     missing = kamailio_missing(settings.server.kamailio_bin)
     if missing is not None and settings.server.role != "workers":  # a worker host has none
         return _fail(missing)
@@ -274,8 +272,6 @@ def _serve_pool(args: Any) -> int:
     scenario = _load_scenario(args.scenario, settings, log)
     if isinstance(scenario, int):
         return scenario
-    if args.reload:  # the workers read settings from the config file and the environment
-        os.environ["VOXPY_SCENARIO__RELOAD"] = "true"
     try:
         return asyncio.run(_serve_role(settings, scenario.path, args.config))
     except ConfigError as exc:

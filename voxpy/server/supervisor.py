@@ -176,6 +176,10 @@ class Supervisor:
             extra += ["--config", str(Path(self.config_file).resolve())]
         if settings.sip.public_address:
             extra += ["--public-address", settings.sip.public_address]
+        if settings.journal.dir:  # absolute: a worker's cwd need not be ours
+            extra += ["--journal-dir", str(Path(settings.journal.dir).resolve())]
+        if settings.scenario.reload:
+            extra += ["--reload"]
         dial_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
         specs = []
         for i, (sip_port, rtp_port, rtp_range) in enumerate(self.ports.workers):

@@ -4,6 +4,7 @@ pipe it is given, reports each child's end, and refuses a bad request without dy
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -78,3 +79,48 @@ def test_the_zygote_needs_its_socket() -> None:
         [sys.executable, "-m", "voxpy.server.zygote"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            if stat.rsplit(")", 1)[1].split()[1] == str(pid):
+                found.append(int(entry.name))
+    return found
+
+
+async def test_a_child_nobody_waits_for_is_killed(zygote: Zygote) -> None:
+    """The supervisor gave up (closed its connection) before the zygote said ``pid N``: the
+    child, which nobody would ever stop, is killed and reaped, not left holding its ports."""
+    child, _, _ = await start(zygote, "0")
+    assert await child.wait(10) == 0
+    child.close()
+    assert zygote.pid is not None
+    request = json.dumps({"argv": ["-m", "tests.server.ready_child", "wait"],
+                          "env": dict(os.environ)}).encode()  # fmt: skip
+    err_r, err_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    os.kill(zygote.pid, signal.SIGSTOP)  # it reads the request only after we hung up
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
+            conn.connect(str(zygote.path))
+            socket.send_fds(conn, [request], [err_w, ready_w])
+    finally:
+        os.close(err_w)
+        os.close(ready_w)
+        os.kill(zygote.pid, signal.SIGCONT)
+    loop = asyncio.get_running_loop()
+
+    def until_closed() -> None:  # every writer gone: the child (60 s if kept) has ended
+        while os.read(ready_r, 64):
+            pass
+
+    await loop.run_in_executor(None, until_closed)
+    os.close(ready_r)
+    os.close(err_r)
+    assert _children_of(zygote.pid) == []  # reaped, not a zombie

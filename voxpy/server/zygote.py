@@ -31,6 +31,7 @@ import os
 import pkgutil
 import runpy
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -110,7 +111,9 @@ def _serve(listener: socket.socket) -> None:
 
 def _spawn(conn: socket.socket) -> int | None:
     """Fork the child ``conn`` asks for; its pid, or None after answering why not."""
-    conn.settimeout(5.0)  # the supervisor sends its request right after connecting
+    # The supervisor sends its request right after connecting; a client that sends nothing
+    # holds this loop this long at most (only our uid may connect: the socket is 0600).
+    conn.settimeout(5.0)
     fds: list[int] = []
     try:
         data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 2)
@@ -137,8 +140,14 @@ def _spawn(conn: socket.socket) -> int | None:
         _child(module, args, env, fds[0], fds[1])  # never returns
     for fd in fds:
         os.close(fd)
-    with contextlib.suppress(OSError):
+    try:
         conn.send(f"pid {pid}".encode())
+    except OSError as exc:  # the supervisor gave up waiting: nobody would ever stop it
+        _say("zygote_child_unclaimed", pid=pid, error=f"killed: {exc}")
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # it may not have its own process group yet
+            os.waitpid(pid, 0)
+        return None
     return pid
 
 

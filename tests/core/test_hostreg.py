@@ -50,6 +50,10 @@ class TestParse:
             ({"free": True}, "free"),
             ({"free": 10**9}, "free"),
             ({"draining": "no"}, "draining"),
+            ({"max_calls": 0}, "max_calls"),
+            ({"max_calls": 10**9}, "max_calls"),
+            ({"max_calls": "4"}, "max_calls"),
+            ({"max_calls": True}, "max_calls"),
             ({"workers": "sip:h:1"}, "workers"),
             ({"workers": [1]}, "workers"),
             ({"workers": [{"uri": "sip:h:1"}] * 4097}, "workers"),
@@ -58,6 +62,13 @@ class TestParse:
     def test_malformed_reports_are_refused(self, change: dict[str, Any], says: str) -> None:
         with pytest.raises(BadReport, match=says):
             parse_report({**report(), **change})
+
+    def test_max_calls_is_each_destinations_maxload(self) -> None:
+        reg = HostRegistry()
+        reg.beat(parse_report({**report(), "max_calls": 7}), 0.0)
+        assert reg.wanted()["sip:10.1.0.2:5071"].max_calls == 7
+        older = parse_report(report("c"))  # a host from before max_calls was reported
+        assert older.max_calls is None
 
     @pytest.mark.parametrize(
         "uri", ["sips:h:1", "sip:h", "sip:h:1;transport=tcp", "sip:h:1\r\nX: y", "sip:a@h:1"]

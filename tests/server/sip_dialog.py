@@ -93,15 +93,19 @@ class Caller(asyncio.DatagramProtocol):
             f"CSeq: {cseq} {method}\r\n"
         )
 
-    async def invite(self, user: str = "100", timeout: float = 10) -> Dialog | Response:
-        """A call: the dialog once answered (and ACKed), else the final response."""
+    async def invite(
+        self, user: str = "100", timeout: float = 10, headers: dict[str, str] | None = None
+    ) -> Dialog | Response:
+        """A call (with ``headers`` added to its INVITE): the dialog once answered (and
+        ACKed), else the final response."""
         host, port = self.front
         call_id, tag = f"{secrets.token_hex(8)}@raw", str(next(_tags))
         body = sdp(self.local_ip)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self._send(
             self._head("INVITE", f"sip:{user}@{host}:{port}", call_id, 1, tag)
             + f"To: <sip:{user}@{host}:{port}>\r\n"
-            f"Contact: <sip:raw@{self.local_ip}:{self.local_port}>\r\n"
+            f"Contact: <sip:raw@{self.local_ip}:{self.local_port}>\r\n{extra}"
             "Content-Type: application/sdp\r\n"
             f"Content-Length: {len(body)}\r\n\r\n{body}"
         )

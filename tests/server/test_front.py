@@ -19,7 +19,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.conftest import ROOT, TEST_SCENARIOS
 from tests.server.netns import HostProcess
@@ -87,9 +89,11 @@ async def test_no_host_yet(front: HostProcess) -> None:
 
 
 async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProcess) -> None:
-    assert (await front.api("POST", "/hosts", json_body=host_report()))[0] == 200
+    assert (await front.api("POST", "/hosts", json_body=host_report(max_calls=7)))[0] == 200
     await wait_dispatcher(front, lambda d: d.get(URI, {}).get("duid") == "h7-w0")
     assert (await dispatcher(front))[URI]["flags"] == "AP"
+    # The host's own sip.max_calls is its workers' maxload, not the front's (4).
+    assert "maxload=7" in json.dumps(await front.rpc().call("dispatcher.list"))
     status, hosts = await front.api("GET", "/hosts")
     assert [h["host"] for h in hosts["hosts"]] == ["h7"]
     status, text = await front.api("GET", "/metrics")
@@ -99,10 +103,11 @@ async def test_reports_steer_the_dispatcher_and_silence_expires(front: HostProce
     down = host_report(workers=[{"uri": URI, "duid": "h7-w0", "ready": False, "draining": False}])
     await front.api("POST", "/hosts", json_body=down)
     await wait_dispatcher(front, lambda d: str(d.get(URI, {}).get("flags")).startswith("I"))
-    renewed = host_report(workers=[{"uri": URI, "duid": "h7-w0.1", "ready": True,
-                                    "draining": False}])  # fmt: skip
+    renewed = host_report(max_calls=7, workers=[{"uri": URI, "duid": "h7-w0.1", "ready": True,
+                                                 "draining": False}])  # fmt: skip
     await front.api("POST", "/hosts", json_body=renewed)  # a restarted worker: a new duid
     await wait_dispatcher(front, lambda d: d.get(URI, {}).get("duid") == "h7-w0.1")
+    assert "maxload=7" in json.dumps(await front.rpc().call("dispatcher.list"))
 
     # The host's API is not there: a session request is a 502, not a hang or a crash.
     status, body = await front.api("GET", "/sessions/h7.abc")
@@ -231,3 +236,110 @@ async def test_a_restarted_kamailio_is_told_every_host(front: HostProcess) -> No
     await wait_dispatcher(front, lambda d: d.get(URI, {}).get("flags") == "AP")
     status, health = await front.api("GET", "/healthz", token=None)
     assert (status, health["kamailio"], health["hosts"]) == (200, True, 1)
+
+
+class _StubHost:
+    """A worker host's API played by the test (``start_answer``: what POST /sessions gets)."""
+
+    def __init__(self) -> None:
+        self.start_answer: dict[str, Any] = {"session_id": "s1"}
+        app = web.Application()
+        app.router.add_post("/sessions", self._start)
+        app.router.add_get("/sessions", self._list)
+        app.router.add_route("*", "/sessions/{id}/request", self._echo)
+        self.runner = web.AppRunner(app)
+        self.api = ""
+
+    async def __aenter__(self) -> _StubHost:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.api = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.cleanup()
+
+    async def _start(self, request: web.Request) -> web.Response:
+        return web.json_response(self.start_answer, status=201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        return web.json_response({"sessions": [{"session_id": "s1"}, 7, "not a session"]})
+
+    async def _echo(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        return web.json_response(
+            {"content_type": request.headers.get("Content-Type"), "body": body.hex()}
+        )
+
+
+@contextlib.asynccontextmanager
+async def _stalled_api() -> AsyncIterator[str]:
+    """An API that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
+async def test_a_stalled_or_odd_host_never_holds_or_breaks_the_front() -> None:
+    """A host that accepts and never answers is left out of GET /sessions and skipped by
+    POST /sessions (after a short bound, here request_timeout 2 s); a host's odd answers are
+    a 502 or skipped entries; a session request's body reaches the host byte for byte."""
+    args = ["--role", "front", "--sip-host", "127.0.0.1", "--sip-port", "0", "--http-port", "0"]
+    process = HostProcess(None, SCENARIO, ["--http-host", "127.0.0.1", *args])
+    process.env = {**process.env, "VOXPY_SERVER__REQUEST_TIMEOUT": "2"}
+    async with contextlib.AsyncExitStack() as stack:
+        front = await process.start()
+        stack.push_async_callback(process.close)
+        good = await stack.enter_async_context(_StubHost())
+        stalled = await stack.enter_async_context(_stalled_api())
+        reports = {
+            "hs": host_report(host="hs", api=stalled, free=9),  # placed first: most free
+            "hg": host_report(host="hg", api=good.api, free=5, workers=[
+                {"uri": "sip:127.0.0.8:5071", "duid": "hg-w0", "ready": True,
+                 "draining": False}]),
+        }  # fmt: skip
+
+        async def beat() -> None:  # the hosts' heartbeats, until the test ends
+            while True:
+                for report in list(reports.values()):
+                    await front.api("POST", "/hosts", json_body=report)
+                await asyncio.sleep(0.5)
+
+        beating = asyncio.create_task(beat())
+        stack.callback(beating.cancel)
+        await wait_dispatcher(front, lambda d: len(d) == 2)
+
+        started, listed = await asyncio.gather(
+            front.api("POST", "/sessions", json_body={}), front.api("GET", "/sessions")
+        )
+        assert started[0] == 201 and started[1]["session_id"] == "hg.s1", started
+        assert listed == (200, {"sessions": [{"session_id": "hg.s1", "host": "hg"}]}), listed
+        unreachable = front.find_all("host_unreachable")
+        assert [line["host"] for line in unreachable] == ["hs"], unreachable
+        assert front.find_all("host_list_failed")[0]["host"] == "hs"
+        assert len(front.find_all("host_list_entry_skipped")) == 2
+
+        # A latin-1 body arrives as sent, labelled as sent.
+        async with aiohttp.ClientSession() as http:
+            sent = {"Authorization": f"Bearer {TOKEN}",
+                    "Content-Type": "text/plain; charset=latin-1"}  # fmt: skip
+            url = f"{front.url}/sessions/hg.s1/request"
+            async with http.post(url, data="é".encode("latin-1"), headers=sent) as response:
+                echo = await response.json()
+        assert echo == {"content_type": "text/plain; charset=latin-1", "body": "e9"}, echo
+
+        del reports["hs"]
+        assert (await front.api("DELETE", "/hosts/hs"))[0] == 200
+        good.start_answer = {"no": "id"}
+        status, body = await front.api("POST", "/sessions", json_body={})
+        assert status == 502 and "without a session_id" in body["error"], body

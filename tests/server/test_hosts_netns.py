@@ -15,7 +15,7 @@ import re
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -80,16 +80,20 @@ def worker_args(front: str, address: str, workers: int = 1) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def running_cluster(
-    hosts_count: int = 2, workers: int = 1, overloaded: int = 0
+    hosts_count: int = 2, workers: int = 1, overloaded: int = 0, worker_extra: Sequence[str] = ()
 ) -> AsyncIterator[Cluster]:
-    """A front and ``hosts_count`` worker hosts of ``workers`` workers each, joined; the last
-    ``overloaded`` hosts refuse every INVITE with 503 + Retry-After (their overload gate)."""
+    """A front and ``hosts_count`` worker hosts of ``workers`` workers each (``worker_extra``:
+    more arguments of theirs), joined; the last ``overloaded`` hosts refuse every INVITE with
+    503 + Retry-After (their overload gate)."""
     with Hosts(count=1 + hosts_count) as hosts:
         a, *addresses = hosts.addresses
         front = HostProcess(hosts.names[0], SCENARIO, front_args(a))
         pool = {
             address.replace(".", "-"): HostProcess(
-                ns, SCENARIO, worker_args(a, address, workers), workers=workers
+                ns,
+                SCENARIO,
+                [*worker_args(a, address, workers), *worker_extra],
+                workers=workers,
             )
             for ns, address in zip(hosts.names[1:], addresses, strict=True)
         }
@@ -289,3 +293,45 @@ async def test_a_restarted_front_is_joined_again_and_calls_go_on(cluster: Cluste
             assert (await cluster.caller.bye(dialog)).code == 200
     finally:
         await front.close()
+
+
+async def test_a_hung_worker_keeps_its_host_and_outside_x_voxpy_headers_are_stripped() -> None:
+    """X-Voxpy-* headers (conference links' proofs) from a caller outside are stripped by the
+    front before the INVITE reaches a worker (its pjsip log, at debug, shows what arrived);
+    and a worker that hangs (SIGSTOP) does not hold its host's heartbeat back: the front never
+    drops the host while its other worker serves."""
+    async with running_cluster(
+        hosts_count=1, workers=2, worker_extra=["--log-level", "debug"]
+    ) as cluster:
+        ((host_id, host),) = cluster.workers.items()
+        forged = {"X-Voxpy-Conference": "room", "X-Voxpy-Link-Proof": "forged", "X-Tenant": "a"}
+        dialog = await cluster.caller.invite("800", headers=forged)
+        assert isinstance(dialog, Dialog), f"{dialog.code} {dialog.reason}"
+        arrived = await host.wait_log(
+            lambda line: (
+                line.get("event") == "sip"
+                and dialog.call_id in str(line.get("line"))
+                and "INVITE sip:" in str(line.get("line"))
+                and "X-Tenant: a" in str(line.get("line"))
+            )
+        )
+        assert "x-voxpy" not in str(arrived["line"]).lower(), arrived["line"]
+        assert (await cluster.caller.bye(dialog)).code == 200
+
+        pid = int(host.find_all("worker_started")[0]["pid"])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+
+            async def free() -> int:
+                _, body = await cluster.front.api("GET", "/hosts")
+                return sum(h["free"] for h in body["hosts"] if h["host"] == host_id)
+
+            while await free() != 4:  # a report that counted the hung worker's slots as none
+                await asyncio.sleep(0.1)
+            status, body = await cluster.front.api("POST", "/sessions", json_body={})
+            assert (status, body["host"]) == (201, host_id), body
+            while await free() != 4:  # and another report, after the claim
+                await asyncio.sleep(0.1)
+            assert not cluster.front.find_all("host_lost"), cluster.front.find_all("host_lost")
+        finally:
+            os.kill(pid, signal.SIGCONT)

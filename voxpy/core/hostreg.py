@@ -54,6 +54,8 @@ class HostReport:
     free: int
     "Free call slots over the host's ready workers that are not draining."
     draining: bool
+    max_calls: int | None = None
+    "Calls one of the host's workers takes (its dispatcher maxload); None: not reported."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +65,8 @@ class Destination:
     uri: str
     duid: str
     state: State
+    max_calls: int | None = None
+    "Its maxload when added (None: the front's own sip.max_calls)."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +111,13 @@ def parse_report(data: Any) -> HostReport:
     free = _field(data, "free", int, None)
     if not 0 <= free <= MAX_SLOTS:
         raise BadReport(f"free: expected 0..{MAX_SLOTS}")
+    max_calls = data.get("max_calls")  # absent from an older host's reports
+    if max_calls is not None:
+        max_calls = _field(data, "max_calls", int, None)
+        if not 1 <= max_calls <= MAX_SLOTS:
+            raise BadReport(f"max_calls: expected 1..{MAX_SLOTS}")
     return HostReport(
+        max_calls=max_calls,
         host=_field(data, "host", str, HOST_ID),
         api=_field(data, "api", str, _API),
         workers=tuple(parsed),
@@ -187,7 +197,9 @@ class HostRegistry:
         for report in self.hosts():
             for w in report.workers:
                 state: State = "d" if report.draining or w.draining else "ap" if w.ready else "ip"
-                found[w.uri] = Destination(uri=w.uri, duid=w.duid, state=state)
+                found[w.uri] = Destination(
+                    uri=w.uri, duid=w.duid, state=state, max_calls=report.max_calls
+                )
         return found
 
 

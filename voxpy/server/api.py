@@ -26,6 +26,7 @@ from voxpy.log import get_logger
 from voxpy.server.console import Console
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
+    NOT_FORWARDED,
     BadRequest,
     Handler,
     bearer_auth,
@@ -35,15 +36,13 @@ from voxpy.server.guard import (
     json_object,
     optional_str,
     server_logger,
+    unavailable,
 )
 from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.pool import NoFreeWorker, Pool, SessionStartFailed
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
 from voxpy.server.wsproxy import relay
 
-_NOT_FORWARDED = frozenset(
-    {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
-)
 _SESSION_FIELDS = ("scenario", "custom_data")
 
 
@@ -205,11 +204,11 @@ class PublicApi:
         if scenario is not None and scenario not in (name, f"{name}.py", str(self._sup.scenario)):
             return error(404, f"unknown scenario {scenario!r}: this server runs {name!r}")
         if self._sup.draining:
-            return self._unavailable("the server is draining")
+            return unavailable("the server is draining", self._retry_after)
         try:
             worker, session_id = await self._pool.start_session(custom_data)
         except NoFreeWorker as exc:
-            return self._unavailable(str(exc))
+            return unavailable(str(exc), self._retry_after)
         except SessionStartFailed as exc:
             return error(500, str(exc))
         url = f"{request.scheme}://{request.host}/sessions/{session_id}/request"
@@ -249,9 +248,7 @@ class PublicApi:
             "method": request.method,
             "path": path,
             "body": text,
-            "headers": {
-                k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED
-            },
+            "headers": {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED},
         }
         try:
             status, content_type, body = await worker.call(
@@ -286,8 +283,3 @@ class PublicApi:
         except (InvalidArgumentError, AttributeError, TypeError) as exc:
             return error(502, f"worker {worker.index} sent a journal that is not one: {exc}")
         return web.Response(text=svg, content_type="image/svg+xml", headers=SVG_HEADERS)
-
-    def _unavailable(self, message: str) -> web.Response:
-        response = error(503, message)
-        response.headers["Retry-After"] = str(self._retry_after)
-        return response

@@ -19,6 +19,7 @@ import contextlib
 import shutil
 import signal
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,12 @@ from voxpy.log import get_logger
 from voxpy.server.frontapi import FrontApi
 from voxpy.server.kamailio import (
     Kamailio,
-    KamailioError,
     check_socket_dir,
     dispatcher_attrs,
     free_sip_port,
+    keep_running,
 )
 from voxpy.server.kamailio import start as start_kamailio
-from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
 
 CHECK_S = 0.5
@@ -172,35 +172,28 @@ class Front:
     async def _apply(self, step: Step) -> None:
         assert self.kamailio is not None
         rpc, dest = self.kamailio.rpc, step.destination
-        if step.op in ("remove", "renew"):
+        attrs = dispatcher_attrs(dest.duid, dest.max_calls or self.settings.sip.max_calls)
+        if step.op == "remove":
             await rpc.remove_destination(dest.uri)
             self._told.pop(dest.uri, None)
+        elif step.op == "add":
+            await rpc.add_destination(dest.uri, attrs)
+        elif step.op == "renew":
+            self._told.pop(dest.uri, None)  # if the add fails, the next sync adds it
+            await rpc.replace_destination(dest.uri, dest.uri, attrs)
         if step.op in ("add", "renew"):
-            await rpc.add_destination(dest.uri, dispatcher_attrs(dest.duid, self._max_calls))
-            self._told[dest.uri] = Destination(uri=dest.uri, duid=dest.duid, state="ap")
+            self._told[dest.uri] = replace(dest, state="ap")  # how dispatcher.add leaves it
         if step.op != "remove" and dest.state != self._told[dest.uri].state:
             await rpc.set_state(dest.state, dest.uri)
         if step.op != "remove":
             self._told[dest.uri] = dest
         self._log.info("dispatcher_" + step.op, uri=dest.uri, duid=dest.duid, state=dest.state)
 
-    @property
-    def _max_calls(self) -> int:
-        return self.settings.sip.max_calls
-
     async def _watch(self) -> None:
         """Restart Kamailio when it dies; the new one starts empty and is told every host."""
-        server, failures = self.settings.server, 0
-        while self.kamailio is not None and not self._stop.is_set():
-            how = await self.kamailio.wait()
-            failures += 1
-            delay = backoff_delay(failures, server.restart_backoff, server.restart_backoff_max)
-            self._log.error("kamailio_exited", restart_in=delay, **how)
-            await asyncio.sleep(delay)
-            try:
-                await self.kamailio.start()
-            except KamailioError as exc:
-                self._log.error("kamailio_restart_failed", error=str(exc))
-                continue
-            self._told.clear()
-            self._changed.set()
+        if self.kamailio is not None:
+            await keep_running(self.kamailio, self.settings, self._stop, self._restarted, self._log)
+
+    async def _restarted(self) -> None:
+        self._told.clear()
+        self._changed.set()

@@ -27,12 +27,14 @@ from voxpy.core.journal import SVG_HEADERS
 from voxpy.log import get_logger
 from voxpy.server.guard import (
     MAX_BODY_BYTES,
+    NOT_FORWARDED,
     bearer_auth,
     body_text,
     error,
     json_errors,
     json_object,
     server_logger,
+    unavailable,
 )
 from voxpy.server.metrics import CONTENT_TYPE
 from voxpy.server.wsproxy import relay
@@ -41,9 +43,15 @@ SEPARATOR = "."
 "Between the host id (no dots: voxpy.core.hostreg.HOST_ID) and the host's own session id."
 HOST_SOCKET_TIMEOUT_S = 10.0
 "How long a worker host may take to accept a relayed WebSocket."
-_NOT_FORWARDED = frozenset(
-    {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
-)
+CONNECT_TIMEOUT_S = 2.0
+"How long a worker host's API may take to accept a connection (it is on the same network)."
+LIST_TIMEOUT_S = 6.0
+"""How long GET /sessions waits for one host's list: longer than a host waits for its own
+hung worker (5 s), so one slow worker does not hide its host's sessions; a host that takes
+longer is left out of the list."""
+START_TIMEOUT_S = 12.0
+"""How long POST /sessions waits for one host before it tries the next: a host asks its
+workers' status, then one or two workers (5 s each at most)."""
 
 
 class FrontHost(Protocol):
@@ -68,7 +76,11 @@ class FrontApi:
         assert settings.token, "a front needs server.token (checked by voxpy.server.front)"
         self._front = front
         self._token = settings.token
-        self._timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
+        self._timeout = aiohttp.ClientTimeout(
+            total=settings.request_timeout, sock_connect=CONNECT_TIMEOUT_S
+        )
+        self._list_timeout = min(settings.request_timeout, LIST_TIMEOUT_S)
+        self._start_timeout = min(settings.request_timeout, START_TIMEOUT_S)
         self._retry_after = settings.retry_after
         self._log = get_logger("voxpy.front.api")
         self.host, self.port = settings.http_host, settings.http_port
@@ -185,11 +197,17 @@ class FrontApi:
 
     async def _ask(
         self, report: HostReport, method: str, path: str, *, data: bytes | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None, bound: float | None = None,
     ) -> tuple[int, str, bytes]:  # fmt: skip
+        """One request to a host's API; ``bound`` (seconds) replaces request_timeout."""
         assert self._http is not None
         sent = {**(headers or {}), "Authorization": f"Bearer {self._token}"}
-        async with self._http.request(method, report.api + path, data=data, headers=sent) as r:
+        timeout = self._timeout if bound is None else aiohttp.ClientTimeout(
+            total=bound, sock_connect=CONNECT_TIMEOUT_S
+        )  # fmt: skip
+        async with self._http.request(
+            method, report.api + path, data=data, headers=sent, timeout=timeout
+        ) as r:
             return r.status, r.headers.get("Content-Type", "application/json"), await r.read()
 
     async def _start(self, request: web.Request) -> web.Response:
@@ -200,7 +218,7 @@ class FrontApi:
             try:
                 status, _, raw = await self._ask(
                     report, "POST", "/sessions", data=data,
-                    headers={"Content-Type": "application/json"},
+                    headers={"Content-Type": "application/json"}, bound=self._start_timeout,
                 )  # fmt: skip
             except (aiohttp.ClientError, TimeoutError) as exc:  # died since its last report
                 self._log.warning("host_unreachable", host=report.host, error=repr(exc))
@@ -210,10 +228,14 @@ class FrontApi:
                 refusal = f"{report.host}: {_message(raw)}"
                 continue
             answer = _json(raw)
-            if status != 201 or not isinstance(answer, dict):
+            if status != 201:
                 return web.json_response(answer, status=status)
+            own_id = answer.get("session_id") if isinstance(answer, dict) else None
+            if not isinstance(own_id, str) or not own_id:
+                self._log.warning("host_bad_answer", host=report.host, answer=raw[:200])
+                return error(502, f"worker host {report.host} answered 201 without a session_id")
             self._front.registry.claim(report.host)
-            session_id = front_id(report.host, str(answer["session_id"]))
+            session_id = front_id(report.host, own_id)
             url = f"{request.scheme}://{request.host}/sessions/{session_id}/request"
             self._log.info("session_created", session_id=session_id, host=report.host)
             return web.json_response(
@@ -221,23 +243,30 @@ class FrontApi:
                  "media_session_access_url": url},
                 status=201,
             )  # fmt: skip
-        response = error(503, refusal)
-        response.headers["Retry-After"] = str(self._retry_after)
-        return response
+        return unavailable(refusal, self._retry_after)
 
     async def _list(self, request: web.Request) -> web.Response:
         hosts = self._front.registry.hosts()
         answers = await asyncio.gather(
-            *(self._ask(r, "GET", "/sessions") for r in hosts), return_exceptions=True
+            *(self._ask(r, "GET", "/sessions", bound=self._list_timeout) for r in hosts),
+            return_exceptions=True,
         )
         found: list[dict[str, Any]] = []
         for report, answer in zip(hosts, answers, strict=True):
-            if isinstance(answer, BaseException):
+            if isinstance(answer, BaseException):  # left out of the list, said why
                 self._log.warning("host_list_failed", host=report.host, error=repr(answer))
                 continue
             listing = _json(answer[2]) if answer[0] == 200 else None
-            sessions = listing.get("sessions", []) if isinstance(listing, dict) else []
+            sessions = listing.get("sessions") if isinstance(listing, dict) else None
+            if not isinstance(sessions, list):
+                self._log.warning("host_list_failed", host=report.host, status=answer[0],
+                                  error=f"not a session list: {answer[2][:200]!r}")  # fmt: skip
+                continue
             for s in sessions:
+                if not isinstance(s, dict):
+                    self._log.warning("host_list_entry_skipped", host=report.host,
+                                      entry=repr(s)[:200])  # fmt: skip
+                    continue
                 sid = front_id(report.host, str(s.get("session_id")))
                 found.append({**s, "session_id": sid, "host": report.host})
         return web.json_response({"sessions": found})
@@ -262,13 +291,14 @@ class FrontApi:
         raw_host, raw_sep, raw_own = raw_id.partition(SEPARATOR)
         if report is None or raw_host != host or not raw_sep:
             return error(404, "no such session (its host is unknown or gone)")
-        text = await body_text(request)
+        await body_text(request)  # refused here as the host would: too large, bad charset
+        body = await request.read()  # passed on as sent: its Content-Type names its charset
         path = f"/sessions/{raw_own}{slash}{rest}"
         if request.query_string:
             path += "?" + request.rel_url.raw_query_string
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
         status, content_type, raw = await self._ask(
-            report, request.method, path, data=text.encode() if text else None, headers=headers
+            report, request.method, path, data=body or None, headers=headers
         )
         if status == 204:
             return web.Response(status=204)

@@ -30,6 +30,11 @@ MAX_BODY_BYTES = 1 << 20
 "The public API's body limit (aiohttp's client_max_size): sessions take a few short strings."
 MAX_JSON_DEPTH = 32
 "Deepest nesting of a JSON body we parse; our bodies are flat objects."
+NOT_FORWARDED = frozenset(
+    {"authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive"}
+)
+"""A request's headers that are not passed on when it is relayed (to a worker or a worker
+host): the caller's token, and what only described its own hop."""
 
 # A JSON string with its escapes, as an unrolled loop; an unterminated one (with or without a
 # last lone backslash) runs to the end. Every match attempt from a quote succeeds, so the
@@ -76,6 +81,13 @@ def server_logger() -> logging.Logger:
 def error(status: int, message: str) -> web.Response:
     """The one error shape of both APIs: ``{"error": "..."}``."""
     return web.json_response({"error": message}, status=status)
+
+
+def unavailable(message: str, retry_after: int) -> web.Response:
+    """503 with Retry-After: full or draining, come back later."""
+    response = error(503, message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def token_matches(header: str, token: str) -> bool:

@@ -3,9 +3,10 @@
 The host runs today's pool and management API (voxpy.server.supervisor) but no Kamailio. Every
 HEARTBEAT_S the agent reports to the front's API (``POST /hosts``, bearer = server.token): the
 host id, the API address the front passes sessions to, each worker's SIP URI, dispatcher id
-and state, and the free call slots. The front keeps its Kamailio list in line with these
-reports and drops a host that stops sending them (voxpy.core.hostreg). On its way out the
-agent says goodbye (``DELETE /hosts/{id}``) so the front forgets the host at once.
+and state, the free call slots and sip.max_calls (each worker's dispatcher maxload). The front
+keeps its Kamailio list in line with these reports and drops a host that stops sending them
+(voxpy.core.hostreg). On its way out the agent says goodbye (``DELETE /hosts/{id}``) so the
+front forgets the host at once.
 
 A worker's dispatcher id is ``<host>-w<index>`` and gains ``.<restarts>`` when it restarts:
 the front then renews the destination, and the calls Kamailio counted for the dead worker are
@@ -26,12 +27,15 @@ from voxpy.core.hostreg import HEARTBEAT_S, HOST_ID
 from voxpy.errors import ConfigError
 from voxpy.log import get_logger
 from voxpy.server.api import PublicApi
+from voxpy.server.kamailio import duid
 from voxpy.server.pool import Pool
 from voxpy.server.workers import CONTROL_ERRORS
 
 _UNSPECIFIED = frozenset({"0.0.0.0", "::", "127.0.0.1", "localhost", "::1"})
 _FRONT = re.compile(r"^[A-Za-z0-9.-]{1,253}:\d{1,5}$")
 GOODBYE_TIMEOUT_S = 2.0
+STATUS_BOUND_S = HEARTBEAT_S / 2
+"How long a heartbeat waits for a worker's status (then it counts no free slot)."
 
 
 def check_workers_role(settings: Settings) -> None:
@@ -91,19 +95,19 @@ class HostAgent:
         self._problem: str | None = None
 
     async def report(self) -> dict[str, Any]:
-        """This host as the front's ``POST /hosts`` wants it."""
-        workers = self._host.pool.workers if self._host.pool else []
-        ready = [w for w in workers if w.ready]  # one snapshot: readiness may change meanwhile
-        statuses = await asyncio.gather(*(w.status() for w in ready), return_exceptions=True)
-        free = 0
-        for worker, status in zip(ready, statuses, strict=True):
-            if isinstance(status, dict) and not worker.draining and not status.get("draining"):
-                free += max(0, int(status["max_calls"]) - int(status["live_calls"]))
+        """This host as the front's ``POST /hosts`` wants it.
+
+        Readiness is the supervisor's own; the free slots ask each ready worker, but a worker
+        that does not answer within STATUS_BOUND_S counts none: one hung worker must not hold
+        the heartbeat back past the front's expiry (the whole host would be dropped)."""
+        pool = self._host.pool
+        workers = pool.workers if pool else []
+        free = await pool.free_slots(STATUS_BOUND_S) if pool else 0
         listed = [
             {
                 "uri": w.sip_uri,
-                "duid": f"{self.id}-w{w.index}" + (f".{w.restarts}" if w.restarts else ""),
-                "ready": w in ready,
+                "duid": duid(w.index, w.restarts, prefix=f"{self.id}-"),
+                "ready": w.ready,
                 "draining": w.draining,
             }
             for w in workers
@@ -113,6 +117,7 @@ class HostAgent:
             "api": self.api,
             "workers": listed,
             "free": free,
+            "max_calls": self._max_calls,
             "draining": self._host.draining,
         }
 

@@ -14,10 +14,12 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from structlog.typing import FilteringBoundLogger
 
 from voxpy.config import Settings
 from voxpy.core.edge import ALLOW, MAX_PKT_LEN
@@ -25,7 +27,7 @@ from voxpy.core.edge import KNOWN_METHODS as EDGE_METHODS
 from voxpy.core.sizing import kamailio_shm_mb
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.log import get_logger
-from voxpy.server.procs import LineRelay, describe_exit, free_port, wait_exit
+from voxpy.server.procs import LineRelay, backoff_delay, describe_exit, free_port, wait_exit
 from voxpy.server.rpc import SOCKET_PATH_MAX, KamailioRpc, RpcError
 
 TEMPLATE_NAME = Path("config") / "kamailio.cfg.tmpl"
@@ -124,15 +126,16 @@ def cfg_string(value: str) -> str:
     return printable.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def duid(index: int, incarnation: int) -> str:
-    """The dispatcher id of worker ``index`` after ``incarnation`` restarts: ``w0``, ``w0.1``.
+def duid(index: int, incarnation: int, prefix: str = "") -> str:
+    """The dispatcher id of worker ``index`` after ``incarnation`` restarts: ``w0``, ``w0.1``
+    (a worker host's, behind a front, starts with its host id: ``h1-w0``).
 
     Kamailio counts a worker's calls under its duid and cannot forget them (no RPC resets a
     load; ``dispatcher.reload`` would zero every worker's load, live calls included). A
     restarted worker therefore comes back as a new destination: the calls its predecessor
     held die with it and no longer count, and their late BYEs cannot lower the new load.
     """
-    return f"w{index}" if incarnation == 0 else f"w{index}.{incarnation}"
+    return f"{prefix}w{index}" if incarnation == 0 else f"{prefix}w{index}.{incarnation}"
 
 
 def dispatcher_attrs(duid_: str, max_calls: int) -> str:
@@ -340,3 +343,30 @@ class Kamailio:
             await wait_exit(proc)
         self._kill_group()  # normally empty by now: the main process stops its children
         self._log.info("kamailio_stopped", **describe_exit(proc.returncode or 0))
+
+
+async def keep_running(
+    kamailio: Kamailio,
+    settings: Settings,
+    stop: asyncio.Event,
+    on_restart: Callable[[], Awaitable[None]],
+    log: FilteringBoundLogger,
+) -> None:
+    """Restart ``kamailio`` whenever it dies (backing off as server.restart_backoff says)
+    until ``stop`` is set; after each restart, ``on_restart`` tells the new one what the
+    old one had been told since it read its files."""
+    server, failures = settings.server, 0
+    while not stop.is_set():
+        how = await kamailio.wait()
+        if stop.is_set():  # stopped on purpose
+            return
+        failures += 1
+        delay = backoff_delay(failures, server.restart_backoff, server.restart_backoff_max)
+        log.error("kamailio_exited", stderr_tail=kamailio.tail()[-8:], restart_in=delay, **how)
+        await asyncio.sleep(delay)
+        try:
+            await kamailio.start()
+        except KamailioError as exc:
+            log.error("kamailio_restart_failed", error=str(exc))
+            continue
+        await on_restart()

@@ -162,6 +162,12 @@ async def wait_placed(workers: list[Worker], stop: asyncio.Event, stall: float) 
     return True
 
 
+def _takes_calls(worker: Worker, status: dict[str, Any]) -> bool:
+    """Whether a worker with this status has a free call slot and is not draining."""
+    draining = worker.draining or bool(status.get("draining"))
+    return not draining and int(status["live_calls"]) < int(status["max_calls"])
+
+
 class Pool:
     """The workers, and which of them owns which session."""
 
@@ -175,13 +181,29 @@ class Pool:
         while len(self._owners) > OWNERS_KEPT:
             self._owners.popitem(last=False)
 
-    async def _statuses(self) -> list[tuple[Worker, dict[str, Any]]]:
+    async def _statuses(self, bound: float | None = None) -> list[tuple[Worker, dict[str, Any]]]:
+        """Each ready worker's status; one that fails (or takes over ``bound`` seconds) is left
+        out."""
         ready = [w for w in self.workers if w.ready]
-        results = await asyncio.gather(*(w.status() for w in ready), return_exceptions=True)
+
+        async def ask(worker: Worker) -> dict[str, Any]:
+            return await asyncio.wait_for(worker.status(), bound)
+
+        results = await asyncio.gather(*(ask(w) for w in ready), return_exceptions=True)
         return [(w, r) for w, r in zip(ready, results, strict=True) if isinstance(r, dict)]
 
     async def live_calls(self) -> int:
         return sum(int(status["live_calls"]) for _, status in await self._statuses())
+
+    async def free_slots(self, bound: float) -> int:
+        """Free call slots over the workers that take sessions (:func:`_takes_calls`); a
+        worker that does not answer within ``bound`` seconds counts none."""
+        free = 0
+        for worker, status in await self._statuses(bound):
+            with contextlib.suppress(KeyError, ValueError, TypeError):  # a malformed status: 0
+                if _takes_calls(worker, status):
+                    free += int(status["max_calls"]) - int(status["live_calls"])
+        return free
 
     async def start_session(self, custom_data: str | None) -> tuple[Worker, str]:
         """Start a session on the worker with the fewest live legs that has a free one (ties:
@@ -190,7 +212,7 @@ class Pool:
             (
                 (int(st["live_calls"]), int(st["sessions"]), w.index, w)
                 for w, st in await self._statuses()
-                if not w.draining and not st["draining"] and st["live_calls"] < st["max_calls"]
+                if _takes_calls(w, st)
             ),
             key=lambda item: item[:3],
         )

@@ -41,16 +41,15 @@ from voxpy.server.hostagent import join_front
 from voxpy.server.kamailio import (
     Destination,
     Kamailio,
-    KamailioError,
     check_socket_dir,
     dispatcher_attrs,
     duid,
+    keep_running,
     which,
 )
 from voxpy.server.kamailio import start as start_front
 from voxpy.server.metrics import WorkerSample, exposition
 from voxpy.server.pool import Pool, WorkersNotPlaced, plan_ports, resolve_workers, wait_placed
-from voxpy.server.procs import backoff_delay
 from voxpy.server.rpc import RpcError
 from voxpy.server.spawn import ExecLauncher, Launcher, launcher, start_slots
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker, WorkerSpec, worker_argv
@@ -291,26 +290,16 @@ class Supervisor:
         return worker.sip_uri if worker.ready else None
 
     async def _watch_kamailio(self) -> None:
-        server, failures = self.settings.server, 0
-        while self.kamailio is not None and not self._stop.is_set():
-            how = await self.kamailio.wait()
-            if self._stop.is_set():
-                return
-            failures += 1
-            delay = backoff_delay(failures, server.restart_backoff, server.restart_backoff_max)
-            self._log.error(
-                "kamailio_exited", stderr_tail=self.kamailio.tail()[-8:], restart_in=delay, **how
+        if self.kamailio is not None:
+            await keep_running(
+                self.kamailio, self.settings, self._stop, self._kamailio_restarted, self._log
             )
-            await asyncio.sleep(delay)
-            try:
-                await self.kamailio.start()
-            except KamailioError as exc:
-                self._log.error("kamailio_restart_failed", error=str(exc))
-                continue
-            self._duids.clear()  # a new Kamailio read the list file: w<index>, no load
-            for worker in self.pool.workers if self.pool else []:
-                if worker.ready:
-                    await self._worker_up(worker)
+
+    async def _kamailio_restarted(self) -> None:
+        self._duids.clear()  # a new Kamailio read the list file: w<index>, no load
+        for worker in self.pool.workers if self.pool else []:
+            if worker.ready:
+                await self._worker_up(worker)
 
     # -- drain and stop ----------------------------------------------------------------------
 

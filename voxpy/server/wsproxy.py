@@ -24,27 +24,19 @@ from aiohttp import web
 from structlog.typing import FilteringBoundLogger
 
 from voxpy.runtime.websocket import MAX_MESSAGE_BYTES
-from voxpy.server.guard import error
+from voxpy.server.guard import NOT_FORWARDED, error
 from voxpy.server.workers import CONTROL_ERRORS
 
 Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
-_NOT_FORWARDED = frozenset(
-    {
-        "authorization",
-        "host",
-        "content-length",
-        "connection",
-        "transfer-encoding",
-        "keep-alive",
-        "upgrade",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-protocol",
-        "sec-websocket-accept",
-    }
-)
+_NOT_FORWARDED = NOT_FORWARDED | {
+    "upgrade",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "sec-websocket-accept",
+}
 # Codes a close frame may carry (RFC 6455 7.4): 1005, 1006 and 1015 are only ever reported.
 _SENDABLE = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
 WORKER_GONE = 1011

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -40,3 +41,18 @@ def run_probe(code: str, *args: str, timeout: float = 60) -> subprocess.Complete
         check=False,
     )
 
+
+def voxpy(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``voxpy`` command as users do (``python -m voxpy ARGS`` at the project root,
+    ``env`` added to this environment), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "voxpy", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )

@@ -15,19 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
-
-
-def voxpy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voxpy", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS, voxpy
 
 
 @pytest.mark.parametrize(

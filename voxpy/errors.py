@@ -9,7 +9,8 @@
      ├─ BackendError          the SIP stack failed or refused (carries ``op`` and ``status``)
      │   └─ CapacityError     no free call slot in this process
      ├─ ConfigError           a configuration value is wrong (carries ``field``)
-     └─ MediaError            TTS, conversion, playback, recording
+     ├─ MediaError            TTS, conversion, playback, recording
+     └─ VirtualTimeStuck      the test kit's virtual clock cannot move (also an AssertionError)
 
 This module imports nothing from voxpy, so every layer may import it.
 """
@@ -65,3 +66,13 @@ class ConfigError(VoxpyError):
 
 class MediaError(VoxpyError):
     """TTS, media conversion, playback or recording failed."""
+
+
+class VirtualTimeStuck(VoxpyError, AssertionError):
+    """The test kit's virtual clock cannot move on: scenario tasks still await real I/O after
+    the harness's real-time limit. An AssertionError too, as a test's failure. ``blocked``
+    names the tasks and what they await."""
+
+    def __init__(self, message: str, *, blocked: str = "") -> None:
+        super().__init__(message)
+        self.blocked = blocked

@@ -12,20 +12,14 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS, voxpy
+from tests.test_cli_flow import write_journal
 
 IVR = str(SCENARIOS / "ivr.py")
 
 
 def dial(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voxpy", "dial", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    return voxpy("dial", *args)
 
 
 def lines_of(out: str, kind: str) -> list[str]:
@@ -83,6 +77,15 @@ def test_a_refused_call_exits_1() -> None:
         (["--sip", "127.0.0.1:5060"], 2, "voxpy: bad --sip URI '127.0.0.1:5060'"),
         ([], 2, "voxpy: a SCENARIO file is needed without --sip"),
         ([IVR, "--sip", "sip:h"], 2, "voxpy: --sip calls a running server: give no SCENARIO"),
+        ([IVR, "--timeout", "-1"], 2, "voxpy: --timeout must be a positive number"),
+        ([IVR, "--timeout", "nan"], 2, "voxpy: --timeout must be a positive number"),
+        ([IVR, "--timeout", "inf"], 2, "voxpy: --timeout must be a positive number"),
+        ([IVR, "--to", "a b"], 2, "voxpy: bad --to 'a b': not a SIP user part"),
+        (
+            ["--sip", "sip:127.0.0.1", "--custom-data", "x"],
+            2,
+            "voxpy: --custom-data cannot reach a running server over --sip",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_no_call(args: list[str], status: int, message: str) -> None:
@@ -91,6 +94,77 @@ def test_bad_input_is_one_line_and_no_call(args: list[str], status: int, message
     assert done.stderr.startswith(message), done.stderr
     assert done.stderr.count("\n") == 1
     assert done.stdout == ""
+
+
+BARGE_IN = """\
+from voxpy import AppEvents, CallEvents, VoxEngine
+
+def on_tone(e):
+    {stop}e.call.say("You pressed one. Goodbye for now.")
+
+def on_connected(e):
+    e.call.add_event_listener(CallEvents.ToneReceived, on_tone)
+    e.call.handle_tones(True)
+    e.call.say("Welcome. Press 1 at any time to skip this long menu of many options.")
+
+def on_alerting(e):
+    e.call.add_event_listener(CallEvents.Connected, on_connected)
+    e.call.answer()
+
+VoxEngine.add_event_listener(AppEvents.CallAlerting, on_alerting)
+"""
+
+
+@pytest.mark.parametrize("stop", ["e.call.stop_playback()\n    ", ""], ids=["stopped", "replaced"])
+def test_w_waits_for_the_prompt_that_barged_in(tmp_path: Path, stop: str) -> None:
+    # A stopped or replaced prompt fires no PlaybackFinished: w must still end with the
+    # second prompt, not with the call.
+    scenario = tmp_path / "barge_in.py"
+    scenario.write_text(BARGE_IN.format(stop=stop))
+    done = dial(str(scenario), "--keys", "1 w h", "--timeout", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert out.index("said   'Welcome.") < out.index("you    pressed 1")  # the menu played
+    assert "said   'You pressed one. Goodbye for now.'" in out
+    finished = next(x for x in out.splitlines() if "Call.PlaybackFinished" in x)
+    hung_up = next(x for x in out.splitlines() if "you    hangup" in x)
+    assert finished[:9] == hung_up[:9] == "[   1.80]"  # right after the second prompt
+
+
+def test_w_gives_up_at_the_timeout_on_a_looped_prompt(tmp_path: Path) -> None:
+    scenario = tmp_path / "loop.py"
+    scenario.write_text(
+        BARGE_IN.format(stop="").replace(
+            'e.call.say("Welcome.', 'e.call.start_playback("tone:beep", loop=True)\n    #'
+        )
+    )
+    done = dial(str(scenario), "--keys", "w h", "--timeout", "5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[   5.00] you    hangup" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["dial", "flow"])
+def test_a_closed_stdout_exits_1_without_a_traceback(tmp_path: Path, command: str) -> None:
+    if command == "dial":
+        args = [IVR, "--keys", "w 2 w w #"]
+    else:
+        args = [str(write_journal(tmp_path)), "--text", "-o", "-"]
+    read, write = os.pipe()
+    os.close(read)  # `| head -0`: the reader is gone before the first line
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "voxpy", command, *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_a_handler_that_raises_is_shown_and_exits_1_without_a_traceback() -> None:
@@ -170,28 +244,23 @@ def test_typing_at_a_terminal_presses_keys_as_the_prompts_go_by() -> None:
 
 
 @pytest.mark.realtime  # the terminal's clock is the wall clock
-def test_ctrl_d_hangs_up() -> None:
+@pytest.mark.parametrize(
+    ("key", "shown", "status"),
+    [
+        ("d", "end    the call ended normally (200)", 0),  # Ctrl-D hangs up
+        ("c", "voxpy: interrupted", 1),  # Ctrl-C: the engine hung up first, no call left
+    ],
+    ids=["ctrl-d", "ctrl-c"],
+)
+def test_ctrl_d_hangs_up_and_ctrl_c_interrupts_cleanly(key: str, shown: str, status: int) -> None:
     child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
     try:
         child.expect_exact("sip    answered")
-        child.sendcontrol("d")
-        child.expect_exact("end    the call ended normally (200)")
+        child.sendcontrol(key)
+        child.expect_exact(shown)
         child.expect(pexpect.EOF)
+        screen = child.logfile_read.getvalue()
     finally:
         child.close(force=True)
-    assert child.exitstatus == 0
-
-
-@pytest.mark.realtime  # the terminal's clock is the wall clock
-def test_ctrl_c_interrupts_cleanly() -> None:
-    child = spawn(str(TEST_SCENARIOS / "answer_and_wait.py"))
-    try:
-        child.expect_exact("sip    answered")
-        child.sendintr()
-        child.expect_exact("voxpy: interrupted")  # the engine hung up first: no call left
-        child.expect(pexpect.EOF)
-        shown = child.logfile_read.getvalue()
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 1
-    assert "Traceback" not in shown
+    assert child.exitstatus == status
+    assert "Traceback" not in screen

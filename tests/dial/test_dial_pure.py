@@ -99,12 +99,23 @@ def test_signal_lines() -> None:
     assert view.signal_line(0, AudioFrames(call_id="c", tap_id="t", pcm=b"")) is None
 
 
-def test_levels_and_meter() -> None:
-    assert view.level_db(b"\x00\x00" * 80) == view.FLOOR_DB
-    full = (32767).to_bytes(2, "little", signed=True) * 80
-    assert view.level_db(full) == pytest.approx(0.0, abs=0.01)
-    assert view.meter([view.FLOOR_DB, view.FLOOR_DB]) == "   silence"
-    assert view.meter([-60.0, -30.0, 0.0]) == " ▄█    0 dBFS"
+def test_the_meter_shows_volume_levels() -> None:
+    assert view.meter([0.0, 0.0]) == "   silence"
+    assert view.meter([0.0, 0.5, 1.0]) == " ▄█    0 dBFS"  # -60, -30 and 0 dBFS
+    assert view.meter([0.25]) == "▂  -45 dBFS"
+
+
+def test_lines_escape_what_the_far_end_sent() -> None:
+    ended = Ended(call_id="c", code=603, reason="Decline\x1b[2J\r\nnow")
+    assert view.signal_line(0, ended) == (
+        "[   0.00] sip    call ended 603 Decline\\x1b[2J\\r\\nnow"
+    )
+
+
+def test_quiet_events_are_the_journals_and_audio_started() -> None:
+    for name in ("Call.Volume", "Call.MediaStatisticsReceived", "ASR.InterimResult",
+                 "WebSocket.Message", "Call.StateChanged", "Call.AudioStarted"):  # fmt: skip
+        assert view.event_line(0, _Event(name)) is None, name
 
 
 async def test_prompts_are_told_by_ear_over_sip() -> None:
@@ -120,12 +131,13 @@ async def test_prompts_are_told_by_ear_over_sip() -> None:
     )
     quiet = b"\x00\x00" * 800  # 100 ms
     line._hear(tone)  # 1 s of sound: a prompt starts, one line of bars
-    assert line.prompts() == (1, 0)
+    first = line.prompt()
+    assert first is not None
     line._hear(quiet * 3 + tone[:1600] + quiet * 5)  # a 300 ms pause is within the prompt
-    assert line.prompts() == (1, 0)
-    line._hear(quiet)  # the 6th quiet bar in a row ends it
-    assert line.prompts() == (1, 1)
+    assert line.prompt() == first
+    line._hear(quiet * 2)  # 600 ms of quiet in a row end it
+    assert line.prompt() is None
     line._hear(tone[:1600])
-    assert line.prompts() == (2, 1)
+    assert line.prompt() not in (None, first)  # another prompt
     assert len(shown) == 2
     assert shown[0].endswith("heard  ▆▆▆▆▆▆▆▆▆▆  -13 dBFS"), shown

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import itertools
 import signal
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, voxpy
 from tests.sip.conftest import Peer
 from tests.sip.engine_process import EngineProcess
 from voxpy.core.journal import parse_journal
@@ -22,16 +20,6 @@ from voxpy.core.signals import Answered, Ended
 pytestmark = pytest.mark.realtime  # real SIP/processes: deselect with -m 'not realtime'
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def flow(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voxpy", "flow", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_run_writes_the_journal_and_flow_draws_it(
@@ -59,7 +47,7 @@ async def test_run_writes_the_journal_and_flow_draws_it(
     assert all(b.t >= a.t for a, b in itertools.pairwise(entries))
 
     out = tmp_path / "call.svg"
-    done = flow(session_id, "--journal-dir", str(journal_dir), "-o", str(out))
+    done = voxpy("flow", session_id, "--journal-dir", str(journal_dir), "-o", str(out))
     assert done.returncode == 0, done.stderr
     root = ET.parse(out).getroot()
     assert root.tag == f"{SVG}svg"
@@ -67,5 +55,5 @@ async def test_run_writes_the_journal_and_flow_draws_it(
     assert {"INVITE", "ACK", "BYE", "Call.Connected"} <= set(texts)
     assert any(t.startswith("caller ") for t in texts)
 
-    done = flow(str(path), "-o", "-", "--text")
+    done = voxpy("flow", str(path), "-o", "-", "--text")
     assert done.returncode == 0 and "INVITE" in done.stdout and "BYE" in done.stdout

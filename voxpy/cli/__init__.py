@@ -20,6 +20,8 @@ from typing import Any, NoReturn
 
 from structlog.typing import FilteringBoundLogger
 
+from voxpy.cli.common import EXIT_USAGE, load_scenario
+from voxpy.cli.common import fail as _fail
 from voxpy.cli.parser import build_parser, overrides
 from voxpy.config import Settings, load_settings
 from voxpy.core.events import AppEvents
@@ -27,9 +29,8 @@ from voxpy.errors import BackendError, ConfigError, ScenarioError
 from voxpy.log import configure_logging, get_logger, renders_console
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.journal import Journals
-from voxpy.runtime.scenario import Scenario, check
+from voxpy.runtime.scenario import Scenario
 
-EXIT_USAGE = 2
 EXIT_BACKEND = 1
 
 
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     log = get_logger("voxpy")
-    scenario = _load_scenario(args.scenario, settings, log)
+    scenario = load_scenario(args.scenario, log, settings.scenario.custom_data)
     if isinstance(scenario, int):
         return scenario
     try:
@@ -269,7 +270,7 @@ def _serve_pool(args: Any) -> int:
     if missing is not None and settings.server.role != "workers":  # a worker host has none
         return _fail(missing)
     log = get_logger("voxpy")
-    scenario = _load_scenario(args.scenario, settings, log)
+    scenario = load_scenario(args.scenario, log, settings.scenario.custom_data)
     if isinstance(scenario, int):
         return scenario
     try:
@@ -315,18 +316,3 @@ def _repair(directory: Path, older_than: float) -> int:
     for path in repair(directory, older_than=older_than):
         sys.stdout.write(f"repaired {path}\n")
     return 0
-
-
-def _load_scenario(path: str, settings: Settings, log: FilteringBoundLogger) -> Scenario | int:
-    """The scenario, loaded and test-run once; or the exit status after saying why not."""
-    try:
-        scenario = Scenario.load(path)
-        check(scenario, log, settings.scenario.custom_data)
-    except ScenarioError as exc:
-        return _fail(f"scenario error: {exc}")
-    return scenario
-
-
-def _fail(message: str, status: int = EXIT_USAGE) -> int:
-    sys.stderr.write(f"voxpy: {message}\n")
-    return status

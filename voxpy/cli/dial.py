@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from voxpy.backends.memory import MemoryNetwork
 from voxpy.cli import dial_view as view
 from voxpy.cli.dial_keys import PROMPT_WAIT, Act, Action, Digit, Wait, describe, key_action
-from voxpy.errors import ScenarioError
+from voxpy.errors import ScenarioError, VirtualTimeStuck
 from voxpy.testing import PeerCall, ScenarioHarness
 
 EXIT_OK = 0
@@ -61,8 +62,9 @@ class Line(Protocol):
 
     def now(self) -> float: ...
 
-    def prompts(self) -> tuple[int, int]:
-        """(prompts started, prompts finished) on the call so far."""
+    def prompt(self) -> object | None:
+        """The prompt playing into the call now (any object that is the same while the same
+        prompt plays), None when none plays."""
         ...
 
     def failed(self) -> bool:
@@ -103,9 +105,14 @@ class MemoryLine:
             self._print(view.signal_line(self.now(), signal))
         self._seen = len(self.call.signals)
 
-    def prompts(self) -> tuple[int, int]:
-        names = self.h.events(self.call)
-        return names.count("Call.PlaybackStarted"), names.count("Call.PlaybackFinished")
+    def prompt(self) -> object | None:
+        """What the engine's leg plays, from the memory network's media state: a prompt that
+        is stopped or replaced fires no PlaybackFinished, so counting events cannot tell."""
+        network = getattr(self.h.peer_backend, "network", None)
+        assert isinstance(network, MemoryNetwork)
+        ours = network.media.legs.get(self.call.id)
+        engine_leg = ours.far if ours is not None else None
+        return engine_leg.playing if engine_leg is not None else None
 
     def failed(self) -> bool:
         return self._errors > 0
@@ -127,10 +134,11 @@ class MemoryLine:
 
         try:
             await self.h.wait_until(over, seconds + 1, "wait")
-        except AssertionError as exc:  # virtual time cannot move: a task awaits real I/O
-            lines = str(exc).splitlines() or ["virtual time cannot move"]
-            why = next((x for x in lines if "real I/O" in x), lines[0])
-            raise ScenarioError(f"virtual time cannot move on: {why}") from None
+        except VirtualTimeStuck as exc:  # a scenario task awaits real I/O
+            raise ScenarioError(
+                f"virtual time cannot move on: scenario tasks still awaiting real I/O: "
+                f"{exc.blocked}"
+            ) from None
 
     def _on_event(self, _session: Any, event: Any) -> None:
         self.pump()  # what the peer saw first prints first
@@ -162,7 +170,7 @@ class Pacer:
             now = loop.time()
             # A scenario awaiting real I/O (an HTTP lookup) holds virtual time still; past the
             # harness's 30 s limit advance() raises, and time simply goes on from here.
-            with contextlib.suppress(AssertionError):
+            with contextlib.suppress(VirtualTimeStuck):
                 await self.h.clock.advance(now - last)
             last = now
 
@@ -172,11 +180,13 @@ class Pacer:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def act(line: Line, action: Action, out: Callable[[str], None]) -> None:
-    """Do one key's action on the call (a wait waits)."""
+async def act(
+    line: Line, action: Action, out: Callable[[str], None], timeout: float = 3600.0
+) -> None:
+    """Do one key's action on the call (a wait waits, ``timeout`` seconds at most)."""
     call = line.call
     if isinstance(action, Wait):
-        await wait_key(line, action)
+        await wait_key(line, action, timeout)
         return
     if call.code is not None:
         return  # the call is over: keys do nothing
@@ -194,20 +204,23 @@ async def act(line: Line, action: Action, out: Callable[[str], None]) -> None:
     await line.wait(lambda: False, 0)
 
 
-async def wait_key(line: Line, action: Wait) -> None:
-    """A script's ``w``/``wN`` (see :mod:`voxpy.cli.dial_keys`)."""
+async def wait_key(line: Line, action: Wait, timeout: float) -> None:
+    """A script's ``w``/``wN`` (see :mod:`voxpy.cli.dial_keys`), ``timeout`` seconds at most
+    (a looped prompt never ends by itself)."""
     ended = line.call
     if action.seconds is not None:
-        await line.wait(lambda: ended.code is not None, action.seconds)
+        await line.wait(lambda: ended.code is not None, min(action.seconds, timeout))
         return
-    started, finished = line.prompts()
-    if started == finished:  # nothing plays: give one a second to start
+    start = line.now()
+    if line.prompt() is None:  # nothing plays: give one a moment to start
         await line.wait(
-            lambda: ended.code is not None or line.prompts()[0] > started, line.prompt_wait
+            lambda: ended.code is not None or line.prompt() is not None,
+            min(line.prompt_wait, timeout),
         )
-    started = line.prompts()[0]
-    if started > finished:
-        await line.wait(lambda: ended.code is not None or line.prompts()[1] >= started, 3600.0)
+    playing = line.prompt()
+    if playing is not None:  # until it ends, is stopped or another replaces it
+        left = max(0.0, timeout - (line.now() - start))
+        await line.wait(lambda: ended.code is not None or line.prompt() != playing, left)
 
 
 Verdict = tuple[int, str]
@@ -231,7 +244,7 @@ async def run_script(line: Line, script: list[Action], timeout: float, out: Any)
     for action in script:
         if line.call.code is not None:
             break
-        await act(line, action, out)
+        await act(line, action, out, timeout)
     await line.wait(lambda: line.call.code is not None, timeout)
     if line.call.code is None:
         out(view.line(line.now(), "you", f"hangup: the call is still up after {timeout:g}s"))

@@ -11,7 +11,7 @@ o / O     hold (re-INVITE sendonly) / take off hold
 i         send a SIP INFO (text/plain "voxpy dial")
 w         (script) wait until the prompt playing now, or one starting within 1 s,
           has finished; 1 s when no prompt plays. Over SIP prompts are told by ear
-          (sound starts one, 600 ms of quiet ends it) and given 3 s to start
+          (speech starts one, 600 ms of quiet ends it) and given 3 s to start
 wN        (script) wait N seconds (``w2``, ``w0.5``)
 ========  =========================================================================
 

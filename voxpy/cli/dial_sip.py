@@ -4,8 +4,9 @@ The peer is :class:`~voxpy.backends.process.ProcessBackend` (a pjsua2 process of
 a loopback port the OS picks), as the test suite uses to call ``voxpy run``/``serve``, and the
 call is the test kit's :class:`~voxpy.testing.PeerCall`. What is said cannot be read from
 outside the server, so the softphone taps what it hears and prints its level: a line per
-second of audio, one bar per 100 ms. Prompts are told by ear too (for a script's ``w``): sound
-starts one, QUIET_BARS of quiet end it.
+second of audio, one bar per 100 ms (:class:`~voxpy.media.hearing.VolumeMeter`). Prompts are
+told by ear too (for a script's ``w``): :class:`~voxpy.media.hearing.MicStatus` hears speech
+start one, and HANGOVER_MS of quiet end it.
 """
 
 from __future__ import annotations
@@ -22,23 +23,24 @@ from voxpy.core import commands as cmd
 from voxpy.core.ports import Backend
 from voxpy.core.signals import Answered, AudioFrames, CommandFailed, Ended, Signal
 from voxpy.errors import InvalidArgumentError
+from voxpy.media.hearing import MicStatus, VolumeMeter
 from voxpy.testing import PeerCall
 
 _URI = re.compile(
     r"sips?:(?:(?P<user>[^@\s;:]+)@)?(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])"
     r"(?::(?P<port>\d{1,5}))?(?P<params>;[^\s]*)?"
 )
+RATE = 8000
+"The tap's sample rate."
 LEVEL_MS = 100
 "Audio per meter bar."
 BARS_PER_LINE = 10
-SOUND_DB = -45.0
-"A 100 ms bar above this is sound (G.711 silence measures -60 and below; speech -30 to -10)."
 PROMPT_WAIT_SIP = 3.0
 """Seconds a bare ``w`` gives a prompt to start over SIP, where the server synthesizes it and
 RTP carries it first (0.1-0.2 s on loopback when idle; a busy 2-core machine is slower)."""
-QUIET_BARS = 6
-"""Bars of quiet that end a prompt: 600 ms, longer than espeak's pause between sentences
-(~400 ms), so a menu of three sentences counts as one prompt."""
+HANGOVER_MS = 600
+"""Quiet that ends a prompt: longer than espeak's pause between sentences (~400 ms), so a menu
+of three sentences counts as one prompt."""
 
 
 def target_uri(uri: str, to: str) -> str:
@@ -69,11 +71,10 @@ class SipLine:
         self.prompt_wait = PROMPT_WAIT_SIP
         self._t0 = 0.0
         self._changed = asyncio.Event()
-        self._pcm = bytearray()
+        self._meter = VolumeMeter(RATE, interval_ms=LEVEL_MS, range_db=view.RANGE_DB)
         self._levels: list[float] = []
+        self._speech = MicStatus(RATE, hangover_ms=HANGOVER_MS)
         self._sounds = 0
-        self._sounding = 0
-        self._quiet = 0
 
     async def start(self, uri: str, caller: str) -> None:
         self._t0 = asyncio.get_running_loop().time()
@@ -88,16 +89,18 @@ class SipLine:
     def now(self) -> float:
         return asyncio.get_running_loop().time() - self._t0
 
-    def prompts(self) -> tuple[int, int]:
-        """Prompts as heard: sound that starts, then QUIET_BARS of quiet that end it."""
-        return self._sounds, self._sounds - self._sounding
+    def prompt(self) -> object | None:
+        """The prompt as heard: speech starts one (counted), HANGOVER_MS of quiet end it."""
+        return self._sounds if self._speech.active else None
 
     def failed(self) -> bool:
         return False
 
     async def wait(self, done: Callable[[], bool], seconds: float) -> None:
+        # Not wait_for: on 3.11 it can swallow a cancel (Ctrl-C) landing as it times out.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._poll(done), seconds)
+            async with asyncio.timeout(seconds):
+                await self._poll(done)
 
     async def _poll(self, done: Callable[[], bool]) -> None:
         while not done():
@@ -145,24 +148,14 @@ class SipLine:
         if text is not None:
             self.out(text)
 
-    def _prompt(self, level: float) -> None:
-        if level > SOUND_DB:
-            self._sounds += 1 - self._sounding
-            self._sounding, self._quiet = 1, 0
-        elif self._sounding:
-            self._quiet += 1
-            self._sounding = int(self._quiet < QUIET_BARS)
-
     def _hear(self, pcm: bytes) -> None:
         """Level bars from the tapped audio (8 kHz 16-bit): a line per BARS_PER_LINE bars
         that are not all silence."""
-        self._pcm += pcm
-        size = 8000 * 2 * LEVEL_MS // 1000
-        while len(self._pcm) >= size:
-            chunk, self._pcm[:size] = bytes(self._pcm[:size]), b""
-            self._levels.append(view.level_db(chunk))
-            self._prompt(self._levels[-1])
+        if any(change.active for change in self._speech.feed(pcm)):
+            self._sounds += 1
+        for volume in self._meter.feed(pcm):
+            self._levels.append(volume.level)
             if len(self._levels) == BARS_PER_LINE:
-                if max(self._levels) > view.FLOOR_DB:
+                if max(self._levels) > 0:
                     self.out(view.line(self.now(), "heard", view.meter(self._levels)))
                 self._levels = []

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
+import re
 import sys
 import termios
 import tty
@@ -18,14 +20,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from voxpy.cli import dial
+from voxpy.cli.common import fail, load_scenario, write_stdout
 from voxpy.cli.dial_keys import parse_script, split_keys
 from voxpy.cli.dial_sip import SipLine, target_uri
-from voxpy.errors import InvalidArgumentError, ScenarioError, VoxpyError
+from voxpy.errors import InvalidArgumentError, VoxpyError
 from voxpy.log import configure_logging, get_logger
-from voxpy.runtime.scenario import Scenario, check
 from voxpy.testing import ScenarioHarness
 
-EXIT_USAGE = 2
+_SIP_USER = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+")
+"RFC 3261's user part: unreserved, escaped (%XX) and user-unreserved characters."
 HELP_LINE = "keys: 0-9 * # A-D send DTMF, h or Ctrl-D hang up, o hold, O unhold, i send INFO"
 
 
@@ -39,17 +42,16 @@ def dial_command(args: Any) -> int:
         quiet = None if args.log_level else open(os.devnull, "w")  # noqa: SIM115 - for the run
         configure_logging(args.log_level or "error", args.log_format or "console", quiet)
         script = parse_script(args.keys) if args.keys is not None else None
+        _check_arguments(args)
         uri = target_uri(args.sip, args.to) if args.sip is not None else None
-        if uri is not None and args.scenario is not None:
-            raise InvalidArgumentError("--sip calls a running server: give no SCENARIO with it")
-        if uri is None:
-            if args.scenario is None:
-                raise InvalidArgumentError("a SCENARIO file is needed without --sip")
-            check(Scenario.load(args.scenario), get_logger("voxpy"), args.custom_data)
-    except ScenarioError as exc:
-        return _fail(f"scenario error: {exc}")
     except VoxpyError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
+    if uri is None:
+        # ScenarioHarness loads the file again by its path (it takes no loaded Scenario):
+        # this first load is the check, with its one-line refusal.
+        loaded = load_scenario(args.scenario, get_logger("voxpy"), args.custom_data)
+        if isinstance(loaded, int):
+            return loaded
     options = dial.DialOptions(
         scenario=args.scenario or "",
         to=args.to,
@@ -60,16 +62,47 @@ def dial_command(args: Any) -> int:
         timeout=args.timeout,
     )
     try:
-        return asyncio.run(_dial(options))
+        status = asyncio.run(_dial(options))
     except KeyboardInterrupt:
-        return _fail("interrupted", dial.EXIT_FAILED)
+        return fail("interrupted", dial.EXIT_FAILED)
     except VoxpyError as exc:
-        return _fail(str(exc), dial.EXIT_FAILED)
+        return fail(str(exc), dial.EXIT_FAILED)
+    return dial.EXIT_FAILED if _STDOUT.closed else status
 
 
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+def _check_arguments(args: Any) -> None:
+    """Refuse what cannot work before any call is placed (InvalidArgumentError)."""
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise InvalidArgumentError(
+            f"--timeout must be a positive number of seconds, not {args.timeout}"
+        )
+    if not _SIP_USER.fullmatch(args.to):
+        raise InvalidArgumentError(f"bad --to {args.to!r}: not a SIP user part (e.g. 100)")
+    if args.sip is not None:
+        if args.scenario is not None:
+            raise InvalidArgumentError("--sip calls a running server: give no SCENARIO with it")
+        if args.custom_data is not None:
+            raise InvalidArgumentError(
+                "--custom-data cannot reach a running server over --sip (its custom data is "
+                "its own setting, scenario.custom_data)"
+            )
+    elif args.scenario is None:
+        raise InvalidArgumentError("a SCENARIO file is needed without --sip")
+
+
+class _Stdout:
+    """The softphone's lines; once their reader has gone (``| head``) the rest go nowhere,
+    the call runs to its end, and the exit status is 1."""
+
+    closed = False
+
+    def write(self, text: str) -> None:
+        if not self.closed and not write_stdout(text + "\n"):
+            self.closed = True
+
+
+_STDOUT = _Stdout()
+_out = _STDOUT.write
 
 
 async def _dial(options: dial.DialOptions) -> int:
@@ -144,8 +177,3 @@ def terminal_keys() -> Iterator[asyncio.Queue[str | None]]:
         loop.remove_reader(fd)
         if saved is not None:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def _fail(message: str, status: int = EXIT_USAGE) -> int:
-    sys.stderr.write(f"voxpy: {message}\n")
-    return status

@@ -7,10 +7,10 @@ memory-mode script, so a demo's output is the same on every run).
 
 from __future__ import annotations
 
-import math
-from array import array
 from typing import Any
 
+from voxpy.core.journal.notes import SKIPPED
+from voxpy.core.journal.text import _printable as printable
 from voxpy.core.signals import (
     Answered,
     AudioFrames,
@@ -23,16 +23,20 @@ from voxpy.core.signals import (
     SipInfoReceived,
 )
 
-QUIET_EVENTS = frozenset({"Call.StateChanged", "Call.PlaybackReady", "Call.AudioStarted"})
-"Events left out: each repeats what the line before it said."
+QUIET_EVENTS = SKIPPED | {"Call.AudioStarted"}
+"""Events left out: the journal's (each repeats another, or comes many times a second), and
+AudioStarted, which the journal keeps but which repeats the line before it here."""
 _FIELDS = ("code", "reason", "tone", "error", "op", "duration", "url")
 _BARS = " ▁▂▃▄▅▆▇█"
-FLOOR_DB = -60.0
-"A meter at or below this level shows empty (line noise, comfort noise)."
+RANGE_DB = 60.0
+"""A meter's range below full scale: -60 dBFS and below (line noise, comfort noise) shows
+empty (a :class:`~voxpy.media.hearing.VolumeMeter` level of 0)."""
 
 
 def line(at: float, kind: str, text: str) -> str:
-    return f"[{at:7.2f}] {kind:<6} {text}"
+    """One output line; control characters in ``text`` (a SIP reason phrase, an INFO body
+    from the far end) are escaped, never sent to the terminal."""
+    return f"[{at:7.2f}] {kind:<6} {printable(text)}"
 
 
 def event_line(at: float, event: Any) -> str | None:
@@ -82,19 +86,9 @@ def signal_line(at: float, signal: Signal) -> str | None:
     return line(at, "sip", text)
 
 
-def level_db(pcm: bytes) -> float:
-    """RMS level of 16-bit little-endian mono PCM in dBFS (FLOOR_DB for silence)."""
-    samples = array("h", pcm[: len(pcm) - len(pcm) % 2])
-    if not samples:
-        return FLOOR_DB
-    rms = math.sqrt(sum(s * s for s in samples) / len(samples))
-    return max(FLOOR_DB, 20 * math.log10(rms / 32768)) if rms > 0 else FLOOR_DB
-
-
 def meter(levels: list[float]) -> str:
-    """A bar per level (e.g. per 100 ms), then the loudest in dBFS: ``▅▇▇▃  -18 dBFS``."""
-    bars = "".join(
-        _BARS[round((max(FLOOR_DB, lv) - FLOOR_DB) / -FLOOR_DB * (len(_BARS) - 1))] for lv in levels
-    )
-    peak = max(levels, default=FLOOR_DB)
-    return f"{bars} {peak:4.0f} dBFS" if peak > FLOOR_DB else f"{bars} silence"
+    """A bar per :class:`~voxpy.media.hearing.Volume` level (0..1, e.g. per 100 ms), then the
+    loudest in dBFS: ``▅▇▇▃  -18 dBFS``."""
+    bars = "".join(_BARS[round(min(1.0, max(0.0, lv)) * (len(_BARS) - 1))] for lv in levels)
+    peak = max(levels, default=0.0)
+    return f"{bars} {(peak - 1) * RANGE_DB:4.0f} dBFS" if peak > 0 else f"{bars} silence"

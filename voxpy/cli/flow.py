@@ -11,31 +11,29 @@ import argparse
 import sys
 from pathlib import Path
 
+from voxpy.cli.common import fail, write_stdout
 from voxpy.config import load_settings
 from voxpy.core.journal import Entry, flow_svg, flow_text, parse_journal
 from voxpy.errors import ConfigError, InvalidArgumentError
 from voxpy.runtime.journal import journal_path
-
-EXIT_USAGE = 2
 
 
 def flow_command(args: argparse.Namespace) -> int:
     try:
         entries = _entries(args)
     except (ConfigError, InvalidArgumentError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot read the journal: {exc.strerror or exc}")
+        return fail(f"cannot read the journal: {exc.strerror or exc}")
     if not entries:
-        return _fail(f"{args.journal}: the journal is empty")
+        return fail(f"{args.journal}: the journal is empty")
     text = flow_text(entries) if args.text else flow_svg(entries)
     if args.output == "-":
-        sys.stdout.write(text)
-        return 0
+        return 0 if write_stdout(text) else 1
     try:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     sys.stderr.write(f"voxpy flow: wrote {args.output} ({len(entries)} entries)\n")
     return 0
 
@@ -60,8 +58,3 @@ def _entries(args: argparse.Namespace) -> list[Entry]:
         return parse_journal(text)
     except InvalidArgumentError as exc:
         raise InvalidArgumentError(f"{source}: {exc}") from None
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"voxpy flow: {message}\n")
-    return EXIT_USAGE

@@ -24,7 +24,7 @@ from voxpy.core.headers import Headers
 from voxpy.core.journal import Entry
 from voxpy.core.ports import Backend
 from voxpy.core.signals import IncomingCall, Signal
-from voxpy.errors import ScenarioError
+from voxpy.errors import ScenarioError, VirtualTimeStuck
 from voxpy.runtime.engine import Engine
 from voxpy.runtime.journal import Journals
 from voxpy.runtime.scenario import Scenario
@@ -302,8 +302,13 @@ class ScenarioHarness:
             except TimeoutError:
                 pass
         blocked = self._real_blocked() if self.clock is not None else ""
-        still = f"\nscenario tasks still awaiting real I/O: {blocked}" if blocked else ""
-        raise AssertionError(f"no {what} within {timeout}s{still}\n{self.explain(call)}")
+        if blocked:
+            raise VirtualTimeStuck(
+                f"no {what} within {timeout}s\nscenario tasks still awaiting real I/O: "
+                f"{blocked}\n{self.explain(call)}",
+                blocked=blocked,
+            )
+        raise AssertionError(f"no {what} within {timeout}s\n{self.explain(call)}")
 
     def check_errors(self) -> None:
         """Raise a scenario's handler exception as the test's failure, with its traceback."""
@@ -370,9 +375,10 @@ class ScenarioHarness:
     async def _idle_before_tick(self) -> None:
         await self._idle()
         if blocked := self._real_blocked():
-            raise AssertionError(
+            raise VirtualTimeStuck(
                 f"virtual time cannot move: after {REAL_WAIT_LIMIT}s scenario tasks still "
-                f"await real I/O: {blocked}"
+                f"await real I/O: {blocked}",
+                blocked=blocked,
             )
 
     async def _settle(self) -> None:

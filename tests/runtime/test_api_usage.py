@@ -99,6 +99,10 @@ class TestBadValues:
             ("send_message", (None,), {}, "send_message: text"),
             ("transfer_to", ("not a uri",), {}, "transfer_to: to must be a sip:"),
             ("transfer_to", ("sip:",), {}, "transfer_to: to"),
+            # A trailing newline: `^...$` patterns matched before it (fullmatch does not).
+            ("transfer_to", ("sip:a@example.com\n",), {}, "transfer_to: to"),
+            ("send_digits", ("12\n",), {}, "send_digits takes"),
+            ("record", (), {"name_prefix": "day\n"}, "record: name_prefix"),
             ("transfer_to", (), {"call": "abc"}, "transfer_to: needs a Call"),
             ("answer", ("X-A: 1",), {}, "answer: headers"),
             ("record", (), {"stereo": 1}, "record: stereo"),

@@ -161,7 +161,7 @@ TEL_URI = re.compile(r"^tel:\+?[0-9A-Fa-f*#().\-]+(?:;[^\s]*)?$")
 
 def sip_uri(method: str, arg: str, value: object, *, tel: bool = False) -> str:
     """A sip:/sips: URI with a host and no whitespace (``tel:`` too when ``tel``)."""
-    if isinstance(value, str) and (SIP_URI.match(value) or (tel and TEL_URI.match(value))):
+    if isinstance(value, str) and (SIP_URI.fullmatch(value) or (tel and TEL_URI.fullmatch(value))):
         return value
     schemes = "sip:, sips: or tel:" if tel else "sip: or sips:"
     raise InvalidArgumentError(

@@ -82,7 +82,7 @@ class Conference(MediaUnit):
     kind = "conf"
 
     def __init__(self, host: UnitHost, name: str, hd_audio: bool) -> None:
-        if not isinstance(name, str) or not NAME.match(name):
+        if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InvalidArgumentError(
                 "create_conference: name must be 1-128 letters, digits, '.', '_' or '-' "
                 f"(not first), got {name!r}"

@@ -169,7 +169,7 @@ class Media:
             )
         if self._recording is not None:
             raise InvalidStateError("this call is already being recorded")
-        if name_prefix is not None and not NAME_PREFIX.match(name_prefix):
+        if name_prefix is not None and not NAME_PREFIX.fullmatch(name_prefix):
             raise InvalidArgumentError(
                 f"record: name_prefix may hold letters, digits, '.', '_' and '-' (not first "
                 f"'.'), so the file stays in the recordings directory; got {name_prefix!r}"

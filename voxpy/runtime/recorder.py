@@ -31,7 +31,7 @@ class Recorder(MediaUnit):
         stereo = args.flag("create_recorder", "stereo", stereo)
         hd_audio = args.flag("create_recorder", "hd_audio", hd_audio)
         prefix = args.optional_text("create_recorder", "name_prefix", name_prefix)
-        if prefix is not None and not NAME_PREFIX.match(prefix):
+        if prefix is not None and not NAME_PREFIX.fullmatch(prefix):
             raise InvalidArgumentError(
                 f"create_recorder: name_prefix may hold letters, digits, '.', '_' and '-' (not "
                 f"first '.'), so the file stays in the recordings directory; got {prefix!r}"

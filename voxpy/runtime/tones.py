@@ -67,7 +67,7 @@ class Tones:
         self._received(tone, DTMFType.IN_BAND)
 
     def send_digits(self, digits: str) -> None:
-        if not isinstance(digits, str) or not DIGITS.match(digits):
+        if not isinstance(digits, str) or not DIGITS.fullmatch(digits):
             raise InvalidArgumentError(f"send_digits takes 0-9 * # A-D and w, got {digits!r}")
         self._ctx.require_media("send_digits on")
         delay = 0.0

@@ -93,7 +93,7 @@ class Console:
     async def _find(self, session_id: str) -> dict[str, Any] | None:
         """The session as ``GET /sessions/{id}`` shows it (running or finished), or None."""
         pool = self._host.pool
-        if pool is None or not SESSION_ID.match(session_id):
+        if pool is None or not SESSION_ID.fullmatch(session_id):
             return None
         worker = await pool.find(session_id)
         if worker is None:

@@ -35,7 +35,7 @@ def is_console_path(path: str) -> bool:
     return (
         path == "/console"
         or path.startswith(("/console/", "/recordings/"))
-        or _FLOW.match(path) is not None
+        or _FLOW.fullmatch(path) is not None
     )
 
 

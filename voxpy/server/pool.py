@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from voxpy.config import Settings
-from voxpy.core.sizing import Machine, auto_workers, check_workers
+from voxpy.core.sizing import Costs, Machine, auto_workers, check_workers
 from voxpy.errors import ConfigError, VoxpyError
 from voxpy.server.kamailio import free_sip_port
 from voxpy.server.workers import CONTROL_ERRORS, ControlError, Worker
@@ -124,7 +124,7 @@ def resolve_workers(settings: Settings) -> tuple[int, dict[str, Any]]:
     raises ConfigError for more workers than the ports or descriptors allow."""
     facts = machine(settings)
     wanted = settings.server.workers
-    sizing = auto_workers(facts)
+    sizing = auto_workers(facts, Costs.for_bridge(settings.bridge_rate()))  # 8 kHz costs less
     why: dict[str, Any] = {
         "cores": facts.cores,
         "memory_available_mb": facts.memory_available >> 20,

@@ -10,6 +10,7 @@ voxpy.server.console.auth.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,10 @@ class Console:
                 404, "404: no such session",
                 "It may have ended longer ago than server.session_results_ttl.",
             )  # fmt: skip
-        body = pages.session_body(session, session_recordings(self._recordings, session_id))
+        # Listing a large recordings folder must not stall the API's loop (health checks too).
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, session_recordings, self._recordings, session_id)
+        body = pages.session_body(session, found)
         return self._html(f"Session {session_id}", "session", body)
 
     async def _session_state(self, request: web.Request) -> web.Response:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from voxpy.errors import InvalidArgumentError
+
 HEARTBEAT_S = 1.0
 EXPIRY_S = 3.0
 "Three heartbeats missed: one lost datagram or a slow loop is not a dead host."
@@ -34,7 +36,7 @@ State = Literal["ap", "ip", "d"]
 "Kamailio's dispatcher states: active, inactive (probed), disabled (draining)."
 
 
-class BadReport(ValueError):
+class BadReport(InvalidArgumentError):
     """A host report that is not well formed, or that claims another host's worker."""
 
 

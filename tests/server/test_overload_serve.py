@@ -45,3 +45,23 @@ async def test_overloaded_workers_refuse_and_kamailio_tries_each(
     assert sorted(counted) == [("0", "1"), ("1", "1")]  # the 503 of one moved the call on
     assert re.findall(r'^voxpy_overloaded\{worker="\d"\} (\d)$', metrics, re.M) == ["1", "1"]
     assert await live_calls(server) == {"0": 0, "1": 0}
+
+
+async def test_at_most_three_busy_workers_per_invite_and_no_load_left(
+    serve_factory: ServeFactory, peer_factory: Callable[[], Awaitable[Peer]]
+) -> None:
+    """CPU overload is machine-wide, so every worker refuses: Kamailio stops after three (each
+    try is a branch on a machine already full) and releases every load it counted."""
+    server = await serve_factory(TEST_SCENARIOS / "answer_and_wait.py", workers=4, env=OVERLOADED)
+    peer = await peer_factory()
+    leg = peer.dial(server.uri("100"))
+    refused = await peer.next(Ended, leg)
+    assert (refused.code, refused.reason) == (503, "All Workers Busy")
+    counted = re.findall(
+        r'^voxpy_invites_refused_total\{worker="\d",reason="overload_cpu"\} (\d+)$',
+        await server.metrics(),
+        re.M,
+    )
+    assert sum(int(n) for n in counted) == 3, counted
+    loads = [d["load"] for d in (await server.rpc().destinations()).values()]
+    assert loads == [0, 0, 0, 0], loads

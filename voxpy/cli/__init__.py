@@ -115,6 +115,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # Watching starts before the engine says it started: a log reader that saw engine_started
+    # has seen scenario_watching too, or there is none.
+    reloader = await _start_reloader(engine, settings, log) if reload else None
     await engine.start()
     if console:
         sys.stderr.write(_startup_line(command, scenario, settings, engine) + "\n")
@@ -124,9 +127,9 @@ async def _serve(
         else None
     )
     if control_path is not None and control is None:
+        await _stop_all(reloader)
         await engine.shutdown()
         return EXIT_BACKEND
-    reloader = await _start_reloader(engine, settings, log) if reload else None
     status = 0
     waiters = [asyncio.ensure_future(stop.wait())]
     if command == "call":

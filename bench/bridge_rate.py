@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import structlog
+from procstat import cpu_seconds  # bench scripts run from bench/
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,7 +55,6 @@ SETUPS = {
     "b: 16 kHz, quality 4": (16000, 4),
     "c: 8 kHz, 8 kHz prompt": (8000, 8),  # quality unused: G.711 meets the bridge unchanged
 }
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 async def worker(clock: int, quality: int) -> None:
@@ -89,9 +89,6 @@ async def worker(clock: int, quality: int) -> None:
                 call.hangup()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def run_setup(clock: int, quality: int, workers: int, seconds: float) -> dict[str, float]:

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from procstat import cpu_seconds  # bench scripts run from bench/
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.server.serve_process import TOKEN, ServeProcess
 
 SCENARIO = Path(__file__).resolve().parent.parent / "tests" / "scenarios" / "answer_and_wait.py"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def say(line: str) -> None:
@@ -34,20 +34,14 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICK
 
 
 async def window(pids: dict[str, list[int]], seconds: float) -> dict[str, float]:
-    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
     start = time.monotonic()
     await asyncio.sleep(seconds)
     spent = time.monotonic() - start
-    return {k: 100 * (cpu_seconds(v) - before[k]) / spent for k, v in pids.items()}
+    return {k: 100 * (sum(cpu_seconds(p) for p in v) - before[k]) / spent for k, v in pids.items()}
 
 
 async def latency(serve: ServeProcess, path: str, n: int) -> str:

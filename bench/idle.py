@@ -50,6 +50,7 @@ class Proc:
 
 def _threads(pid: int) -> dict[int, ThreadSample]:
     out: dict[int, ThreadSample] = {}
+    tids: list[str] = []  # the process may be gone
     with contextlib.suppress(OSError):
         tids = os.listdir(f"/proc/{pid}/task")
     for tid in tids:

@@ -27,7 +27,8 @@ LATE_MS = 40.0
 
 @dataclass
 class Gaps:
-    """Inter-packet gaps (ms) of every probe socket, after each socket's first packet."""
+    """Inter-packet gaps (ms) of every probe socket, after each socket's first packet (or any
+    list of milliseconds to take percentiles of)."""
 
     values: list[float] = field(default_factory=list)
     packets: int = 0

@@ -91,12 +91,9 @@ def measure(rig: Rig, n: int, hold: float, cps: float, probes: int) -> Row:
         probe.close()
     row.per_call = row.load_pool / calls  # with each worker's own share: what a call costs
     row.calls = bulk.ok + sampled.ok
-    row.failed = bulk.failed + sampled.failed + (calls - bulk.ok - sampled.ok - bulk.failed
-                                                 - sampled.failed)  # fmt: skip
-    rtts = sorted(bulk.rtts + sampled.rtts)
-    if rtts:
-        row.rtt_p50 = rtts[len(rtts) // 2]
-        row.rtt_p99 = rtts[min(len(rtts) - 1, int(0.99 * len(rtts)))]
+    row.failed = calls - row.calls  # SIPp's failures and the calls it never got to place
+    rtts = Gaps(bulk.rtts + sampled.rtts)
+    row.rtt_p50, row.rtt_p99 = rtts.pct(0.5), rtts.pct(0.99)
     row.gaps = probe.gaps()
     return row
 

@@ -19,7 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipp_load import CALL_SETUP, group_pids, parse_length
+from procstat import pss_mb  # noqa: F401 - bench/scale.py takes it from here
+from sipp_load import CALL_SETUP, group_pids
 
 from voxpy.config import load_settings
 from voxpy.media.library import FileMediaLibrary
@@ -84,13 +85,6 @@ def prompt_wavs(rate: int) -> tuple[str, str]:
     return str(pcm), str(ulaw)
 
 
-def pss_mb(pid: int) -> float:
-    """Proportional set size of ``pid`` (shared pages split between their users), MB."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def machine_busy(since: tuple[int, int] | None = None) -> tuple[int, int] | float:  # type: ignore[return]
@@ -127,7 +121,6 @@ class SippRun:
             with (self.work / "stat.csv").open() as fh:
                 last = list(csv.DictReader(fh, delimiter=";"))[-1]
             result.ok, result.failed = int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
-            parse_length(last["CallLength(C)"])
         for rtt_file in self.work.glob("*_rtt.csv"):
             with rtt_file.open() as fh:
                 rows = csv.DictReader(fh, delimiter=";")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
-import os
 import shutil
 import statistics
 import subprocess
@@ -16,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voxpy.server.procs import free_port
+from procstat import cpu_delta, cpu_times
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from voxpy.server.procs import free_port
 
 CALL_SETUP = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="SCENARIO_NAME">
@@ -123,20 +122,8 @@ def out(text: str) -> None:
     sys.stdout.flush()
 
 
-def cpu_times(pids: list[int]) -> dict[int, float]:
-    """CPU seconds (user + system) of each live process in ``pids``."""
-    times = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            times[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    return times
 
 
-def cpu_delta(before: dict[int, float], pids: list[int]) -> float:
-    """CPU seconds spent since ``before`` by the processes that are still there."""
-    after = cpu_times(pids)
-    return sum(after[pid] - before[pid] for pid in after if pid in before)
 
 
 def rss_mb(pid: int) -> float:

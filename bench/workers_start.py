@@ -30,27 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from procstat import cpu_seconds, pss_mb  # bench scripts run from bench/
+
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parent / "tests" / "scenarios" / "answer_and_wait.py"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
-def pss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
-def cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 class Serve:
@@ -132,13 +119,13 @@ def one(n: int, spawn: str, idle: float, baseline: Path | None) -> dict[str, Any
     workers = [int(x["pid"]) for x in serve.events("worker_started")]
     zygote = [int(x["pid"]) for x in serve.events("zygote_started")]
     time.sleep(2.0)  # let start-up's last allocations settle
-    pss_workers = sum(pss_kb(p) for p in workers)
-    pss = pss_workers + sum(pss_kb(p) for p in zygote)
+    pss_workers = sum(pss_mb(p) * 1024 for p in workers)
+    pss = pss_workers + sum(pss_mb(p) * 1024 for p in zygote)
     own = [serve.proc.pid, *zygote]
-    before = [cpu_ticks(p) for p in own]
+    before = [cpu_seconds(p) for p in own]
     time.sleep(idle)
-    after = [cpu_ticks(p) for p in own]
-    cpu = [100.0 * (a - b) / TICK / idle for a, b in zip(after, before, strict=True)]
+    after = [cpu_seconds(p) for p in own]
+    cpu = [100.0 * (a - b) / idle for a, b in zip(after, before, strict=True)]
     stop_s, kills = serve.stop()
     return {
         "n": n,

@@ -10,9 +10,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -31,6 +28,7 @@ from voxpy.core.overload import OverloadThresholds
 from voxpy.core.quality import Thresholds
 from voxpy.core.timeouts import Timeouts
 from voxpy.hosts import check_host
+from voxpy.settings_base import OptionalStr, PositiveSeconds, Section
 from voxpy.settings_journal import JournalSettings
 
 SECRET_KEYS = ("server.token",)
@@ -38,22 +36,8 @@ SECRET_KEYS = ("server.token",)
 
 _CODEC = re.compile(r"^[A-Za-z0-9._-]+/\d+(/\d+)?$")
 
-PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _empty_to_none(value: Any) -> Any:
-    """TOML has no null and env vars are strings: "" means "not set"."""
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-OptionalStr = Annotated[str | None, BeforeValidator(_empty_to_none)]
-
-
-class SipSettings(_Section):
+class SipSettings(Section):
     """SIP transport and signalling."""
 
     host: str = "0.0.0.0"
@@ -126,14 +110,14 @@ class SipSettings(_Section):
         return value
 
 
-class RtpSettings(_Section):
+class RtpSettings(Section):
     """RTP media ports: ``port`` .. ``port + port_range``."""
 
     port: int = Field(default=PJ.rtp_port, ge=1024, le=65535)
     port_range: int = Field(default=PJ.rtp_port_range, ge=0, le=50000)
 
 
-class TimeoutSettings(_Section):
+class TimeoutSettings(Section):
     """Timeouts, in seconds."""
 
     no_answer: PositiveSeconds = 60.0
@@ -153,7 +137,7 @@ class TimeoutSettings(_Section):
         )
 
 
-class LogSettings(_Section):
+class LogSettings(Section):
     """Logging: level and output format ("auto" = JSON unless stderr is a TTY)."""
 
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -165,7 +149,7 @@ class LogSettings(_Section):
         return value.strip().lower() if isinstance(value, str) else value
 
 
-class ScenarioSettings(_Section):
+class ScenarioSettings(Section):
     """Scenario defaults."""
 
     custom_data: OptionalStr = None
@@ -173,7 +157,7 @@ class ScenarioSettings(_Section):
     "Load the scenario file again when it changes, for new sessions (`voxpy run --reload`)."
 
 
-class MediaSettings(_Section):
+class MediaSettings(Section):
     """Speech, playback media, recordings, and the conference bridge's clock."""
 
     tts_provider: Literal["espeak", "gtts"] = "espeak"
@@ -195,7 +179,7 @@ class MediaSettings(_Section):
         return value
 
 
-class QualitySettings(_Section):
+class QualitySettings(Section):
     """Call-quality warning thresholds (Twilio's defaults) and VoxEngine's RTP timeout."""
 
     max_rtt: PositiveSeconds = 400.0
@@ -218,7 +202,7 @@ class QualitySettings(_Section):
         )
 
 
-class ServerSettings(_Section):
+class ServerSettings(Section):
     """``voxpy serve``: the worker pool, its Kamailio front and the HTTP management API."""
 
     workers: int | Literal["auto"] = 2
@@ -289,7 +273,7 @@ class ServerSettings(_Section):
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
-class OverloadSettings(_Section):
+class OverloadSettings(Section):
     """Refusing new calls (503 + Retry-After) while the worker is overloaded (issue 15).
 
     ``cpu_*``: the machine's busy share (/proc/stat); ``media_*``: the share of wall time the
@@ -333,7 +317,7 @@ class OverloadSettings(_Section):
         )
 
 
-class Settings(_Section):
+class Settings(Section):
     """All voxpy settings; build it with :func:`load_settings`."""
 
     sip: SipSettings = Field(default_factory=SipSettings)

@@ -1,33 +1,21 @@
 """The ``[journal]`` settings section (issue 16), apart from :mod:`voxpy.settings` so that
-module stays under 400 lines; :class:`voxpy.settings.Settings` includes it as ``journal``.
-
-Its own frozen, extra-forbidding base rather than settings' ``_Section``: importing that
-would close an import cycle (settings imports this module).
-"""
+module stays under 400 lines; :class:`voxpy.settings.Settings` includes it as ``journal``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Field
 
 from voxpy.core.journal import JournalLimits
+from voxpy.settings_base import OptionalStr, Section
 
 
-def _empty_to_none(value: Any) -> Any:
-    """TOML has no null and env vars are strings: "" means "not set" (as in voxpy.settings)."""
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-class JournalSettings(BaseModel):
+class JournalSettings(Section):
     """Session journals: each session's SIP messages, media actions and events, bounded,
     drawn by ``voxpy flow`` and the API's ``/sessions/{id}/flow.svg``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     enabled: bool = True
     "Keep journals in memory (the API and the test kit read them)."
-    dir: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+    dir: OptionalStr = None
     "Also write each finished session's journal to DIR/<session_id>.jsonl."
     max_entries: int = Field(default=2000, ge=10, le=1_000_000)
     max_bytes: int = Field(default=512 * 1024, ge=4096, le=64 * 1024 * 1024)

@@ -169,6 +169,10 @@ class MediaSettings(Section):
     sip.codecs is narrowband (G.711, GSM...), 16000 when a wideband one (G722...) is enabled."""
     resample_quality: int = Field(default=DEFAULT_RESAMPLE_QUALITY, ge=1, le=10)
     "pjsua's medConfig.quality: 1-2 linear resampling, 3-4 small filter, 5-10 large filter."
+    clock_priority: int = Field(default=10, ge=0, le=99)
+    """Real-time (SCHED_RR) priority of the thread that sends every call's RTP, so media leaves
+    on time on a busy machine; 0 = normal scheduling. Needs CAP_SYS_NICE or LimitRTPRIO:
+    without either a worker logs clock_priority_refused once and runs at normal priority."""
 
     @field_validator("clock_rate", mode="before")
     @classmethod
@@ -359,6 +363,7 @@ class Settings(Section):
             "overload": self.overload_thresholds(),
             "clock_rate": self.bridge_rate(),
             "resample_quality": self.media.resample_quality,
+            "clock_priority": self.media.clock_priority,
         }
         return PjsuaOptions(**{**values, **overrides})
 

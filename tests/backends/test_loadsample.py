@@ -6,7 +6,8 @@ from pathlib import Path
 
 import structlog
 
-from voxpy.backends.pjsua2.loadsample import LoadSampler, OverloadWatch, find_clock_thread
+from voxpy.backends.pjsua2.clockthread import find_clock_thread
+from voxpy.backends.pjsua2.loadsample import LoadSampler, OverloadWatch
 from voxpy.core.overload import OverloadThresholds
 
 

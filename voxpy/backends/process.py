@@ -91,6 +91,11 @@ class ProcessBackend:
         return self._contact_uri
 
     @property
+    def pid(self) -> int | None:
+        """The child's process id, None before start."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def returncode(self) -> int | None:
         """The child's exit status, None while it runs (or before start)."""
         return self._proc.returncode if self._proc is not None else None

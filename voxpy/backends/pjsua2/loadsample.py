@@ -16,16 +16,13 @@ all the gate gets; without /proc/stat the gate gets no samples and admits.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
+from voxpy.backends.pjsua2.clockthread import PROC, find_clock_thread
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.core.edge import Refusal
 from voxpy.core.overload import OverloadGate, OverloadThresholds, Sample
-
-_PROC = Path("/proc")
-CLOCK_THREAD = "clock"
 
 
 def _cpu_jiffies(proc: Path) -> tuple[int, int] | None:
@@ -43,23 +40,6 @@ def _cpu_jiffies(proc: Path) -> tuple[int, int] | None:
     return total - idle, total
 
 
-def find_clock_thread(proc: Path = _PROC) -> Path | None:
-    """The schedstat file of this process's pjmedia clock thread, if there is one."""
-    tasks = proc / "self" / "task"
-    try:
-        tids = sorted(os.listdir(tasks))
-    except OSError:
-        return None
-    for tid in tids:
-        try:
-            comm = (tasks / tid / "comm").read_text().strip()
-        except OSError:
-            continue
-        if comm == CLOCK_THREAD:
-            return tasks / tid / "schedstat"
-    return None
-
-
 def _run_queue_wait(schedstat: Path) -> int | None:
     """ns the thread spent runnable but waiting for a CPU; None once it has ended."""
     try:
@@ -71,7 +51,7 @@ def _run_queue_wait(schedstat: Path) -> int | None:
 class LoadSampler:
     """Turns successive /proc readings into :class:`Sample` s (one caller thread)."""
 
-    def __init__(self, proc: Path = _PROC) -> None:
+    def __init__(self, proc: Path = PROC) -> None:
         self._proc = proc
         self._clock: Path | None = None
         self._last: tuple[float, tuple[int, int] | None, tuple[Path, int] | None] | None = None
@@ -86,7 +66,8 @@ class LoadSampler:
         so a missing thread is looked for again (7 threads' comm)."""
         if self._clock is not None and (wait := _run_queue_wait(self._clock)) is not None:
             return self._clock, wait
-        self._clock = find_clock_thread(self._proc)
+        task = find_clock_thread(self._proc)
+        self._clock = None if task is None else task / "schedstat"
         if self._clock is None or (wait := _run_queue_wait(self._clock)) is None:
             return None
         return self._clock, wait

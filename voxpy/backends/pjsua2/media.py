@@ -26,6 +26,7 @@ import pjsua2 as pj
 
 from voxpy.backends.pjsua2 import dtmf, stats
 from voxpy.backends.pjsua2.call import Emit, Leg
+from voxpy.backends.pjsua2.clockthread import ClockPriority
 from voxpy.backends.pjsua2.errors import NO_SUCH_CALL
 from voxpy.backends.pjsua2.logsupport import Logger
 from voxpy.backends.pjsua2.options import PjsuaOptions
@@ -86,6 +87,7 @@ class Media:
         self._units = UnitMedia(ports=self._ports, eofs=self._eofs, graves=self._graves,
                                 closers=self._closers, emit=emit, logger=logger, leg=self._leg,
                                 set_source=self._set_source, sync=self._sync)  # fmt: skip
+        self._clock = ClockPriority(options.clock_priority, logger)
 
     # -- leg events (from Leg callbacks and call commands) ---------------------------------
 
@@ -304,6 +306,8 @@ class Media:
                 lm.source.flush()
                 self._emit_report(lm.source)
         self._graves.reap()
+        if not self.quiet:  # pjsua runs a clock thread only while media is connected
+            self._clock.keep(time.monotonic())
 
     @property
     def quiet(self) -> bool:

@@ -80,6 +80,9 @@ class PjsuaOptions:
     clock_rate: int = WIDEBAND
     "The bridge's clock (Hz): prompts are prepared at it, ports at other rates are resampled."
     resample_quality: int = DEFAULT_RESAMPLE_QUALITY
+    clock_priority: int = 0
+    """SCHED_RR priority (1-99) for pjmedia's clock thread, which sends every call's RTP
+    (``clockthread.py``); 0 leaves it at normal scheduling. Refused without CAP_SYS_NICE."""
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.
@@ -98,6 +101,7 @@ class PjsuaOptions:
                 field="clock_rate",
             )
         _check_range("resample_quality", self.resample_quality, 1, 10)
+        _check_range("clock_priority", self.clock_priority, 0, 99)
         _check_range("idle_poll_ms", self.idle_poll_ms, self.poll_ms, 10000)
         if self.session_timer not in SESSION_TIMER_USES:
             raise ConfigError(

@@ -53,6 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sip-log-level", type=int, default=0)
     parser.add_argument("--rtp-port", type=int, default=10000)
     parser.add_argument("--idle-poll-ms", type=int, default=1000, help="PjsuaOptions.idle_poll_ms")
+    parser.add_argument("--clock-priority", type=int, default=0, help="PjsuaOptions.clock_priority")
     parser.add_argument(
         "--measure-audio", action="store_true", help="measure received audio for ReportAudio"
     )
@@ -113,6 +114,7 @@ async def run(args: argparse.Namespace) -> int:
             sip_log_level=args.sip_log_level,
             rtp_port=args.rtp_port,
             idle_poll_ms=args.idle_poll_ms,
+            clock_priority=args.clock_priority,
             measure_rx_audio=args.measure_audio,
             telephone_event=not args.no_telephone_event,
         )

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pjsua2 as pj
@@ -48,6 +50,18 @@ class AnswerCall(pj.Call):  # type: ignore[misc]
                 self.player = self.account.players.pop()
                 self.player.setPos(0)
                 self.player.startTransmit(self.getAudioMedia(index))
+                clock_realtime(self.account.clock_priority)
+
+
+def clock_realtime(priority: int) -> None:
+    """pjmedia's clock thread (it starts with the first media link) at SCHED_RR, as voxpy's
+    media.clock_priority does: the same scheduling for both sides of the bench."""
+    if priority <= 0:
+        return
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            if (task / "comm").read_text().strip() == "clock":
+                os.sched_setscheduler(int(task.name), os.SCHED_RR, os.sched_param(priority))
 
 
 class AnswerAccount(pj.Account):  # type: ignore[misc]
@@ -58,6 +72,7 @@ class AnswerAccount(pj.Account):  # type: ignore[misc]
         super().__init__()
         self.calls: dict[int, AnswerCall] = {}
         self.players: list[Any] = []
+        self.clock_priority = 0
         for _ in range(max_calls if wav else 0):
             player = pj.AudioMediaPlayer()
             player.createPlayer(wav)  # looping: the hangup ends it, no EOF at the end
@@ -81,6 +96,7 @@ def main() -> None:  # noqa: PLR0915 - a baseline reads best as one straight scr
     parser.add_argument("--wav", default="", help="WAV to play into each answered call")
     parser.add_argument("--clock-rate", type=int, default=0, help="bridge rate (0: pjsua's 16000)")
     parser.add_argument("--quality", type=int, default=0, help="resampling quality (0: pjsua's 8)")
+    parser.add_argument("--clock-priority", type=int, default=0, help="SCHED_RR, clock thread")
     args = parser.parse_args()
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -112,6 +128,7 @@ def main() -> None:  # noqa: PLR0915 - a baseline reads best as one straight scr
     acfg.mediaConfig.transportConfig.port = args.rtp_port
     acfg.mediaConfig.transportConfig.boundAddress = args.host
     account = AnswerAccount(args.wav)
+    account.clock_priority = args.clock_priority
     calls = account.calls
     account.create(acfg)
     print("ready", port, flush=True)  # noqa: T201 - the bench waits for this line (--port 0: ours)

@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--cps", type=float, default=25.0, help="new calls per second")
     parser.add_argument("--probes", type=int, default=40, help="calls whose RTP is timed")
     parser.add_argument("--clock-rate", type=int, default=8000, help="bridge rate, both systems")
+    parser.add_argument("--clock-priority", type=int, default=10,
+                        help="SCHED_RR of the clock threads, both systems (0: normal)")  # fmt: skip
     parser.add_argument("--systems", default="voxpy,bare")
     args = parser.parse_args()
     for tool in ("kamailio", "sipp"):
@@ -127,12 +129,14 @@ def main() -> None:
     wav, ulaw = prompt_wavs(args.clock_rate)
     out(
         f"{os.cpu_count()} CPUs; {CALLS_PER_WORKER} calls per worker of {args.hold:g} s at "
-        f"{args.cps:g} calls/s; bridge {args.clock_rate} Hz; {args.probes} probe calls"
+        f"{args.cps:g} calls/s; bridge {args.clock_rate} Hz; clock threads "
+        f"{'SCHED_RR ' + str(args.clock_priority) if args.clock_priority else 'SCHED_OTHER'}; "
+        f"{args.probes} probe calls"
     )
     rows = []
     for n in (int(x) for x in args.n.split(",")):
         for system in args.systems.split(","):
-            rig = Rig.start(system, n, wav, ulaw, args.clock_rate)
+            rig = Rig.start(system, n, wav, ulaw, args.clock_rate, args.clock_priority)
             try:
                 row = measure(rig, n, args.hold, args.cps, args.probes)
             finally:

@@ -166,14 +166,15 @@ class Rig:
         self._api: tuple[str, str] | None = None
 
     @classmethod
-    def start(cls, system: str, n: int, wav: str, ulaw: str, rate: int) -> Rig:
+    def start(cls, system: str, n: int, wav: str, ulaw: str, rate: int, priority: int) -> Rig:
+        """``rate``: the bridge's clock; ``priority``: SCHED_RR of the clock threads (0: none)."""
         rig = cls(system, free_port(), ulaw)
         t0 = time.monotonic()
         try:
             if system == "voxpy":
-                rig._start_voxpy(n, wav, rate)
+                rig._start_voxpy(n, wav, rate, priority)
             else:
-                rig._start_bare(n, wav, rate)
+                rig._start_bare(n, wav, rate, priority)
         except BaseException:
             rig.stop()  # a failed start must not leave N processes polling beside the next run
             raise
@@ -187,12 +188,14 @@ class Rig:
         """The front's processes: Kamailio's, and for voxpy the supervisor (and its zygote)."""
         return list(self._front)
 
-    def _start_voxpy(self, n: int, wav: str, rate: int) -> None:
+    def _start_voxpy(self, n: int, wav: str, rate: int, priority: int) -> None:
         token = secrets.token_hex(8)
         env = {**os.environ, "VOXPY_SERVER__TOKEN": token, "VOXPY_SERVER__WORKER_PORT_BASE": "0",
                "VOXPY_BENCH_PROMPT": wav}  # fmt: skip
         if "clock_rate" in MediaSettings.model_fields:  # before issue 15 the bridge was 16 kHz
             env[CLOCK_ENV] = str(rate)
+        if "clock_priority" in MediaSettings.model_fields:
+            env["VOXPY_MEDIA__CLOCK_PRIORITY"] = str(priority)
         self._log = Path(tempfile.mkstemp(prefix="voxpy-scale-", suffix=".log")[1])
         with self._log.open("w") as sink:
             proc = subprocess.Popen(
@@ -228,11 +231,12 @@ class Rig:
             time.sleep(0.1)
         raise RuntimeError("voxpy serve not ready:\n" + self._log.read_text()[-3000:])
 
-    def _start_bare(self, n: int, wav: str, rate: int) -> None:
+    def _start_bare(self, n: int, wav: str, rate: int, priority: int) -> None:
         self._stop = [
             subprocess.Popen(
                 [sys.executable, str(BARE), "--port", "0", "--hold", "3600", "--rtp-port",
-                 str(20000 + 100 * i), "--wav", wav, "--clock-rate", str(rate)],
+                 str(20000 + 100 * i), "--wav", wav, "--clock-rate", str(rate),
+                 "--clock-priority", str(priority)],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
             for i in range(n)

@@ -21,7 +21,10 @@ comes out. Two measures, each a fraction over the sample's interval:
     fell late (gap p99 31-55 ms, max 64-437 ms) it was 0.085-0.16. On real RTP (a pjsua2
     backend, 4 calls looping a prompt, 8 s runs, the machine at 0.98-1.00 busy throughout):
     0.027-0.033 with RTP gaps p99 26-29 ms, 0.10 with p99 36 ms, 0.27 with p99 40 ms and a
-    952 ms stall. The defaults sit between.
+    952 ms stall. The defaults sit between. With the clock thread at real-time priority
+    (``media.clock_priority``, the default where permitted) it waits only behind other
+    real-time threads, the other workers' clocks: the share then stays near 0 until the
+    clocks together want more CPU than there is, which is the overload left to refuse.
 
 Hysteresis so it does not flap: a measure enters overload once its samples have stayed at or
 above ``*_enter`` for ``window_s`` of sampled time, and leaves once they have stayed below

@@ -74,7 +74,8 @@ class ClockPriority:
         self._set = set_scheduler
         self._task: Path | None = None
         self._next_search = 0.0
-        self.refused = priority == 0
+        self.refused = False
+        "Set once the kernel said no: no more attempts in this process."
 
     @property
     def task(self) -> Path | None:
@@ -83,7 +84,7 @@ class ClockPriority:
 
     def keep(self, now: float) -> None:
         """Give a clock thread that started since the last call the priority (owner thread)."""
-        if self.refused or (self._task is not None and self._task.exists()):
+        if not self.priority or self.refused or (self._task is not None and self._task.exists()):
             return
         self._task = None
         if now < self._next_search:

@@ -169,10 +169,12 @@ class MediaSettings(Section):
     sip.codecs is narrowband (G.711, GSM...), 16000 when a wideband one (G722...) is enabled."""
     resample_quality: int = Field(default=DEFAULT_RESAMPLE_QUALITY, ge=1, le=10)
     "pjsua's medConfig.quality: 1-2 linear resampling, 3-4 small filter, 5-10 large filter."
-    clock_priority: int = Field(default=10, ge=0, le=99)
+    clock_priority: int = Field(default=10, ge=0, le=49)
     """Real-time (SCHED_RR) priority of the thread that sends every call's RTP, so media leaves
-    on time on a busy machine; 0 = normal scheduling. Needs CAP_SYS_NICE or LimitRTPRIO:
-    without either a worker logs clock_priority_refused once and runs at normal priority."""
+    on time on a busy machine; 0 = normal scheduling; at most 49 (below the kernel's interrupt
+    threads). Needs an RLIMIT_RTPRIO at least this (docker --ulimit rtprio, LimitRTPRIO) or
+    CAP_SYS_NICE: without either, `voxpy serve` logs clock_priority_refused once and its
+    workers run at normal priority."""
 
     @field_validator("clock_rate", mode="before")
     @classmethod

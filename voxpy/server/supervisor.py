@@ -29,6 +29,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from voxpy.backends.pjsua2.clockthread import HINT as CLOCK_HINT
+from voxpy.backends.pjsua2.clockthread import realtime_refusal, rtprio_limit
 from voxpy.config import Settings
 from voxpy.errors import ConfigError
 from voxpy.log import get_logger
@@ -180,6 +182,7 @@ class Supervisor:
         if settings.scenario.reload:
             extra += ["--reload"]
         dial_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
+        clock_env = self._clock_env()
         specs = []
         for i, (sip_port, rtp_port, rtp_range) in enumerate(self.ports.workers):
             env = {
@@ -190,6 +193,7 @@ class Supervisor:
                 WORKER_ID_ENV: f"w{i}",
                 "VOXPY_RTP__PORT": str(rtp_port),
                 "VOXPY_RTP__PORT_RANGE": str(rtp_range),
+                **clock_env,
             }
             control = self.run_dir / f"worker{i}.sock"
             argv = worker_argv(str(self.scenario), server.worker_host, control, extra)
@@ -204,6 +208,17 @@ class Supervisor:
                 )
             )
         return specs
+
+    def _clock_env(self) -> dict[str, str]:
+        """Asked once here, not by each worker at its first call: one log line, not one per
+        worker, when the media clock may not run at real-time priority (``clockthread.py``)."""
+        priority = self.settings.media.clock_priority
+        if not priority or (error := realtime_refusal(priority)) is None:
+            return {}
+        self._log.warning("clock_priority_refused", priority=priority, error=error,
+                          rtprio_limit=rtprio_limit(), hint=CLOCK_HINT,
+                          workers="media clock at normal scheduling")  # fmt: skip
+        return {"VOXPY_MEDIA__CLOCK_PRIORITY": "0"}
 
     def _on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name

@@ -165,6 +165,9 @@ class ScenarioHarness:
                 rtp_port_range=0,
                 outbound_proxy=f"{self.peer_backend.contact_uri};lr",
                 overload=self._overload,
+                # The test process's own threads stay at normal scheduling (timing is not what
+                # a scenario test checks; a developer's account may not grant it).
+                clock_priority=0,
             )
         )
 

@@ -307,7 +307,7 @@ class Media:
                 self._emit_report(lm.source)
         self._graves.reap()
         if not self.quiet:  # pjsua runs a clock thread only while media is connected
-            self._clock.keep(time.monotonic())
+            self._clock.poll(time.monotonic())
 
     @property
     def quiet(self) -> bool:

@@ -27,6 +27,10 @@ _USER_CHARS = frozenset(
 )
 
 
+MAX_CLOCK_PRIORITY = 49
+"Below the kernel's threaded interrupt handlers (SCHED_FIFO 50)."
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PjsuaOptions:
     """How the pjsua2 backend listens and dials.
@@ -81,8 +85,10 @@ class PjsuaOptions:
     "The bridge's clock (Hz): prompts are prepared at it, ports at other rates are resampled."
     resample_quality: int = DEFAULT_RESAMPLE_QUALITY
     clock_priority: int = 0
-    """SCHED_RR priority (1-99) for pjmedia's clock thread, which sends every call's RTP
-    (``clockthread.py``); 0 leaves it at normal scheduling. Refused without CAP_SYS_NICE."""
+    """SCHED_RR priority (1-49) for pjmedia's clock thread, which sends every call's RTP
+    (``clockthread.py``); 0 leaves it at normal scheduling. Refused without CAP_SYS_NICE or an
+    RLIMIT_RTPRIO at least this. At most 49: the kernel's threaded interrupt handlers run at
+    50, and a media clock must not outrank the network card's."""
 
     def __post_init__(self) -> None:
         # Accept any sequence from config loaders but keep the frozen value hashable.
@@ -101,7 +107,7 @@ class PjsuaOptions:
                 field="clock_rate",
             )
         _check_range("resample_quality", self.resample_quality, 1, 10)
-        _check_range("clock_priority", self.clock_priority, 0, 99)
+        _check_range("clock_priority", self.clock_priority, 0, MAX_CLOCK_PRIORITY)
         _check_range("idle_poll_ms", self.idle_poll_ms, self.poll_ms, 10000)
         if self.session_timer not in SESSION_TIMER_USES:
             raise ConfigError(

@@ -28,10 +28,19 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rtp_probe import Gaps, RtpProbe  # bench scripts run from bench/
-from scale_rigs import BULK, PROBE, Rig, machine_busy, prompt_wavs, pss_mb, run_sipp
+from scale_rigs import (
+    BULK,
+    PROBE,
+    Rig,
+    clocks_realtime,
+    machine_busy,
+    prompt_wavs,
+    pss_mb,
+    run_sipp,
+)
 from sipp_load import cpu_delta, cpu_times, out
 
 CALLS_PER_WORKER = 4
@@ -56,8 +65,10 @@ class Row:
     gaps: Gaps | None = None
     stop_s: float = float("nan")
     killed: int = 0
-    refused: int = 0
-    "INVITEs refused as overloaded (503): part of ``failed``."
+    refused: dict[str, int] = field(default_factory=dict)
+    "INVITEs refused as overloaded (503), by reason; Kamailio retries them on other workers."
+    clocks: tuple[int, int] = (0, 0)
+    "(workers whose clock thread ran SCHED_RR, workers with a clock thread) in the window."
 
 
 def measure(rig: Rig, n: int, hold: float, cps: float, probes: int) -> Row:
@@ -81,6 +92,7 @@ def measure(rig: Rig, n: int, hold: float, cps: float, probes: int) -> Row:
         time.sleep(ramp + 1.0)
         window = max(hold - ramp - 3.0, 5.0)
         probe.record(True)
+        row.clocks = clocks_realtime(pool)
         c0, m0 = cpu_times(pool), machine_busy()
         time.sleep(window)
         row.load_pool = cpu_delta(c0, pool) / window * 100
@@ -104,11 +116,12 @@ def report(row: Row) -> None:
         f"  {row.system:5s} N={row.n:3d}: ready {row.ready_s:5.1f} s | idle pool "
         f"{row.idle_pool:5.1f}% front {row.idle_front:4.1f}% | PSS {row.pss:5.1f} MB | "
         f"{row.calls}/{CALLS_PER_WORKER * row.n} calls, failed {row.failed} "
-        f"(overload 503: {row.refused}) | pool "
+        f"(overload 503: {sum(row.refused.values())} {row.refused or ''}) | pool "
         f"{row.load_pool:5.1f}%, per call {row.per_call:.2f}%, machine {row.machine:4.0f}% | "
         f"RTP p99 {g.pct(0.99):4.1f} max {g.max:5.1f} ms >40ms {g.late_share:.2f}% "
         f"({g.packets} pkts) | INVITE->200 p50 {row.rtt_p50:.0f} p99 {row.rtt_p99:.0f} ms | "
-        f"stop {row.stop_s:.1f} s killed {row.killed}"
+        f"stop {row.stop_s:.1f} s killed {row.killed} | clocks SCHED_RR "
+        f"{row.clocks[0]}/{row.clocks[1]}"
     )
 
 
@@ -144,7 +157,7 @@ def main() -> None:
                 killed = rig.stop()
                 with contextlib.suppress(UnboundLocalError):
                     row.stop_s, row.killed = time.monotonic() - t0, killed
-                    row.refused = sum(rig.refused.values())
+                    row.refused = rig.refused
             report(row)
             rows.append(row)
     out(

@@ -148,6 +148,22 @@ def run_sipp(port: int, xml: str, calls: int, ramp: float, hold: float, ports: l
     return SippRun(proc, work)
 
 
+def clocks_realtime(pids: list[int]) -> tuple[int, int]:
+    """(processes whose pjmedia clock thread runs SCHED_RR, processes with a clock thread):
+    what the scheduling really was, whatever the bench asked for."""
+    rr = clocks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    if (task / "comm").read_bytes() == b"clock\n":
+                        clocks += 1
+                        policy = os.sched_getscheduler(int(task.name))
+                        rr += policy & ~os.SCHED_RESET_ON_FORK == os.SCHED_RR
+                        break
+    return rr, clocks
+
+
 class Rig:
     """A system under test: N callees behind a Kamailio front on ``sip_port``."""
 
@@ -194,6 +210,8 @@ class Rig:
                "VOXPY_BENCH_PROMPT": wav}  # fmt: skip
         if "clock_rate" in MediaSettings.model_fields:  # before issue 15 the bridge was 16 kHz
             env[CLOCK_ENV] = str(rate)
+        # Each worker takes 8 RTP ports of rtp.port_range (1000 by default: 125 workers).
+        env["VOXPY_RTP__PORT_RANGE"] = str(max(1000, 8 * n))
         if "clock_priority" in MediaSettings.model_fields:
             env["VOXPY_MEDIA__CLOCK_PRIORITY"] = str(priority)
         self._log = Path(tempfile.mkstemp(prefix="voxpy-scale-", suffix=".log")[1])

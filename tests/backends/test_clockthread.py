@@ -261,10 +261,11 @@ async def test_without_the_privilege_a_real_peer_logs_once_and_runs_normally(
 def test_serve_asks_once_and_starts_its_workers_without_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from voxpy.backends.pjsua2 import clockthread
     from voxpy.server import supervisor
 
     monkeypatch.delenv("VOXPY_MEDIA__CLOCK_PRIORITY", raising=False)
-    monkeypatch.setattr(supervisor, "realtime_refusal", lambda _: "Operation not permitted")
+    monkeypatch.setattr(clockthread, "realtime_refusal", lambda _: "Operation not permitted")
     overrides = {"server.workers": 2, "server.run_dir": str(tmp_path)}
     settings = load_settings(env={}, overrides=overrides)
     serve = supervisor.Supervisor(settings, Path("scenarios/hello_hangup.py"))
@@ -272,5 +273,5 @@ def test_serve_asks_once_and_starts_its_workers_without_it(
         specs = serve._specs()
     assert [s.env["VOXPY_MEDIA__CLOCK_PRIORITY"] for s in specs] == ["0", "0"]
     assert [e["event"] for e in logs] == ["clock_priority_refused"]
-    monkeypatch.setattr(supervisor, "realtime_refusal", lambda _: None)
+    monkeypatch.setattr(clockthread, "realtime_refusal", lambda _: None)
     assert "VOXPY_MEDIA__CLOCK_PRIORITY" not in serve._specs()[0].env  # workers set it

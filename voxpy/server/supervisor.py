@@ -29,8 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from voxpy.backends.pjsua2.clockthread import HINT as CLOCK_HINT
-from voxpy.backends.pjsua2.clockthread import realtime_refusal, rtprio_limit
+from voxpy.backends.pjsua2.clockthread import clock_refusal
 from voxpy.config import Settings
 from voxpy.errors import ConfigError
 from voxpy.log import get_logger
@@ -182,7 +181,9 @@ class Supervisor:
         if settings.scenario.reload:
             extra += ["--reload"]
         dial_host = "127.0.0.1" if server.worker_host == "0.0.0.0" else server.worker_host
-        clock_env = self._clock_env()
+        if refused := clock_refusal(settings.media.clock_priority):
+            self._log.warning("clock_priority_refused", workers="normal scheduling", **refused)
+        clock_env = {"VOXPY_MEDIA__CLOCK_PRIORITY": "0"} if refused else {}
         specs = []
         for i, (sip_port, rtp_port, rtp_range) in enumerate(self.ports.workers):
             env = {
@@ -208,17 +209,6 @@ class Supervisor:
                 )
             )
         return specs
-
-    def _clock_env(self) -> dict[str, str]:
-        """Asked once here, not by each worker at its first call: one log line, not one per
-        worker, when the media clock may not run at real-time priority (``clockthread.py``)."""
-        priority = self.settings.media.clock_priority
-        if not priority or (error := realtime_refusal(priority)) is None:
-            return {}
-        self._log.warning("clock_priority_refused", priority=priority, error=error,
-                          rtprio_limit=rtprio_limit(), hint=CLOCK_HINT,
-                          workers="media clock at normal scheduling")  # fmt: skip
-        return {"VOXPY_MEDIA__CLOCK_PRIORITY": "0"}
 
     def _on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name

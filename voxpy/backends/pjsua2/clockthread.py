@@ -100,6 +100,15 @@ def realtime_refusal(priority: int) -> str | None:
     return refusal[0] if refusal else None
 
 
+def clock_refusal(priority: int) -> dict[str, object] | None:
+    """The fields of a ``clock_priority_refused`` log line when this process, and the workers
+    it starts, may not run a clock at ``priority``; None when they may (or for 0). ``voxpy
+    serve`` asks once, so a refusal is one line, not one per worker at its first call."""
+    if not priority or (error := realtime_refusal(priority)) is None:
+        return None
+    return {"priority": priority, "error": error, "rtprio_limit": rtprio_limit(), "hint": HINT}
+
+
 class ClockPriority:
     """Gives each clock thread pjsua starts SCHED_RR at ``priority`` (0: leaves it alone).
 
